@@ -1,0 +1,260 @@
+// Starts and stops real Apache Kafka brokers in KRaft mode on 127.0.0.1: one
+// combined broker+controller, or a 3-node cluster for failover tests. Each
+// JVM runs detached in its own process group, so stopping kills the whole
+// group; a state file in the run directory records what was started, so
+// `kafka:stop` (another process) can stop it and a second start reuses it.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Cluster } from '../../src/network/cluster.js';
+import { provisionKafka, kafkaVersion } from './provision.js';
+
+export interface ClusterSpec {
+  /** 'single' (default) or 'cluster' (three nodes); also names the run directory. */
+  name?: 'single' | 'cluster';
+  version?: string;
+  /** First client port; node i listens on basePort + 2i and its controller on basePort + 2i + 1. */
+  basePort?: number;
+  /** Extra broker properties, e.g. { 'auto.create.topics.enable': 'true' }. */
+  overrides?: Record<string, string>;
+}
+
+export interface NodeState {
+  nodeId: number;
+  pid: number;
+  port: number;
+  logDir: string;
+  logFile: string;
+}
+
+export interface ClusterState {
+  name: string;
+  version: string;
+  libsDir: string;
+  bootstrap: string;
+  nodes: NodeState[];
+  startedAt: string;
+  /** Seconds from spawning the JVMs to Metadata answering with every broker. */
+  startSeconds: number;
+}
+
+export function runDir(name: string): string {
+  return path.join(process.env.KAFKA_RUN_DIR ?? path.join(os.tmpdir(), 'kafka-producer-ts'), name);
+}
+
+function statePath(name: string): string {
+  return path.join(runDir(name), 'state.json');
+}
+
+export function readState(name: string): ClusterState | null {
+  try {
+    return JSON.parse(readFileSync(statePath(name), 'utf8')) as ClusterState;
+  } catch {
+    return null;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** base64url of 16 random bytes: the shape of a Kafka cluster id. */
+function newClusterId(): string {
+  return Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
+}
+
+function brokerProperties(spec: Required<Omit<ClusterSpec, 'version'>>, nodeId: number, nodes: number, logDir: string): string {
+  const port = (i: number) => spec.basePort + 2 * (i - 1);
+  const voters = Array.from({ length: nodes }, (_, i) => `${i + 1}@127.0.0.1:${port(i + 1) + 1}`).join(',');
+  const replication = String(Math.min(nodes, 3));
+  const props: Record<string, string> = {
+    'process.roles': 'broker,controller',
+    'node.id': String(nodeId),
+    'controller.quorum.voters': voters,
+    listeners: `PLAINTEXT://127.0.0.1:${port(nodeId)},CONTROLLER://127.0.0.1:${port(nodeId) + 1}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port(nodeId)}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'log.dirs': logDir,
+    'num.partitions': '1',
+    // Production-like: a producer must not create topics by accident.
+    'auto.create.topics.enable': 'false',
+    'offsets.topic.replication.factor': replication,
+    'offsets.topic.num.partitions': '5',
+    'transaction.state.log.replication.factor': replication,
+    'transaction.state.log.min.isr': nodes > 1 ? '2' : '1',
+    'transaction.state.log.num.partitions': '5',
+    'default.replication.factor': replication,
+    'min.insync.replicas': '1',
+    'group.initial.rebalance.delay.ms': '0',
+    ...spec.overrides,
+  };
+  return Object.entries(props)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n');
+}
+
+function java(libsDir: string, mainClass: string, args: string[], heap = '512m'): string[] {
+  return [`-Xms${heap}`, `-Xmx${heap}`, '-XX:+UseG1GC', '-Djava.awt.headless=true', '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', path.join(libsDir, '*'), mainClass, ...args];
+}
+
+/**
+ * Starts the cluster (or returns the running one), resolving once Metadata
+ * lists every broker. On failure every JVM it started is stopped and the
+ * error carries the tail of the broker logs.
+ */
+export async function startCluster(spec: ClusterSpec = {}): Promise<ClusterState> {
+  const name = spec.name ?? 'single';
+  const nodes = name === 'cluster' ? 3 : 1;
+  const full = { name, basePort: spec.basePort ?? (name === 'cluster' ? 19092 : 9092), overrides: spec.overrides ?? {} };
+  const version = spec.version ?? kafkaVersion();
+  const running = readState(name);
+  if (running && running.nodes.every((n) => isAlive(n.pid))) {
+    if (running.version === version) return running;
+    await stopCluster(name);
+  } else if (running) {
+    await stopCluster(name);
+  }
+
+  const { libsDir } = provisionKafka(version);
+  const dir = runDir(name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const clusterId = newClusterId();
+  const configs = Array.from({ length: nodes }, (_, i) => {
+    const nodeId = i + 1;
+    const logDir = path.join(dir, `node-${nodeId}`, 'data');
+    const config = path.join(dir, `node-${nodeId}`, 'server.properties');
+    mkdirSync(path.dirname(config), { recursive: true });
+    writeFileSync(config, brokerProperties(full, nodeId, nodes, logDir));
+    return { nodeId, logDir, config, port: full.basePort + 2 * i, logFile: path.join(dir, `node-${nodeId}`, 'broker.log') };
+  });
+
+  for (const c of configs) {
+    const res = spawnSync('java', java(libsDir, 'kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', c.config], '256m'), { encoding: 'utf8' });
+    if (res.status !== 0) throw new Error(`kafka: formatting storage of node ${c.nodeId} failed:\n${res.stdout}${res.stderr}`);
+  }
+
+  const started = performance.now();
+  const state: ClusterState = {
+    name,
+    version,
+    libsDir,
+    bootstrap: configs.map((c) => `127.0.0.1:${c.port}`).join(','),
+    nodes: [],
+    startedAt: new Date().toISOString(),
+    startSeconds: 0,
+  };
+  for (const c of configs) {
+    const out = openSync(c.logFile, 'a');
+    const child = spawn('java', java(libsDir, 'kafka.Kafka', [c.config], nodes > 1 ? '512m' : '1g'), {
+      detached: true,
+      stdio: ['ignore', out, out],
+    });
+    child.unref();
+    if (child.pid === undefined) throw new Error('kafka: could not start java');
+    state.nodes.push({ nodeId: c.nodeId, pid: child.pid, port: c.port, logDir: c.logDir, logFile: c.logFile });
+  }
+  writeFileSync(statePath(name), JSON.stringify(state, null, 2));
+
+  try {
+    await waitForBrokers(state, 120_000);
+  } catch (err) {
+    const logs = state.nodes.map((n) => `--- ${n.logFile}\n${tail(n.logFile, 30)}`).join('\n');
+    await stopCluster(name);
+    throw new Error(`kafka: ${(err as Error).message}\n${logs}`);
+  }
+  state.startSeconds = (performance.now() - started) / 1000;
+  writeFileSync(statePath(name), JSON.stringify(state, null, 2));
+  return state;
+}
+
+/** Polls Metadata until it lists every broker (and the JVMs are still alive). */
+async function waitForBrokers(state: ClusterState, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    const dead = state.nodes.find((n) => !isAlive(n.pid));
+    if (dead) throw new Error(`broker node ${dead.nodeId} exited during start-up`);
+    const client = new Cluster({ bootstrapServers: state.bootstrap, connectTimeoutMs: 1000, requestTimeoutMs: 5000 });
+    try {
+      const md = await client.refreshMetadata([]);
+      if (md.brokers.size === state.nodes.length) return;
+      last = `${md.brokers.size} of ${state.nodes.length} brokers registered`;
+    } catch (err) {
+      last = (err as Error).message;
+    } finally {
+      await client.close();
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`brokers did not answer Metadata within ${timeoutMs} ms (last: ${last})`);
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Stops one node: SIGTERM to its process group, SIGKILL after the grace period. */
+export async function stopNode(node: NodeState, graceMs = 20_000): Promise<void> {
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-node.pid, sig);
+    } catch {
+      // Already gone.
+    }
+  };
+  signal('SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (isAlive(node.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (isAlive(node.pid)) {
+    signal('SIGKILL');
+    while (isAlive(node.pid)) await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Stops every JVM of the named cluster and removes its data. */
+export async function stopCluster(name: 'single' | 'cluster' | string = 'single'): Promise<boolean> {
+  const state = readState(name);
+  if (!state) return false;
+  await Promise.all(state.nodes.map((n) => stopNode(n)));
+  rmSync(runDir(name), { recursive: true, force: true });
+  return true;
+}
+
+/**
+ * A separate process that stops the JVMs when `ownerPid` exits, however it
+ * exits (test failure, Ctrl-C, kill): the brokers never outlive their owner.
+ */
+export function guardWithWatchdog(ownerPid: number, state: ClusterState): void {
+  const pids = state.nodes.map((n) => n.pid);
+  const code = `
+    const [owner, dir, ...pids] = process.argv.slice(1);
+    const alive = (p) => { try { process.kill(p, 0); return true; } catch { return false; } };
+    const kill = (sig) => pids.forEach((p) => { try { process.kill(-Number(p), sig); } catch {} });
+    const timer = setInterval(() => {
+      if (pids.every((p) => !alive(Number(p)))) process.exit(0);
+      if (alive(Number(owner))) return;
+      clearInterval(timer);
+      kill('SIGTERM');
+      setTimeout(() => { kill('SIGKILL'); require('fs').rmSync(dir, { recursive: true, force: true }); process.exit(0); }, 15000);
+    }, 500);`;
+  const child = spawn(process.execPath, ['-e', code, String(ownerPid), runDir(state.name), ...pids.map(String)], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  child.unref();
+}

@@ -1,0 +1,136 @@
+// The client's view of a cluster: bootstrap from a list of servers, one
+// connection per broker (opened on first use, reopened after it closes), and
+// the metadata cache. Concurrent callers asking for the same broker share one
+// connection attempt.
+
+import { Metadata } from '../protocol/apis/metadata.js';
+import { KafkaClientError } from '../protocol/errors.js';
+import { Connection, type ConnectionOptions } from './connection.js';
+import { MetadataCache, type BrokerInfo } from './metadata-cache.js';
+
+export interface ClusterOptions {
+  /** "host:port,host:port" or a list of "host:port". */
+  bootstrapServers: string | readonly string[];
+  clientId?: string | null;
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+export class BootstrapError extends KafkaClientError {
+  constructor(message: string, cause?: unknown) {
+    super('KPT_ERR_BOOTSTRAP', message, cause === undefined ? undefined : { cause });
+  }
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Parses bootstrap servers; IPv6 hosts go in brackets: "[::1]:9092". */
+export function parseBootstrapServers(servers: string | readonly string[]): HostPort[] {
+  const list = (typeof servers === 'string' ? servers.split(',') : [...servers]).map((s) => s.trim()).filter((s) => s !== '');
+  if (list.length === 0) throw new BootstrapError('bootstrapServers is empty: give at least one "host:port"');
+  return list.map((s) => {
+    const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(s);
+    const port = m ? Number(m[3]) : NaN;
+    if (!m || port < 1 || port > 65535) throw new BootstrapError(`bootstrap server "${s}" is not "host:port"`);
+    return { host: (m[1] ?? m[2]) as string, port };
+  });
+}
+
+export class Cluster {
+  readonly metadata = new MetadataCache();
+  readonly #bootstrap: HostPort[];
+  readonly #connOpts: Omit<ConnectionOptions, 'host' | 'port'>;
+  readonly #connections = new Map<number, Promise<Connection>>();
+  #bootstrapConn: Promise<Connection> | null = null;
+  #closed = false;
+
+  constructor(opts: ClusterOptions) {
+    this.#bootstrap = parseBootstrapServers(opts.bootstrapServers);
+    this.#connOpts = {
+      clientId: opts.clientId ?? 'kafka-producer-ts',
+      connectTimeoutMs: opts.connectTimeoutMs,
+      requestTimeoutMs: opts.requestTimeoutMs,
+    };
+  }
+
+  /** A connection to any broker: a known one if metadata has any, else a bootstrap server. */
+  async anyConnection(): Promise<Connection> {
+    this.#checkOpen();
+    for (const [nodeId, pending] of this.#connections) {
+      const conn = await pending.catch(() => null);
+      if (conn && !conn.closed) return conn;
+      this.#connections.delete(nodeId);
+    }
+    if (this.#bootstrapConn) {
+      const conn = await this.#bootstrapConn.catch(() => null);
+      if (conn && !conn.closed) return conn;
+    }
+    this.#bootstrapConn = this.#connectBootstrap();
+    return this.#bootstrapConn;
+  }
+
+  async #connectBootstrap(): Promise<Connection> {
+    const failures: string[] = [];
+    // Start at a random server so many clients spread over the list.
+    const start = Math.floor(Math.random() * this.#bootstrap.length);
+    for (let i = 0; i < this.#bootstrap.length; i++) {
+      const hp = this.#bootstrap[(start + i) % this.#bootstrap.length] as HostPort;
+      try {
+        return await Connection.connect({ ...this.#connOpts, ...hp });
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
+    }
+    throw new BootstrapError(`no bootstrap server answered: ${failures.join('; ')}`);
+  }
+
+  /** The connection to one broker by node id, opened if needed. */
+  connectionTo(nodeId: number): Promise<Connection> {
+    this.#checkOpen();
+    const existing = this.#connections.get(nodeId);
+    if (existing) return existing.then((c) => (c.closed ? this.#reconnect(nodeId) : c));
+    return this.#reconnect(nodeId);
+  }
+
+  #reconnect(nodeId: number): Promise<Connection> {
+    const broker: BrokerInfo | undefined = this.metadata.brokers.get(nodeId);
+    if (!broker) return Promise.reject(new BootstrapError(`broker ${nodeId} is not in the cluster metadata; refresh metadata first`));
+    const pending = Connection.connect({ ...this.#connOpts, host: broker.host, port: broker.port, nodeId });
+    this.#connections.set(nodeId, pending);
+    pending.catch(() => {
+      if (this.#connections.get(nodeId) === pending) this.#connections.delete(nodeId);
+    });
+    return pending;
+  }
+
+  /**
+   * Refreshes metadata for these topics (null: all topics) and returns the
+   * cache. With allowAutoTopicCreation the broker may create missing topics
+   * when its auto.create.topics.enable is on.
+   */
+  async refreshMetadata(topics: readonly string[] | null, allowAutoTopicCreation = true): Promise<MetadataCache> {
+    const conn = await this.anyConnection();
+    const res = await conn.request(Metadata, {
+      topics: topics === null ? null : topics.map((name) => ({ name })),
+      allowAutoTopicCreation,
+    });
+    this.metadata.update(res);
+    return this.metadata;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new KafkaClientError('KPT_ERR_CLOSED', 'the client is closed');
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const all = [...this.#connections.values()];
+    if (this.#bootstrapConn) all.push(this.#bootstrapConn);
+    this.#connections.clear();
+    this.#bootstrapConn = null;
+    await Promise.all(all.map((p) => p.then((c) => c.close(), () => undefined)));
+  }
+}

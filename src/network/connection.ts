@@ -1,0 +1,401 @@
+// One TCP connection to one broker: size-prefixed framing, correlation ids,
+// many requests pipelined, a per-request deadline, and ApiVersions
+// negotiation before anything else. Responses come back in request order, so
+// the pending queue is FIFO; a response whose correlation id is not the
+// oldest pending one means the stream is broken and the connection is closed.
+// A request that times out also closes the connection: the responses behind
+// it could no longer be trusted to line up.
+
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { decodeResponse, encodeRequest, responseCorrelationId, type Api } from '../protocol/api.js';
+import { ApiVersions, type ApiVersionsResponse } from '../protocol/apis/api-versions.js';
+import { KafkaResponseError, ProtocolError } from '../protocol/errors.js';
+import {
+  ConnectionClosedError,
+  ConnectionError,
+  ConnectionRefusedError,
+  ConnectTimeoutError,
+  RequestTimeoutError,
+  UnsupportedVersionError,
+} from './errors.js';
+
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  /** The broker's node id when known (from metadata); used in error messages. */
+  nodeId?: number;
+  clientId?: string | null;
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  clientSoftwareName?: string;
+  clientSoftwareVersion?: string;
+}
+
+export type ResponseCallback<Res> = (err: Error | null, res?: Res) => void;
+
+interface Pending {
+  correlationId: number;
+  api: Api<unknown, unknown>;
+  version: number;
+  deadline: number;
+  timeoutMs: number;
+  callback: ResponseCallback<unknown>;
+}
+
+/** Largest response frame accepted; a bigger size prefix means a corrupt stream. */
+const MAX_FRAME_SIZE = 1024 * 1024 * 1024;
+const UNSUPPORTED_VERSION = 35;
+const TIMER_TICK_MS = 100;
+
+export class Connection extends EventEmitter {
+  readonly host: string;
+  readonly port: number;
+  readonly nodeId: number | undefined;
+  /** host:port, and the node id when known: how errors name this broker. */
+  readonly broker: string;
+
+  readonly #socket: net.Socket;
+  readonly #clientId: string | null;
+  readonly #requestTimeoutMs: number;
+  #versions = new Map<number, { min: number; max: number }>();
+  #pending: Pending[] = [];
+  #pendingHead = 0;
+  #nextCorrelationId = 0;
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  #timer: NodeJS.Timeout | null = null;
+  #closed: ConnectionError | null = null;
+  #closedPromise: Promise<void>;
+
+  private constructor(socket: net.Socket, opts: ConnectionOptions) {
+    super();
+    this.host = opts.host;
+    this.port = opts.port;
+    this.nodeId = opts.nodeId;
+    this.broker = describeBroker(opts);
+    this.#socket = socket;
+    this.#clientId = opts.clientId ?? null;
+    this.#requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.#closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => this.#fail(new ConnectionClosedError(this.broker, err.message, err)));
+    socket.on('close', () => this.#fail(new ConnectionClosedError(this.broker, 'the broker closed the connection')));
+  }
+
+  /** Opens a connection and negotiates API versions; rejects with a typed error naming the broker. */
+  static async connect(opts: ConnectionOptions): Promise<Connection> {
+    const broker = describeBroker(opts);
+    const timeoutMs = opts.connectTimeoutMs ?? 10_000;
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect({ host: opts.host, port: opts.port, noDelay: true, keepAlive: true });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new ConnectTimeoutError(broker, timeoutMs));
+      }, timeoutMs);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        s.removeAllListeners('error');
+        resolve(s);
+      });
+      s.once('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        s.destroy();
+        reject(
+          err.code === 'ECONNREFUSED'
+            ? new ConnectionRefusedError(broker, err)
+            : new ConnectionClosedError(broker, `could not connect: ${err.message}`, err),
+        );
+      });
+    });
+    const conn = new Connection(socket, opts);
+    try {
+      await conn.#negotiate(opts);
+    } catch (err) {
+      conn.close();
+      throw err;
+    }
+    return conn;
+  }
+
+  /**
+   * ApiVersions at our highest version; a broker that does not know that
+   * version answers error 35 in the v0 format with its own range: retry there.
+   */
+  async #negotiate(opts: ConnectionOptions): Promise<void> {
+    const body = { clientSoftwareName: opts.clientSoftwareName, clientSoftwareVersion: opts.clientSoftwareVersion };
+    let version = ApiVersions.maxVersion;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const res = await new Promise<ApiVersionsResponse>((resolve, reject) => {
+        this.#enqueue(ApiVersions, version, body, this.#requestTimeoutMs, (err, r) => (err ? reject(err) : resolve(r as ApiVersionsResponse)));
+      });
+      if (res.errorCode === UNSUPPORTED_VERSION) {
+        const theirs = res.apiKeys.find((k) => k.apiKey === ApiVersions.key);
+        if (!theirs || attempt > 0) break;
+        version = Math.min(theirs.maxVersion, ApiVersions.maxVersion);
+        continue;
+      }
+      if (res.errorCode !== 0) throw new KafkaResponseError(res.errorCode, `ApiVersions from ${this.broker}`);
+      for (const k of res.apiKeys) this.#versions.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
+      return;
+    }
+    throw new UnsupportedVersionError(this.broker, 'the broker supports no ApiVersions version this client speaks');
+  }
+
+  /** The API ranges the broker advertised. */
+  get apiVersions(): ReadonlyMap<number, { min: number; max: number }> {
+    return this.#versions;
+  }
+
+  /** The highest version of `api` both sides support; throws when there is none. */
+  versionFor(api: Api<unknown, unknown>): number {
+    const theirs = this.#versions.get(api.key);
+    if (!theirs) throw new UnsupportedVersionError(this.broker, `the broker does not support ${api.name}`);
+    const v = Math.min(theirs.max, api.maxVersion);
+    if (v < Math.max(theirs.min, api.minVersion)) {
+      throw new UnsupportedVersionError(
+        this.broker,
+        `no common ${api.name} version: broker ${theirs.min}-${theirs.max}, client ${api.minVersion}-${api.maxVersion}`,
+      );
+    }
+    return v;
+  }
+
+  /** Requests written and not yet answered. */
+  get inFlight(): number {
+    return this.#pending.length - this.#pendingHead;
+  }
+
+  get closed(): boolean {
+    return this.#closed !== null;
+  }
+
+  /** Whether the socket's write buffer is over its high-water mark. */
+  get writableNeedDrain(): boolean {
+    return this.#socket.writableNeedDrain;
+  }
+
+  request<Req, Res>(api: Api<Req, Res>, body: Req, opts: { version?: number; timeoutMs?: number } = {}): Promise<Res> {
+    return new Promise<Res>((resolve, reject) => {
+      this.requestWithCallback(api, body, (err, res) => (err ? reject(err) : resolve(res as Res)), opts);
+    });
+  }
+
+  /** The callback core under request(): no promise for callers on a hot path. */
+  requestWithCallback<Req, Res>(
+    api: Api<Req, Res>,
+    body: Req,
+    callback: ResponseCallback<Res>,
+    opts: { version?: number; timeoutMs?: number } = {},
+  ): void {
+    if (this.#closed) {
+      callback(this.#closed);
+      return;
+    }
+    let version: number;
+    try {
+      version = opts.version ?? this.versionFor(api);
+    } catch (err) {
+      callback(err as Error);
+      return;
+    }
+    this.#enqueue(api, version, body, opts.timeoutMs ?? this.#requestTimeoutMs, callback as ResponseCallback<unknown>);
+  }
+
+  /**
+   * Writes a request that gets no response (Produce with acks=0). The
+   * callback runs once the bytes are handed to the kernel.
+   */
+  sendWithoutResponse<Req>(api: Api<Req, unknown>, body: Req, callback: (err: Error | null) => void, version?: number): void {
+    if (this.#closed) {
+      callback(this.#closed);
+      return;
+    }
+    try {
+      const v = version ?? this.versionFor(api);
+      const frame = encodeRequest(api, v, this.#correlationId(), this.#clientId, body);
+      this.#write(frame, callback);
+    } catch (err) {
+      callback(err as Error);
+    }
+  }
+
+  #correlationId(): number {
+    const id = this.#nextCorrelationId;
+    this.#nextCorrelationId = (id + 1) & 0x7fffffff;
+    return id;
+  }
+
+  #enqueue(api: Api<unknown, unknown>, version: number, body: unknown, timeoutMs: number, callback: ResponseCallback<unknown>): void {
+    let frame: Buffer[];
+    const correlationId = this.#correlationId();
+    try {
+      frame = encodeRequest(api, version, correlationId, this.#clientId, body);
+    } catch (err) {
+      callback(err as Error);
+      return;
+    }
+    this.#pending.push({ correlationId, api, version, deadline: Date.now() + timeoutMs, timeoutMs, callback });
+    this.#write(frame, null);
+    if (!this.#timer) {
+      this.#timer = setInterval(() => this.#checkDeadlines(), TIMER_TICK_MS);
+      this.#timer.unref();
+    }
+  }
+
+  #write(frame: Buffer[], done: ((err: Error | null) => void) | null): void {
+    const socket = this.#socket;
+    if (frame.length === 1) {
+      socket.write(frame[0] as Buffer, done ? (err) => done(err ?? null) : undefined);
+      return;
+    }
+    socket.cork();
+    for (let i = 0; i < frame.length; i++) {
+      const last = i === frame.length - 1;
+      socket.write(frame[i] as Buffer, last && done ? (err) => done(err ?? null) : undefined);
+    }
+    socket.uncork();
+  }
+
+  #checkDeadlines(): void {
+    const now = Date.now();
+    for (let i = this.#pendingHead; i < this.#pending.length; i++) {
+      const p = this.#pending[i] as Pending;
+      if (p.deadline <= now) {
+        this.#fail(new RequestTimeoutError(this.broker, `${p.api.name} v${p.version} (correlation id ${p.correlationId})`, p.timeoutMs), p);
+        return;
+      }
+    }
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    while (this.#buffered >= 4 && !this.#closed) {
+      const size = this.#peekSize();
+      if (size < 0 || size > MAX_FRAME_SIZE) {
+        this.#fail(new ConnectionClosedError(this.broker, 'corrupt stream', new ProtocolError(`response frame size ${size} is out of range`)));
+        return;
+      }
+      if (this.#buffered < 4 + size) return;
+      const frame = this.#take(4 + size).subarray(4);
+      this.#onFrame(frame);
+    }
+  }
+
+  #peekSize(): number {
+    const first = this.#chunks[0] as Buffer;
+    if (first.length >= 4) return first.readInt32BE(0);
+    return this.#take(4, true).readInt32BE(0);
+  }
+
+  /** The next n buffered bytes, by reference when one chunk holds them; `peek` leaves them buffered. */
+  #take(n: number, peek = false): Buffer {
+    const first = this.#chunks[0] as Buffer;
+    let out: Buffer;
+    if (first.length >= n) {
+      out = first.subarray(0, n);
+      if (!peek) {
+        if (first.length === n) this.#chunks.shift();
+        else this.#chunks[0] = first.subarray(n);
+      }
+    } else {
+      out = Buffer.allocUnsafe(n);
+      let filled = 0;
+      let i = 0;
+      while (filled < n) {
+        const c = this.#chunks[i] as Buffer;
+        const part = Math.min(c.length, n - filled);
+        c.copy(out, filled, 0, part);
+        filled += part;
+        if (!peek) {
+          if (part === c.length) {
+            this.#chunks.shift();
+            continue;
+          }
+          this.#chunks[0] = c.subarray(part);
+        }
+        i++;
+      }
+    }
+    if (!peek) this.#buffered -= n;
+    return out;
+  }
+
+  #onFrame(frame: Buffer): void {
+    const p = this.#pending[this.#pendingHead];
+    let correlationId: number;
+    try {
+      correlationId = responseCorrelationId(frame);
+    } catch (err) {
+      this.#fail(new ConnectionClosedError(this.broker, 'corrupt stream', err));
+      return;
+    }
+    if (!p || p.correlationId !== correlationId) {
+      const expected = p ? `expected ${p.correlationId}` : 'no request was pending';
+      this.#fail(new ConnectionClosedError(this.broker, 'corrupt stream', new ProtocolError(`response correlation id ${correlationId}, ${expected}`)));
+      return;
+    }
+    this.#shiftPending();
+    let res: unknown;
+    try {
+      // A broker that does not know our ApiVersions version answers in v0.
+      const version = p.api.key === ApiVersions.key && frame.length >= 6 && frame.readInt16BE(4) === UNSUPPORTED_VERSION ? 0 : p.version;
+      res = decodeResponse(p.api, version, frame);
+    } catch (err) {
+      p.callback(err instanceof ProtocolError ? new ProtocolError(`${err.message} [broker ${this.broker}]`, { cause: err }) : (err as Error));
+      return;
+    }
+    p.callback(null, res);
+  }
+
+  #shiftPending(): void {
+    this.#pendingHead++;
+    // Compact rarely: an array with a moving head, not shift() per response.
+    if (this.#pendingHead === this.#pending.length) {
+      this.#pending.length = 0;
+      this.#pendingHead = 0;
+    } else if (this.#pendingHead > 1024) {
+      this.#pending = this.#pending.slice(this.#pendingHead);
+      this.#pendingHead = 0;
+    }
+    if (this.inFlight === 0 && this.#timer) {
+      clearInterval(this.#timer);
+      this.#timer = null;
+    }
+  }
+
+  /** Fails every pending request and tears the socket down; the first error wins. */
+  #fail(err: ConnectionError, culprit?: Pending, graceful = false): void {
+    if (this.#closed) return;
+    this.#closed = err;
+    if (this.#timer) {
+      clearInterval(this.#timer);
+      this.#timer = null;
+    }
+    const pending = this.#pending.slice(this.#pendingHead);
+    this.#pending = [];
+    this.#pendingHead = 0;
+    if (graceful) {
+      // Let written bytes (acks=0 requests) reach the broker; never wait long.
+      this.#socket.end();
+      setTimeout(() => this.#socket.destroy(), 1000).unref();
+    } else {
+      this.#socket.destroy();
+    }
+    for (const p of pending) {
+      p.callback(p === culprit ? err : culprit ? new ConnectionClosedError(this.broker, `an earlier request timed out`) : err);
+    }
+    this.emit('close', err);
+  }
+
+  /** Closes the connection; requests still pending fail with ConnectionClosedError. */
+  close(): Promise<void> {
+    this.#fail(new ConnectionClosedError(this.broker, 'closed by the client'), undefined, true);
+    return this.#closedPromise;
+  }
+}
+
+function describeBroker(opts: { host: string; port: number; nodeId?: number }): string {
+  return opts.nodeId === undefined ? `${opts.host}:${opts.port}` : `${opts.host}:${opts.port} (node ${opts.nodeId})`;
+}

@@ -1,0 +1,51 @@
+// Connection-level failures. Each names the broker it happened with and says
+// whether sending again (on a new connection) may succeed.
+
+import { KafkaClientError } from '../protocol/errors.js';
+
+export class ConnectionError extends KafkaClientError {
+  readonly broker: string;
+  /** Whether the same request may succeed on a new connection. */
+  readonly retriable: boolean;
+
+  constructor(code: string, broker: string, message: string, retriable: boolean, cause?: unknown) {
+    super(code, `${message} [broker ${broker}]`, cause === undefined ? undefined : { cause });
+    this.broker = broker;
+    this.retriable = retriable;
+  }
+}
+
+export class ConnectionRefusedError extends ConnectionError {
+  constructor(broker: string, cause?: unknown) {
+    super('KPT_ERR_CONNECTION_REFUSED', broker, 'connection refused: is the broker running and is the address right?', true, cause);
+  }
+}
+
+export class ConnectTimeoutError extends ConnectionError {
+  constructor(broker: string, timeoutMs: number) {
+    super('KPT_ERR_CONNECT_TIMEOUT', broker, `no connection within ${timeoutMs} ms`, true);
+  }
+}
+
+export class RequestTimeoutError extends ConnectionError {
+  constructor(broker: string, what: string, timeoutMs: number) {
+    super(
+      'KPT_ERR_REQUEST_TIMEOUT',
+      broker,
+      `${what} got no response within ${timeoutMs} ms (requestTimeoutMs); the connection was closed`,
+      true,
+    );
+  }
+}
+
+export class ConnectionClosedError extends ConnectionError {
+  constructor(broker: string, reason: string, cause?: unknown) {
+    super('KPT_ERR_CONNECTION_CLOSED', broker, `connection closed: ${reason}`, true, cause);
+  }
+}
+
+export class UnsupportedVersionError extends ConnectionError {
+  constructor(broker: string, message: string) {
+    super('KPT_ERR_UNSUPPORTED_VERSION', broker, message, false);
+  }
+}

@@ -1,0 +1,302 @@
+// Record batch v2 (magic 2), protocol.md §4. Records are sized first and then
+// written once into their final place; the 61-byte header is filled in last,
+// after compression, and the CRC-32C covers attributes through the end so the
+// broker can stamp partitionLeaderEpoch without invalidating it.
+
+import { CODEC_ID, compress, decompress, type CompressionType } from './compression.js';
+import { crc32c } from './crc32c.js';
+import { ProtocolError } from './errors.js';
+import { Reader } from './reader.js';
+import { sizeOfVarint, sizeOfVarlong, writeVarintAt, writeVarlongAt } from './varint.js';
+
+export const BATCH_HEADER_SIZE = 61;
+/** Bytes before the batchLength field's count starts (baseOffset + batchLength). */
+export const BATCH_LOG_OVERHEAD = 12;
+
+// Field offsets inside the batch header.
+const OFF_BATCH_LENGTH = 8;
+const OFF_LEADER_EPOCH = 12;
+const OFF_MAGIC = 16;
+const OFF_CRC = 17;
+const OFF_ATTRIBUTES = 21;
+const OFF_LAST_OFFSET_DELTA = 23;
+const OFF_BASE_TIMESTAMP = 27;
+const OFF_MAX_TIMESTAMP = 35;
+const OFF_PRODUCER_ID = 43;
+const OFF_PRODUCER_EPOCH = 51;
+const OFF_BASE_SEQUENCE = 53;
+const OFF_RECORDS_COUNT = 57;
+
+const ATTR_TRANSACTIONAL = 0x10;
+const ATTR_CONTROL = 0x20;
+const ATTR_LOG_APPEND_TIME = 0x08;
+
+export interface RecordHeader {
+  key: string;
+  value: Uint8Array | null;
+}
+
+export interface RecordInput {
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers?: readonly RecordHeader[];
+  /** Milliseconds since the epoch (CreateTime). */
+  timestamp: number;
+}
+
+export interface BatchOptions {
+  compression?: CompressionType;
+  producerId?: number;
+  producerEpoch?: number;
+  baseSequence?: number;
+  transactional?: boolean;
+}
+
+/** Encoded header keys, so a record is sized and written with one UTF-8 encoding per key. */
+function headerKeyBytes(headers: readonly RecordHeader[] | undefined): Buffer[] {
+  return headers ? headers.map((h) => Buffer.from(h.key, 'utf8')) : [];
+}
+
+/** Size of the record's body: everything after its own length varint. */
+export function recordBodySize(
+  offsetDelta: number,
+  timestampDelta: number,
+  key: Uint8Array | null,
+  value: Uint8Array | null,
+  headers: readonly RecordHeader[] | undefined,
+  headerKeys: readonly Uint8Array[],
+): number {
+  let size = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarint(offsetDelta);
+  size += key === null ? 1 : sizeOfVarint(key.length) + key.length;
+  size += value === null ? 1 : sizeOfVarint(value.length) + value.length;
+  const count = headers ? headers.length : 0;
+  size += sizeOfVarint(count);
+  for (let i = 0; i < count; i++) {
+    const k = headerKeys[i] as Uint8Array;
+    const v = (headers as readonly RecordHeader[])[i]?.value ?? null;
+    size += sizeOfVarint(k.length) + k.length;
+    size += v === null ? 1 : sizeOfVarint(v.length) + v.length;
+  }
+  return size;
+}
+
+/** Writes one record (length varint included) at pos; returns the position after it. */
+export function writeRecord(
+  buf: Uint8Array,
+  pos: number,
+  bodySize: number,
+  offsetDelta: number,
+  timestampDelta: number,
+  key: Uint8Array | null,
+  value: Uint8Array | null,
+  headers: readonly RecordHeader[] | undefined,
+  headerKeys: readonly Uint8Array[],
+): number {
+  pos = writeVarintAt(buf, pos, bodySize);
+  buf[pos++] = 0; // record attributes: unused
+  pos = writeVarlongAt(buf, pos, timestampDelta);
+  pos = writeVarintAt(buf, pos, offsetDelta);
+  pos = writeBytesField(buf, pos, key);
+  pos = writeBytesField(buf, pos, value);
+  const count = headers ? headers.length : 0;
+  pos = writeVarintAt(buf, pos, count);
+  for (let i = 0; i < count; i++) {
+    pos = writeBytesField(buf, pos, headerKeys[i] as Uint8Array);
+    pos = writeBytesField(buf, pos, (headers as readonly RecordHeader[])[i]?.value ?? null);
+  }
+  return pos;
+}
+
+function writeBytesField(buf: Uint8Array, pos: number, v: Uint8Array | null): number {
+  if (v === null) return writeVarintAt(buf, pos, -1);
+  pos = writeVarintAt(buf, pos, v.length);
+  buf.set(v, pos);
+  return pos + v.length;
+}
+
+export interface BatchHeaderFields {
+  attributes: number;
+  lastOffsetDelta: number;
+  baseTimestamp: number;
+  maxTimestamp: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  recordCount: number;
+}
+
+/**
+ * Fills the 61-byte header of a batch whose records already follow it in
+ * `batch`, then the CRC. `batch` is exactly the whole batch.
+ */
+export function sealBatch(batch: Buffer, h: BatchHeaderFields): void {
+  batch.writeInt32BE(0, 0); // baseOffset: assigned by the broker
+  batch.writeInt32BE(0, 4);
+  batch.writeInt32BE(batch.length - BATCH_LOG_OVERHEAD, OFF_BATCH_LENGTH);
+  batch.writeInt32BE(-1, OFF_LEADER_EPOCH);
+  batch.writeInt8(2, OFF_MAGIC);
+  batch.writeInt16BE(h.attributes, OFF_ATTRIBUTES);
+  batch.writeInt32BE(h.lastOffsetDelta, OFF_LAST_OFFSET_DELTA);
+  writeInt64At(batch, OFF_BASE_TIMESTAMP, h.baseTimestamp);
+  writeInt64At(batch, OFF_MAX_TIMESTAMP, h.maxTimestamp);
+  writeInt64At(batch, OFF_PRODUCER_ID, h.producerId);
+  batch.writeInt16BE(h.producerEpoch, OFF_PRODUCER_EPOCH);
+  batch.writeInt32BE(h.baseSequence, OFF_BASE_SEQUENCE);
+  batch.writeInt32BE(h.recordCount, OFF_RECORDS_COUNT);
+  batch.writeUInt32BE(crc32c(batch, OFF_ATTRIBUTES), OFF_CRC);
+}
+
+function writeInt64At(buf: Buffer, pos: number, v: number): void {
+  const hi = Math.floor(v / 4294967296);
+  buf.writeInt32BE(hi, pos);
+  buf.writeUInt32BE(v - hi * 4294967296, pos + 4);
+}
+
+export function batchAttributes(compression: CompressionType, transactional: boolean): number {
+  return CODEC_ID[compression] | (transactional ? ATTR_TRANSACTIONAL : 0);
+}
+
+/**
+ * A whole batch from records: what tests and simple callers use. The
+ * accumulator builds batches incrementally with recordBodySize/writeRecord
+ * and seals them with sealBatch.
+ */
+export function buildRecordBatch(records: readonly RecordInput[], opts: BatchOptions = {}): Buffer {
+  const first = records[0];
+  if (!first) throw new ProtocolError('a record batch needs at least one record');
+  const compression = opts.compression ?? 'none';
+  const baseTimestamp = first.timestamp;
+  let maxTimestamp = baseTimestamp;
+  const keys = records.map((r) => headerKeyBytes(r.headers));
+  const sizes = records.map((r, i) => {
+    if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp;
+    return recordBodySize(i, r.timestamp - baseTimestamp, r.key, r.value, r.headers, keys[i] as Buffer[]);
+  });
+  const recordsSize = sizes.reduce((sum, s) => sum + sizeOfVarint(s) + s, 0);
+  const body = Buffer.allocUnsafe(BATCH_HEADER_SIZE + recordsSize);
+  let pos = BATCH_HEADER_SIZE;
+  records.forEach((r, i) => {
+    pos = writeRecord(body, pos, sizes[i] as number, i, r.timestamp - baseTimestamp, r.key, r.value, r.headers, keys[i] as Buffer[]);
+  });
+  let batch = body;
+  if (compression !== 'none') {
+    const compressed = compress(compression, body.subarray(BATCH_HEADER_SIZE));
+    batch = Buffer.allocUnsafe(BATCH_HEADER_SIZE + compressed.length);
+    compressed.copy(batch, BATCH_HEADER_SIZE);
+  }
+  sealBatch(batch, {
+    attributes: batchAttributes(compression, opts.transactional ?? false),
+    lastOffsetDelta: records.length - 1,
+    baseTimestamp,
+    maxTimestamp,
+    producerId: opts.producerId ?? -1,
+    producerEpoch: opts.producerEpoch ?? -1,
+    baseSequence: opts.baseSequence ?? -1,
+    recordCount: records.length,
+  });
+  return batch;
+}
+
+export interface DecodedRecord {
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: { key: string; value: Buffer | null }[];
+}
+
+export interface DecodedBatch {
+  baseOffset: number;
+  partitionLeaderEpoch: number;
+  magic: number;
+  crc: number;
+  crcValid: boolean;
+  compression: number;
+  timestampType: 'CreateTime' | 'LogAppendTime';
+  transactional: boolean;
+  control: boolean;
+  lastOffsetDelta: number;
+  baseTimestamp: number;
+  maxTimestamp: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  records: DecodedRecord[];
+}
+
+/** Decodes consecutive batches (a Produce request's records field, or a log segment). */
+export function decodeRecordBatches(buf: Buffer): DecodedBatch[] {
+  const out: DecodedBatch[] = [];
+  let at = 0;
+  while (at < buf.length) {
+    if (buf.length - at < BATCH_HEADER_SIZE) throw new ProtocolError(`truncated record batch header at offset ${at}`);
+    const length = buf.readInt32BE(at + OFF_BATCH_LENGTH) + BATCH_LOG_OVERHEAD;
+    if (at + length > buf.length) throw new ProtocolError(`record batch at offset ${at} claims ${length} bytes, ${buf.length - at} left`);
+    out.push(decodeBatch(buf.subarray(at, at + length)));
+    at += length;
+  }
+  return out;
+}
+
+function decodeBatch(batch: Buffer): DecodedBatch {
+  const r = new Reader(batch);
+  const baseOffset = r.int64();
+  r.int32(); // batchLength, already used to slice
+  const partitionLeaderEpoch = r.int32();
+  const magic = r.int8();
+  if (magic !== 2) throw new ProtocolError(`record batch magic ${magic} is not supported (only 2)`);
+  const crc = r.uint32();
+  const attributes = r.int16();
+  const lastOffsetDelta = r.int32();
+  const baseTimestamp = r.int64();
+  const maxTimestamp = r.int64();
+  const producerId = r.int64();
+  const producerEpoch = r.int16();
+  const baseSequence = r.int32();
+  const count = r.int32();
+  const codec = attributes & 0x07;
+  const recordBytes = decompress(codec, batch.subarray(BATCH_HEADER_SIZE));
+  const rr = new Reader(recordBytes);
+  const records: DecodedRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const length = rr.varint();
+    const end = rr.pos + length;
+    rr.int8(); // attributes
+    const timestampDelta = rr.varlong();
+    const offsetDelta = rr.varint();
+    const key = nullableVarBytes(rr);
+    const value = nullableVarBytes(rr);
+    const headerCount = rr.varint();
+    const headers: { key: string; value: Buffer | null }[] = [];
+    for (let j = 0; j < headerCount; j++) {
+      const k = nullableVarBytes(rr);
+      if (k === null) throw new ProtocolError('record header key is null');
+      headers.push({ key: k.toString('utf8'), value: nullableVarBytes(rr) });
+    }
+    if (rr.pos !== end) throw new ProtocolError(`record ${i} length ${length} does not match its fields`);
+    records.push({ offset: baseOffset + offsetDelta, timestamp: baseTimestamp + timestampDelta, key, value, headers });
+  }
+  return {
+    baseOffset,
+    partitionLeaderEpoch,
+    magic,
+    crc,
+    crcValid: crc === crc32c(batch, OFF_ATTRIBUTES),
+    compression: codec,
+    timestampType: attributes & ATTR_LOG_APPEND_TIME ? 'LogAppendTime' : 'CreateTime',
+    transactional: (attributes & ATTR_TRANSACTIONAL) !== 0,
+    control: (attributes & ATTR_CONTROL) !== 0,
+    lastOffsetDelta,
+    baseTimestamp,
+    maxTimestamp,
+    producerId,
+    producerEpoch,
+    baseSequence,
+    records,
+  };
+}
+
+function nullableVarBytes(r: Reader): Buffer | null {
+  const n = r.varint();
+  return n < 0 ? null : r.raw(n);
+}
