@@ -3,7 +3,7 @@
 // field by field, and Kafka's DumpLogSegments over the partition's log files
 // (valid CRC, magic 2, the codec we set).
 
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { Cluster } from '../../src/network/cluster.js';
 import type { Connection } from '../../src/network/connection.js';
 import { InitProducerId } from '../../src/protocol/apis/init-producer-id.js';
@@ -131,6 +131,12 @@ beforeAll(async () => {
   cluster = new Cluster({ bootstrapServers: env.bootstrap, clientId: 'produce-test' });
   conn = await cluster.anyConnection();
   maxProduceVersion = conn.versionFor(Produce);
+});
+
+// A broker closes the connection after an acks=0 request it could not
+// apply: take the cluster's live connection for every test.
+beforeEach(async () => {
+  conn = await cluster.anyConnection();
 });
 
 afterAll(async () => {

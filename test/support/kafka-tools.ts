@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { Cluster } from '../../src/network/cluster.js';
 import { CreateTopics } from '../../src/protocol/apis/create-topics.js';
 import { KafkaResponseError } from '../../src/protocol/errors.js';
+import { LATEST_TIMESTAMP, ListOffsets } from '../../src/protocol/apis/list-offsets.js';
 import type { KafkaTestEnv } from './env.js';
 
 const run = promisify(execFile);
@@ -39,16 +40,35 @@ export async function createTopic(bootstrap: string, name: string, partitions: n
     if (!t) throw new Error(`CreateTopics answered no topic for ${name}`);
     if (t.errorCode !== 0) throw new KafkaResponseError(t.errorCode, `creating topic ${name}`, t.errorMessage);
     const deadline = Date.now() + 30_000;
-    for (;;) {
-      const md = await cluster.refreshMetadata([name], false);
-      const info = md.topic(name);
-      if (info && info.errorCode === 0 && info.partitions.length === partitions && info.partitions.every((p) => p.leader >= 0)) return;
-      if (Date.now() > deadline) throw new Error(`topic ${name} has no leaders after 30 s`);
+    while (!(await leadersReady(cluster, name, partitions))) {
+      if (Date.now() > deadline) throw new Error(`topic ${name}: not every partition has a working leader after 30 s`);
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
     await cluster.close();
   }
+}
+
+/**
+ * Whether every partition has a leader that already acts as one. Metadata can
+ * name a leader a moment before that broker has taken over, and a Produce
+ * with acks=0 that meets NOT_LEADER_OR_FOLLOWER is dropped with the
+ * connection, so tests ask each leader with ListOffsets first.
+ */
+async function leadersReady(cluster: Cluster, topic: string, partitions: number): Promise<boolean> {
+  const info = (await cluster.refreshMetadata([topic], false)).topic(topic);
+  if (!info || info.errorCode !== 0 || info.partitions.length !== partitions || info.partitions.some((p) => p.leader < 0)) return false;
+  const byLeader = new Map<number, number[]>();
+  for (const p of info.partitions) byLeader.set(p.leader, [...(byLeader.get(p.leader) ?? []), p.partition]);
+  for (const [leader, list] of byLeader) {
+    const conn = await cluster.connectionTo(leader);
+    const res = await conn.request(ListOffsets, {
+      replicaId: -1,
+      topics: [{ name: topic, partitions: list.map((partitionIndex) => ({ partitionIndex, timestamp: LATEST_TIMESTAMP })) }],
+    });
+    if (res.topics[0]?.partitions.some((p) => p.errorCode !== 0)) return false;
+  }
+  return true;
 }
 
 /** One message as kcat -J prints it. */
