@@ -53,7 +53,6 @@ export function provisionKafka(version = kafkaVersion()): Provisioned {
   process.stderr.write(`kafka: resolving Apache Kafka ${version} jars with Maven into ${libsDir}\n`);
   const args = [
     '-B',
-    '-Dstyle.color=never',
     '-q',
     '-f',
     pomPath(),
@@ -63,9 +62,11 @@ export function provisionKafka(version = kafkaVersion()): Provisioned {
     `-DoutputDirectory=${libsDir}`,
     '-DincludeScope=runtime',
   ];
-  const res = spawnSync('mvn', args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  const res = spawnSync('mvn', args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   if (res.error) throw new Error(`kafka: could not run mvn (is Maven installed?): ${res.error.message}`);
-  if (res.status !== 0) throw new Error(`kafka: mvn failed with exit code ${res.status} resolving Kafka ${version}`);
+  if (res.status !== 0) {
+    throw new Error(`kafka: mvn failed with exit code ${res.status} resolving Kafka ${version}:\n${res.stdout}${res.stderr}`);
+  }
   const jars = readdirSync(libsDir).filter((f) => f.endsWith('.jar'));
   if (!jars.some((j) => j.startsWith('kafka_2.13-'))) throw new Error(`kafka: Maven finished but no kafka_2.13 jar is in ${libsDir}`);
   writeFileSync(marker, `${jars.length} jars\n`);
