@@ -1,6 +1,13 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // Tests import the package by name and get the built files: the sender's
+    // worker thread runs dist/src/sender/worker-entry.js, which vitest's
+    // TypeScript transform cannot serve to a worker.
+    alias: { 'kafka-producer-ts': fileURLToPath(new URL('./dist/src/index.js', import.meta.url)) },
+  },
   test: {
     // Files run one after another: one broker serves every integration file,
     // and DumpLogSegments and kcat then see a quiet broker.

@@ -52,66 +52,85 @@ export interface BatchOptions {
   transactional?: boolean;
 }
 
-/** Encoded header keys, so a record is sized and written with one UTF-8 encoding per key. */
-function headerKeyBytes(headers: readonly RecordHeader[] | undefined): Buffer[] {
-  return headers ? headers.map((h) => Buffer.from(h.key, 'utf8')) : [];
+/** A key or value as the record encoder takes it: bytes, or a string written as UTF-8 in place. */
+export type RecordBytes = Uint8Array | string | null;
+
+/** Byte length of a key or value; -1 for null. */
+export function bytesLength(v: RecordBytes): number {
+  if (v === null) return -1;
+  return typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : v.length;
 }
 
-/** Size of the record's body: everything after its own length varint. */
-export function recordBodySize(
-  offsetDelta: number,
-  timestampDelta: number,
-  key: Uint8Array | null,
-  value: Uint8Array | null,
-  headers: readonly RecordHeader[] | undefined,
-  headerKeys: readonly Uint8Array[],
-): number {
-  let size = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarint(offsetDelta);
-  size += key === null ? 1 : sizeOfVarint(key.length) + key.length;
-  size += value === null ? 1 : sizeOfVarint(value.length) + value.length;
-  const count = headers ? headers.length : 0;
-  size += sizeOfVarint(count);
-  for (let i = 0; i < count; i++) {
-    const k = headerKeys[i] as Uint8Array;
-    const v = (headers as readonly RecordHeader[])[i]?.value ?? null;
-    size += sizeOfVarint(k.length) + k.length;
-    size += v === null ? 1 : sizeOfVarint(v.length) + v.length;
+/** Headers with their keys already encoded, so sizing and writing encode each key once. */
+export interface EncodedHeader {
+  key: Uint8Array;
+  value: Uint8Array | null;
+}
+
+export function encodeHeaders(headers: readonly RecordHeader[] | undefined): EncodedHeader[] {
+  return headers ? headers.map((h) => ({ key: Buffer.from(h.key, 'utf8'), value: h.value })) : [];
+}
+
+/** Bytes the headers take in a record, their count varint included. */
+export function headersSize(headers: readonly EncodedHeader[]): number {
+  let size = sizeOfVarint(headers.length);
+  for (const h of headers) {
+    size += sizeOfVarint(h.key.length) + h.key.length;
+    size += h.value === null ? 1 : sizeOfVarint(h.value.length) + h.value.length;
   }
   return size;
 }
 
+/** Size of the record's body: everything after its own length varint. */
+export function recordBodySize(offsetDelta: number, timestampDelta: number, keyLength: number, valueLength: number, headerBytes: number): number {
+  return (
+    1 +
+    sizeOfVarlong(timestampDelta) +
+    sizeOfVarint(offsetDelta) +
+    (keyLength < 0 ? 1 : sizeOfVarint(keyLength) + keyLength) +
+    (valueLength < 0 ? 1 : sizeOfVarint(valueLength) + valueLength) +
+    headerBytes
+  );
+}
+
+/** Whole size of a record in a batch: its length varint and its body. */
+export function recordSize(bodySize: number): number {
+  return sizeOfVarint(bodySize) + bodySize;
+}
+
 /** Writes one record (length varint included) at pos; returns the position after it. */
 export function writeRecord(
-  buf: Uint8Array,
+  buf: Buffer,
   pos: number,
   bodySize: number,
   offsetDelta: number,
   timestampDelta: number,
-  key: Uint8Array | null,
-  value: Uint8Array | null,
-  headers: readonly RecordHeader[] | undefined,
-  headerKeys: readonly Uint8Array[],
+  key: RecordBytes,
+  keyLength: number,
+  value: RecordBytes,
+  valueLength: number,
+  headers: readonly EncodedHeader[],
 ): number {
   pos = writeVarintAt(buf, pos, bodySize);
   buf[pos++] = 0; // record attributes: unused
   pos = writeVarlongAt(buf, pos, timestampDelta);
   pos = writeVarintAt(buf, pos, offsetDelta);
-  pos = writeBytesField(buf, pos, key);
-  pos = writeBytesField(buf, pos, value);
-  const count = headers ? headers.length : 0;
-  pos = writeVarintAt(buf, pos, count);
-  for (let i = 0; i < count; i++) {
-    pos = writeBytesField(buf, pos, headerKeys[i] as Uint8Array);
-    pos = writeBytesField(buf, pos, (headers as readonly RecordHeader[])[i]?.value ?? null);
+  pos = writeBytesField(buf, pos, key, keyLength);
+  pos = writeBytesField(buf, pos, value, valueLength);
+  pos = writeVarintAt(buf, pos, headers.length);
+  for (const h of headers) {
+    pos = writeBytesField(buf, pos, h.key, h.key.length);
+    pos = writeBytesField(buf, pos, h.value, h.value === null ? -1 : h.value.length);
   }
   return pos;
 }
 
-function writeBytesField(buf: Uint8Array, pos: number, v: Uint8Array | null): number {
-  if (v === null) return writeVarintAt(buf, pos, -1);
-  pos = writeVarintAt(buf, pos, v.length);
-  buf.set(v, pos);
-  return pos + v.length;
+function writeBytesField(buf: Buffer, pos: number, v: RecordBytes, length: number): number {
+  pos = writeVarintAt(buf, pos, length);
+  if (v === null) return pos;
+  if (typeof v === 'string') buf.write(v, pos, length, 'utf8');
+  else buf.set(v, pos);
+  return pos + length;
 }
 
 export interface BatchHeaderFields {
@@ -167,16 +186,20 @@ export function buildRecordBatch(records: readonly RecordInput[], opts: BatchOpt
   const compression = opts.compression ?? 'none';
   const baseTimestamp = first.timestamp;
   let maxTimestamp = baseTimestamp;
-  const keys = records.map((r) => headerKeyBytes(r.headers));
-  const sizes = records.map((r, i) => {
+  const prepared = records.map((r, i) => {
     if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp;
-    return recordBodySize(i, r.timestamp - baseTimestamp, r.key, r.value, r.headers, keys[i] as Buffer[]);
+    const headers = encodeHeaders(r.headers);
+    const keyLength = bytesLength(r.key);
+    const valueLength = bytesLength(r.value);
+    const body = recordBodySize(i, r.timestamp - baseTimestamp, keyLength, valueLength, headersSize(headers));
+    return { headers, keyLength, valueLength, body };
   });
-  const recordsSize = sizes.reduce((sum, s) => sum + sizeOfVarint(s) + s, 0);
+  const recordsSize = prepared.reduce((sum, p) => sum + recordSize(p.body), 0);
   const body = Buffer.allocUnsafe(BATCH_HEADER_SIZE + recordsSize);
   let pos = BATCH_HEADER_SIZE;
   records.forEach((r, i) => {
-    pos = writeRecord(body, pos, sizes[i] as number, i, r.timestamp - baseTimestamp, r.key, r.value, r.headers, keys[i] as Buffer[]);
+    const p = prepared[i] as (typeof prepared)[number];
+    pos = writeRecord(body, pos, p.body, i, r.timestamp - baseTimestamp, r.key, p.keyLength, r.value, p.valueLength, p.headers);
   });
   let batch = body;
   if (compression !== 'none') {
@@ -255,8 +278,30 @@ function decodeBatch(batch: Buffer): DecodedBatch {
   const baseSequence = r.int32();
   const count = r.int32();
   const codec = attributes & 0x07;
-  const recordBytes = decompress(codec, batch.subarray(BATCH_HEADER_SIZE));
-  const rr = new Reader(recordBytes);
+  const records = decodeRecords(decompress(codec, batch.subarray(BATCH_HEADER_SIZE)), count, baseOffset, baseTimestamp);
+  return {
+    baseOffset,
+    partitionLeaderEpoch,
+    magic,
+    crc,
+    crcValid: crc === crc32c(batch, OFF_ATTRIBUTES),
+    compression: codec,
+    timestampType: attributes & ATTR_LOG_APPEND_TIME ? 'LogAppendTime' : 'CreateTime',
+    transactional: (attributes & ATTR_TRANSACTIONAL) !== 0,
+    control: (attributes & ATTR_CONTROL) !== 0,
+    lastOffsetDelta,
+    baseTimestamp,
+    maxTimestamp,
+    producerId,
+    producerEpoch,
+    baseSequence,
+    records,
+  };
+}
+
+/** Decodes `count` uncompressed records (the bytes after a batch header). */
+export function decodeRecords(bytes: Buffer, count: number, baseOffset: number, baseTimestamp: number): DecodedRecord[] {
+  const rr = new Reader(bytes);
   const records: DecodedRecord[] = [];
   for (let i = 0; i < count; i++) {
     const length = rr.varint();
@@ -276,24 +321,7 @@ function decodeBatch(batch: Buffer): DecodedBatch {
     if (rr.pos !== end) throw new ProtocolError(`record ${i} length ${length} does not match its fields`);
     records.push({ offset: baseOffset + offsetDelta, timestamp: baseTimestamp + timestampDelta, key, value, headers });
   }
-  return {
-    baseOffset,
-    partitionLeaderEpoch,
-    magic,
-    crc,
-    crcValid: crc === crc32c(batch, OFF_ATTRIBUTES),
-    compression: codec,
-    timestampType: attributes & ATTR_LOG_APPEND_TIME ? 'LogAppendTime' : 'CreateTime',
-    transactional: (attributes & ATTR_TRANSACTIONAL) !== 0,
-    control: (attributes & ATTR_CONTROL) !== 0,
-    lastOffsetDelta,
-    baseTimestamp,
-    maxTimestamp,
-    producerId,
-    producerEpoch,
-    baseSequence,
-    records,
-  };
+  return records;
 }
 
 function nullableVarBytes(r: Reader): Buffer | null {

@@ -1,0 +1,96 @@
+// Draws the results as one SVG: a panel per workload, one bar per client
+// (median, with a line from the slowest to the fastest round), and the latency
+// panel with p50 drawn inside p99. Turned into a PNG too when rsvg-convert
+// (Debian package librsvg2-bin) is installed.
+
+import { spawnSync } from 'node:child_process';
+import { summarize, type Results, type Spread, type Workload } from './model.js';
+
+const WIDTH = 960;
+const LABEL_W = 250;
+const BAR_W = 540;
+const ROW_H = 24;
+const GAP = 6;
+const TITLE_H = 34;
+const PANEL_GAP = 18;
+const COLORS = ['#8c8c8c', '#e8a33d', '#5aa469', '#c0504d', '#2f6db5', '#6fa8dc', '#8e6bbf', '#4bacc6'];
+
+const esc = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+
+interface Bar {
+  label: string;
+  color: string;
+  value: Spread | null;
+  inner: Spread | null;
+  text: string;
+}
+
+function panel(y: number, title: string, bars: Bar[]): { svg: string; height: number } {
+  const max = Math.max(...bars.map((b) => b.value?.max ?? 0), 1e-9);
+  const x0 = LABEL_W;
+  const scale = (v: number) => (v / max) * BAR_W;
+  const parts = [`<text x="12" y="${y + 22}" class="title">${esc(title)}</text>`];
+  bars.forEach((b, i) => {
+    const top = y + TITLE_H + i * (ROW_H + GAP);
+    const mid = top + ROW_H / 2;
+    parts.push(`<text x="${x0 - 10}" y="${mid + 5}" text-anchor="end">${esc(b.label)}</text>`);
+    if (!b.value) {
+      parts.push(`<text x="${x0 + 6}" y="${mid + 5}" class="muted">${esc(b.text)}</text>`);
+      return;
+    }
+    const w = scale(b.value.median);
+    parts.push(`<rect x="${x0}" y="${top}" width="${w.toFixed(1)}" height="${ROW_H}" fill="${b.color}" opacity="${b.inner ? 0.45 : 1}"/>`);
+    if (b.inner) parts.push(`<rect x="${x0}" y="${top + 5}" width="${scale(b.inner.median).toFixed(1)}" height="${ROW_H - 10}" fill="${b.color}"/>`);
+    if (b.value.max > b.value.min) {
+      parts.push(`<line x1="${x0 + scale(b.value.min)}" x2="${x0 + scale(b.value.max)}" y1="${mid}" y2="${mid}" class="range"/>`);
+    }
+    parts.push(`<text x="${x0 + Math.max(w, scale(b.value.max)) + 8}" y="${mid + 5}">${esc(b.text)}</text>`);
+  });
+  return { svg: parts.join('\n'), height: TITLE_H + bars.length * (ROW_H + GAP) + PANEL_GAP };
+}
+
+function missing(r: Results, w: Workload, peer: string): string {
+  const error = r.cells[w.id]?.[peer]?.failures[0] ?? '';
+  return /keyless records only/.test(error) ? 'keyless only' : 'could not run';
+}
+
+function bars(r: Results, w: Workload): Bar[] {
+  return r.peers.map((p, i) => {
+    const s = summarize(w, r.cells[w.id]?.[p.id]);
+    const color = COLORS[i % COLORS.length] as string;
+    if (w.mode === 'latency') {
+      const text = s.p99Ms && s.p50Ms ? `p50 ${fmt.format(s.p50Ms.median)} ms · p99 ${fmt.format(s.p99Ms.median)} ms` : missing(r, w, p.id);
+      return { label: p.label, color, value: s.p99Ms, inner: s.p50Ms, text };
+    }
+    const text = s.recordsPerSec ? `${fmt.format(s.recordsPerSec.median / 1000)}k rec/s` : missing(r, w, p.id);
+    return { label: p.label, color, value: s.recordsPerSec, inner: null, text };
+  });
+}
+
+export function renderChart(r: Results): string {
+  let y = 48;
+  const panels: string[] = [];
+  for (const w of r.workloads) {
+    const title = w.mode === 'latency' ? `${w.title}: send-to-ack ms (lower is better)` : `${w.title}: records/s (higher is better)`;
+    const p = panel(y, title, bars(r, w));
+    panels.push(p.svg);
+    y += p.height;
+  }
+  const heading = `Kafka producers on ${r.machine.cores} cores (${r.machine.cpu}), ${r.broker}${r.quick ? ' — quick mode' : ''}`;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${y}" viewBox="0 0 ${WIDTH} ${y}" font-family="DejaVu Sans, Arial, sans-serif" font-size="13">`,
+    '<style>.title{font-weight:bold;font-size:14px}.muted{fill:#888;font-style:italic}.range{stroke:#222;stroke-width:1.5}.head{font-size:15px;font-weight:bold}</style>',
+    `<rect width="${WIDTH}" height="${y}" fill="#fff"/>`,
+    `<text x="12" y="26" class="head">${esc(heading)}</text>`,
+    ...panels,
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
+/** Writes `png` from `svg` with rsvg-convert; false when it is not installed or fails. */
+export function toPng(svg: string, png: string): boolean {
+  const res = spawnSync('rsvg-convert', ['-b', 'white', '-o', png, svg], { encoding: 'utf8' });
+  return res.status === 0;
+}

@@ -1,0 +1,134 @@
+// The part every Node runner shares: read the job, build the records before
+// the clock starts, time the run from the first send to the last ack, measure
+// CPU, peak RSS and event-loop delay inside this process, and print one JSON
+// line. A runner only says how its client sends.
+
+import { randomBytes } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Job, RunMetrics, RunResult } from '../job.js';
+
+/** Distinct values cycled through, so no client gets one shared buffer yet memory stays small. */
+const VALUE_POOL = 1024;
+const KEY_SPACE = 10_000;
+
+export interface Records {
+  value(i: number): Buffer;
+  key(i: number): Buffer | null;
+}
+
+export interface BenchClient {
+  /** One sentence for the report: the API used and its settings. */
+  how: string;
+  /** What one ack covers in latency mode: a record, or a whole send call. */
+  ackedPer: 'record' | 'send call';
+  /** Produces records [0, n) the client's fastest way; resolves once every one is acknowledged. */
+  sendAll(n: number): Promise<void>;
+  /** Sends records [from, to) now and reports each acknowledged range to `acked`. */
+  sendNow(from: number, to: number, acked: (a: number, b: number) => void, failed: (err: unknown) => void): void;
+  close(): Promise<void>;
+}
+
+function printable(size: number): Buffer {
+  const b = randomBytes(size);
+  for (let i = 0; i < size; i++) b[i] = 33 + ((b[i] as number) % 94);
+  return b;
+}
+
+function makeRecords(job: Job): Records {
+  const values = Array.from({ length: VALUE_POOL }, () => printable(job.valueSize));
+  const keys = job.keyed ? Array.from({ length: KEY_SPACE }, (_, i) => Buffer.from(`key-${i}`)) : null;
+  return {
+    value: (i) => values[i % VALUE_POOL] as Buffer,
+    key: (i) => (keys ? (keys[i % KEY_SPACE] as Buffer) : null),
+  };
+}
+
+/** Runs `send` over [0, n) in chunks, at most `concurrency` chunks unacknowledged at once. */
+export async function pump(n: number, chunk: number, concurrency: number, send: (from: number, to: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < n) {
+      const from = next;
+      next = Math.min(n, from + chunk);
+      await send(from, next);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+/**
+ * Offers records at job.rate per second on a 1 ms tick. A record's latency
+ * runs from when it was due, not from when the tick got to it, so a client
+ * that stalls the event loop pays for the stall (no coordinated omission).
+ */
+function offerAtRate(client: BenchClient, job: Job): Promise<{ p50Ms: number; p99Ms: number }> {
+  const n = job.records;
+  const interval = 1000 / job.rate;
+  const latencies = new Float64Array(n);
+  let sent = 0;
+  let acked = 0;
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const onAck = (a: number, b: number): void => {
+      const now = performance.now();
+      for (let i = a; i < b; i++) latencies[i] = now - (t0 + i * interval);
+      acked += b - a;
+      if (acked === n) {
+        latencies.sort();
+        resolve({ p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) });
+      }
+    };
+    const tick = (): void => {
+      const due = Math.min(n, Math.floor((performance.now() - t0) / interval) + 1);
+      if (due > sent) {
+        client.sendNow(sent, due, onAck, reject);
+        sent = due;
+      }
+      if (sent < n) setTimeout(tick, 1);
+    };
+    tick();
+  });
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause === undefined ? '' : ` (cause: ${describe(err.cause)})`;
+  return `${err.name}: ${err.message}${cause}`;
+}
+
+function finish(result: RunResult): void {
+  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(result.ok ? 0 : 1));
+}
+
+export async function runClient(make: (job: Job, records: Records) => Promise<BenchClient>): Promise<void> {
+  try {
+    const job = JSON.parse(process.argv[2] ?? '') as Job;
+    const records = makeRecords(job);
+    const client = await make(job, records);
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const latency = job.mode === 'latency' ? await offerAtRate(client, job) : (await client.sendAll(job.records), null);
+    const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    loop.disable();
+    await client.close();
+    const metrics: RunMetrics = {
+      ok: true,
+      how: client.how,
+      wallMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      maxRssMb: process.resourceUsage().maxRSS / 1024,
+      loopP99Ms: loop.percentile(99) / 1e6,
+      latency: latency && { ...latency, per: client.ackedPer },
+    };
+    finish(metrics);
+  } catch (err) {
+    finish({ ok: false, error: describe(err) });
+  }
+}

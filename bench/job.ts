@@ -1,0 +1,37 @@
+// What the orchestrator hands a client runner (as JSON in argv) and the one
+// JSON line the runner prints back.
+
+export interface Job {
+  /** 'throughput': everything as fast as the client goes; 'latency': a fixed offered rate. */
+  mode: 'throughput' | 'latency';
+  bootstrap: string;
+  topic: string;
+  records: number;
+  valueSize: number;
+  keyed: boolean;
+  /** Offered records per second in latency mode. */
+  rate: number;
+  /** Runner-specific switches, e.g. { worker: true } for ours. */
+  options: Record<string, unknown>;
+}
+
+export interface RunMetrics {
+  ok: true;
+  /** How the client was driven, for the report. */
+  how: string;
+  wallMs: number;
+  /** User + system CPU of the whole process during the timed section; null where not measurable. */
+  cpuMs: number | null;
+  maxRssMb: number | null;
+  /** Main-thread event-loop delay p99 during the timed section; null where not measurable. */
+  loopP99Ms: number | null;
+  /** Send-to-ack latency (latency mode). */
+  latency: { p50Ms: number; p99Ms: number; per: string } | null;
+}
+
+export interface RunFailure {
+  ok: false;
+  error: string;
+}
+
+export type RunResult = RunMetrics | RunFailure;

@@ -1,0 +1,82 @@
+// What a benchmark run collects, and the statistics the report and the chart
+// draw from it: medians with their spread over the rounds.
+
+import type { RunMetrics } from './job.js';
+import type { Machine } from './machine.js';
+
+export interface Workload {
+  id: string;
+  title: string;
+  mode: 'throughput' | 'latency';
+  records: number;
+  valueSize: number;
+  keyed: boolean;
+  /** Offered records per second (latency mode). */
+  rate: number;
+}
+
+export interface PeerInfo {
+  id: string;
+  label: string;
+  version: string;
+  /** How the client was driven, as its runner described it; null until it ran once. */
+  how: string | null;
+}
+
+/** One client's runs of one workload (warm-up excluded). */
+export interface Cell {
+  runs: RunMetrics[];
+  failures: string[];
+}
+
+export interface Results {
+  startedAt: string;
+  finishedAt: string;
+  quick: boolean;
+  rounds: number;
+  machine: Machine;
+  broker: string;
+  workloads: Workload[];
+  peers: PeerInfo[];
+  cells: Record<string, Record<string, Cell>>;
+}
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export function spread(values: (number | null)[]): Spread | null {
+  const v = values.filter((x): x is number => x !== null).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const mid = Math.floor(v.length / 2);
+  const median = v.length % 2 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
+  return { median, min: v[0] as number, max: v.at(-1) as number };
+}
+
+export interface Summary {
+  recordsPerSec: Spread | null;
+  mbPerSec: Spread | null;
+  cpuSecPerMillion: Spread | null;
+  maxRssMb: Spread | null;
+  loopP99Ms: Spread | null;
+  p50Ms: Spread | null;
+  p99Ms: Spread | null;
+  latencyPer: string | null;
+}
+
+export function summarize(w: Workload, cell: Cell | undefined): Summary {
+  const runs = cell?.runs ?? [];
+  const seconds = (r: RunMetrics) => r.wallMs / 1000;
+  return {
+    recordsPerSec: spread(runs.map((r) => w.records / seconds(r))),
+    mbPerSec: spread(runs.map((r) => (w.records * w.valueSize) / 1e6 / seconds(r))),
+    cpuSecPerMillion: spread(runs.map((r) => (r.cpuMs === null ? null : r.cpuMs / 1000 / (w.records / 1e6)))),
+    maxRssMb: spread(runs.map((r) => r.maxRssMb)),
+    loopP99Ms: spread(runs.map((r) => r.loopP99Ms)),
+    p50Ms: spread(runs.map((r) => r.latency?.p50Ms ?? null)),
+    p99Ms: spread(runs.map((r) => r.latency?.p99Ms ?? null)),
+    latencyPer: runs[0]?.latency?.per ?? null,
+  };
+}

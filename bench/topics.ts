@@ -1,0 +1,103 @@
+// Topic housekeeping for the benchmarks, over the project's own protocol
+// layer: each run gets a fresh topic, what landed is counted from the
+// partitions' latest offsets (not from what a client claims), and the topic is
+// deleted afterwards so a full run does not fill the broker's disk.
+
+import { Cluster } from '../src/network/cluster.js';
+import { defineApi } from '../src/protocol/api.js';
+import { CreateTopics } from '../src/protocol/apis/create-topics.js';
+import { LATEST_TIMESTAMP, ListOffsets } from '../src/protocol/apis/list-offsets.js';
+import { KafkaResponseError } from '../src/protocol/errors.js';
+import { array, field, struct } from '../src/protocol/schema.js';
+
+// Producing never deletes topics, so the library has no DeleteTopics; v1-v5
+// name topics by string, which is all the benchmarks need.
+const DeleteTopics = defineApi<
+  { topicNames: string[]; timeoutMs: number },
+  { throttleTimeMs: number; responses: { name: string; errorCode: number; errorMessage: string | null }[] }
+>({
+  key: 20,
+  name: 'DeleteTopics',
+  minVersion: 1,
+  maxVersion: 5,
+  flexibleFrom: 4,
+  request: struct(field('topicNames', array('string'), '0+'), field('timeoutMs', 'int32', '0+')),
+  response: struct(
+    field('throttleTimeMs', 'int32', '1+', { default: 0 }),
+    field(
+      'responses',
+      array(
+        struct(
+          field('name', 'string', '0+'),
+          field('errorCode', 'int16', '0+'),
+          field('errorMessage', 'string', '5+', { nullable: '5+', default: null }),
+        ),
+      ),
+      '0+',
+    ),
+  ),
+});
+
+export class Topics {
+  readonly #cluster: Cluster;
+
+  constructor(bootstrap: string) {
+    this.#cluster = new Cluster({ bootstrapServers: bootstrap, clientId: 'kafka-producer-ts-bench' });
+  }
+
+  /** Creates the topic and waits until every partition's leader answers ListOffsets. */
+  async create(name: string, partitions: number): Promise<void> {
+    const conn = await this.#cluster.anyConnection();
+    const res = await conn.request(CreateTopics, {
+      topics: [{ name, numPartitions: partitions, replicationFactor: -1, assignments: [], configs: [] }],
+      timeoutMs: 30_000,
+    });
+    const t = res.topics[0];
+    if (!t) throw new Error(`CreateTopics answered no topic for ${name}`);
+    if (t.errorCode !== 0) throw new KafkaResponseError(t.errorCode, `creating topic ${name}`, t.errorMessage);
+    const deadline = Date.now() + 30_000;
+    while ((await this.#latestOffsets(name, partitions)) === null) {
+      if (Date.now() > deadline) throw new Error(`topic ${name}: not every partition has a working leader after 30 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Records in the topic: the sum of its partitions' latest offsets. */
+  async count(name: string, partitions: number): Promise<number> {
+    const offsets = await this.#latestOffsets(name, partitions);
+    if (offsets === null) throw new Error(`topic ${name}: ListOffsets failed on some partition`);
+    return offsets.reduce((a, b) => a + b, 0);
+  }
+
+  async delete(name: string): Promise<void> {
+    const conn = await this.#cluster.anyConnection();
+    const res = await conn.request(DeleteTopics, { topicNames: [name], timeoutMs: 30_000 });
+    const r = res.responses[0];
+    if (r && r.errorCode !== 0) throw new KafkaResponseError(r.errorCode, `deleting topic ${name}`, r.errorMessage);
+  }
+
+  close(): Promise<void> {
+    return this.#cluster.close();
+  }
+
+  /** Latest offset of every partition, or null while some partition has no working leader. */
+  async #latestOffsets(topic: string, partitions: number): Promise<number[] | null> {
+    const info = (await this.#cluster.refreshMetadata([topic], false)).topic(topic);
+    if (!info || info.errorCode !== 0 || info.partitions.length !== partitions || info.partitions.some((p) => p.leader < 0)) return null;
+    const byLeader = new Map<number, number[]>();
+    for (const p of info.partitions) byLeader.set(p.leader, [...(byLeader.get(p.leader) ?? []), p.partition]);
+    const offsets: number[] = [];
+    for (const [leader, list] of byLeader) {
+      const conn = await this.#cluster.connectionTo(leader);
+      const res = await conn.request(ListOffsets, {
+        replicaId: -1,
+        topics: [{ name: topic, partitions: list.map((partitionIndex) => ({ partitionIndex, timestamp: LATEST_TIMESTAMP })) }],
+      });
+      for (const p of res.topics[0]?.partitions ?? []) {
+        if (p.errorCode !== 0) return null;
+        offsets.push(p.offset);
+      }
+    }
+    return offsets.length === partitions ? offsets : null;
+  }
+}

@@ -1,0 +1,65 @@
+// The bufferMemory budget, as in the Java client's BufferPool: slots of
+// batchSize are created on first need and reused; a record too large for one
+// gets a slot of its own size, paid from the same budget and released when
+// done. Memory for batches never exceeds bufferMemory, whatever the broker
+// does: when the budget is spent, allocate() says no and send() waits.
+
+import { Slot } from './slot.js';
+
+export class BufferPool {
+  readonly totalMemory: number;
+  readonly slotSize: number;
+  readonly #free: Slot[] = [];
+  /** Bytes not held by any slot (free pooled slots are counted separately). */
+  #unallocated: number;
+  #nextId = 0;
+  /** Told about every slot created and dropped, so the sender can map and unmap it. */
+  readonly #onCreate: (slot: Slot) => void;
+  readonly #onDrop: (slot: Slot) => void;
+
+  constructor(totalMemory: number, slotSize: number, onCreate: (slot: Slot) => void, onDrop: (slot: Slot) => void) {
+    this.totalMemory = totalMemory;
+    this.slotSize = slotSize;
+    this.#unallocated = totalMemory;
+    this.#onCreate = onCreate;
+    this.#onDrop = onDrop;
+  }
+
+  /** Bytes available for new batches right now. */
+  get availableMemory(): number {
+    return this.#unallocated + this.#free.length * this.slotSize;
+  }
+
+  /** A slot of at least `size` bytes, or null when the budget cannot cover it now. */
+  allocate(size: number): Slot | null {
+    if (size <= this.slotSize) {
+      const pooled = this.#free.pop();
+      if (pooled) return pooled;
+      return this.#create(this.slotSize);
+    }
+    // A one-off size: free pooled slots give their bytes back to the budget first.
+    while (this.#unallocated < size && this.#free.length > 0) {
+      this.#onDrop(this.#free.pop() as Slot);
+      this.#unallocated += this.slotSize;
+    }
+    return this.#create(size);
+  }
+
+  #create(size: number): Slot | null {
+    if (this.#unallocated < size) return null;
+    this.#unallocated -= size;
+    const slot = new Slot(this.#nextId++, size);
+    this.#onCreate(slot);
+    return slot;
+  }
+
+  release(slot: Slot): void {
+    slot.free();
+    if (slot.capacity === this.slotSize) {
+      this.#free.push(slot);
+    } else {
+      this.#unallocated += slot.capacity;
+      this.#onDrop(slot);
+    }
+  }
+}

@@ -1,0 +1,242 @@
+// The RecordAccumulator (main thread): per partition, the batches that are
+// open, sealed or in flight, oldest first, each in a shared-memory slot that
+// the sender reads in place. A record is sized first and then written once,
+// straight into its slot. Sealing tells the sender through the event ring;
+// the sender's outcomes come back per slot range and settle each record's
+// handle exactly once before the slot is freed.
+
+import {
+  BATCH_HEADER_SIZE,
+  recordBodySize,
+  recordSize,
+  writeRecord,
+  type EncodedHeader,
+  type RecordBytes,
+} from '../protocol/record-batch.js';
+import { BufferPool } from './buffer-pool.js';
+import { EventRing } from './event-ring.js';
+import type { Slot } from './slot.js';
+
+/** Ring events: slot id << 1 | kind. */
+export const EVENT_OPENED = 0;
+export const EVENT_SEALED = 1;
+
+export function encodeEvent(slotId: number, kind: number): number {
+  return (slotId << 1) | kind;
+}
+
+export function decodeEvent(event: number): { slotId: number; kind: number } {
+  return { slotId: event >>> 1, kind: event & 1 };
+}
+
+/** Gets each record's outcome; partition and offset are known by then. */
+export interface RecordHandle {
+  settle(err: Error | null, offset: number, logAppendTime: number): void;
+}
+
+/** A record ready to be written: key, value and headers as the encoder takes them. */
+export interface PreparedRecord {
+  key: RecordBytes;
+  keyLength: number;
+  value: RecordBytes;
+  valueLength: number;
+  headers: EncodedHeader[];
+  headerBytes: number;
+  timestamp: number;
+}
+
+export class TopicPartition {
+  readonly ref: number;
+  readonly topic: string;
+  readonly partition: number;
+  open: Batch | null = null;
+  /** Batches of this partition not yet settled (adaptive partitioning reads it). */
+  queued = 0;
+
+  constructor(ref: number, topic: string, partition: number) {
+    this.ref = ref;
+    this.topic = topic;
+    this.partition = partition;
+  }
+}
+
+export class Batch {
+  readonly seq: number;
+  readonly slot: Slot;
+  readonly tp: TopicPartition;
+  readonly handles: RecordHandle[] = [];
+  count = 0;
+  used = BATCH_HEADER_SIZE;
+  settled = 0;
+
+  constructor(seq: number, slot: Slot, tp: TopicPartition) {
+    this.seq = seq;
+    this.slot = slot;
+    this.tp = tp;
+  }
+}
+
+export interface AccumulatorHooks {
+  /** A slot was created: the sender must map its memory before it sees its events. */
+  onSlotCreated(slot: Slot): void;
+  /** A slot's memory went back to the budget: the sender may drop it. */
+  onSlotDropped(slotId: number): void;
+  /** A partition got its ref: the sender must know it before it sees its batches. */
+  onTopicPartition(tp: TopicPartition): void;
+  /** A batch settled completely and its memory is free again. */
+  onBatchSettled(batch: Batch): void;
+}
+
+export class RecordAccumulator {
+  readonly pool: BufferPool;
+  readonly ring: EventRing;
+  readonly #hooks: AccumulatorHooks;
+  readonly #partitions = new Map<string, TopicPartition[]>();
+  #nextTpRef = 0;
+  readonly #bySlot = new Map<number, Batch>();
+  /** Unsettled batches in creation order: the first one is the oldest (flush reads it). */
+  readonly #outstanding = new Map<number, Batch>();
+  #nextSeq = 0;
+
+  constructor(bufferMemory: number, batchSize: number, hooks: AccumulatorHooks) {
+    this.#hooks = hooks;
+    this.pool = new BufferPool(bufferMemory, batchSize, (slot) => hooks.onSlotCreated(slot), (slot) => hooks.onSlotDropped(slot.id));
+    // Two events per slot at most are unconsumed; slots are at least batchSize.
+    this.ring = new EventRing(2 * Math.ceil(bufferMemory / batchSize) + 16);
+  }
+
+  partition(topic: string, partition: number): TopicPartition {
+    let list = this.#partitions.get(topic);
+    if (!list) this.#partitions.set(topic, (list = []));
+    let tp = list[partition];
+    if (!tp) {
+      tp = list[partition] = new TopicPartition(this.#nextTpRef++, topic, partition);
+      this.#hooks.onTopicPartition(tp);
+    }
+    return tp;
+  }
+
+  /** Queue length of one partition, 0 if never used. */
+  queued(topic: string, partition: number): number {
+    return this.#partitions.get(topic)?.[partition]?.queued ?? 0;
+  }
+
+  /**
+   * Appends to the partition's open batch, or to a new one. Returns false
+   * when no memory is left for a new batch (the caller waits and retries).
+   */
+  tryAppend(tp: TopicPartition, r: PreparedRecord, handle: RecordHandle, now: number): boolean {
+    const open = tp.open;
+    if (open) {
+      if (open.slot.beginAppend()) {
+        if (this.#write(open, r, handle)) return true;
+        // It does not fit: seal it while we hold it, and start another.
+        open.slot.sealByAppender();
+        this.ring.push(encodeEvent(open.slot.id, EVENT_SEALED));
+      }
+      // Otherwise the sender sealed it at linger time; it is on its way.
+      tp.open = null;
+    }
+    const size = BATCH_HEADER_SIZE + recordSize(recordBodySize(0, 0, r.keyLength, r.valueLength, r.headerBytes));
+    const slot = this.pool.allocate(Math.max(size, this.pool.slotSize));
+    if (!slot) return false;
+    const batch = new Batch(this.#nextSeq++, slot, tp);
+    slot.open(tp.ref, now, r.timestamp);
+    this.#write(batch, r, handle);
+    this.#bySlot.set(slot.id, batch);
+    this.#outstanding.set(batch.seq, batch);
+    tp.queued++;
+    if (slot.capacity > this.pool.slotSize) {
+      // A record larger than batchSize travels alone.
+      slot.sealByAppender();
+      this.ring.push(encodeEvent(slot.id, EVENT_SEALED));
+    } else {
+      tp.open = batch;
+      this.ring.push(encodeEvent(slot.id, EVENT_OPENED));
+    }
+    return true;
+  }
+
+  /** Writes into a batch the caller holds (APPENDING); false if it does not fit. */
+  #write(batch: Batch, r: PreparedRecord, handle: RecordHandle): boolean {
+    const slot = batch.slot;
+    const offsetDelta = batch.count;
+    const timestampDelta = r.timestamp - slot.baseTimestamp;
+    const body = recordBodySize(offsetDelta, timestampDelta, r.keyLength, r.valueLength, r.headerBytes);
+    const end = batch.used + recordSize(body);
+    if (end > slot.capacity) return false;
+    writeRecord(slot.bytes, batch.used, body, offsetDelta, timestampDelta, r.key, r.keyLength, r.value, r.valueLength, r.headers);
+    batch.used = end;
+    batch.handles.push(handle);
+    batch.count++;
+    slot.endAppend(batch.count, end, r.timestamp);
+    return true;
+  }
+
+  /** Seals every open batch now (flush, close): the sender sends them without waiting for linger. */
+  sealAll(): void {
+    for (const list of this.#partitions.values()) {
+      for (const tp of list) {
+        const open = tp?.open;
+        if (!open) continue;
+        tp.open = null;
+        if (open.slot.beginAppend()) {
+          open.slot.sealByAppender();
+          this.ring.push(encodeEvent(open.slot.id, EVENT_SEALED));
+        }
+      }
+    }
+  }
+
+  /** Sequence number the next batch will get; flush waits for every batch below it. */
+  get nextBatchSeq(): number {
+    return this.#nextSeq;
+  }
+
+  /** The oldest unsettled batch's sequence number, or nextBatchSeq when none is left. */
+  get oldestOutstandingSeq(): number {
+    for (const seq of this.#outstanding.keys()) return seq;
+    return this.#nextSeq;
+  }
+
+  get outstandingBatches(): number {
+    return this.#outstanding.size;
+  }
+
+  /**
+   * Settles records [from, from + count) of the batch in `slotId`. Once all
+   * of a batch's records are settled its slot goes back to the pool.
+   */
+  settle(slotId: number, from: number, count: number, err: Error | null, baseOffset: number, logAppendTime: number): void {
+    const batch = this.#bySlot.get(slotId);
+    if (!batch) return;
+    for (let i = 0; i < count; i++) {
+      const handle = batch.handles[from + i];
+      if (!handle || handle === SETTLED) continue;
+      batch.handles[from + i] = SETTLED;
+      batch.settled++;
+      handle.settle(err, err || baseOffset < 0 ? -1 : baseOffset + i, logAppendTime);
+    }
+    if (batch.settled >= batch.count) this.#release(batch);
+  }
+
+  /** Settles every unsettled record with `err` (the sender is gone). */
+  failAll(err: Error): void {
+    for (const batch of [...this.#outstanding.values()]) {
+      batch.tp.open = null;
+      this.settle(batch.slot.id, 0, batch.count, err, -1, -1);
+    }
+  }
+
+  #release(batch: Batch): void {
+    this.#bySlot.delete(batch.slot.id);
+    this.#outstanding.delete(batch.seq);
+    batch.tp.queued--;
+    if (batch.tp.open === batch) batch.tp.open = null;
+    this.pool.release(batch.slot);
+    this.#hooks.onBatchSettled(batch);
+  }
+}
+
+/** Marks a record whose outcome was delivered, so a repeated outcome cannot settle it twice. */
+const SETTLED: RecordHandle = { settle() {} };

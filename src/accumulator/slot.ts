@@ -1,0 +1,121 @@
+// A batch slot: one SharedArrayBuffer holding a record batch and the words
+// the two threads use to hand it over. The main thread appends records; the
+// sender reads the bytes in place (no copy) once the slot is sealed.
+//
+// State word transitions, each by one side only, so appending and sealing
+// never race:
+//   FREE -> OPEN                 main, when it starts a batch in the slot
+//   OPEN -> APPENDING -> OPEN    main, around each append (compareExchange)
+//   OPEN -> SEALED               sender at linger time (compareExchange), or
+//   APPENDING -> SEALED          main, when the next record does not fit
+//   SEALED -> FREE               main, once every record's outcome is known
+// The sender's compareExchange fails while main is APPENDING, and main's
+// fails once the sender SEALED: whoever wins, exactly one side seals.
+
+import { BATCH_HEADER_SIZE } from '../protocol/record-batch.js';
+
+export const FREE = 0;
+export const OPEN = 1;
+export const APPENDING = 2;
+export const SEALED = 3;
+
+// Int32 words at the start of the slot.
+const STATE = 0;
+const COUNT = 1;
+/** End of the last record, relative to the batch start (header included). */
+const USED = 2;
+const TP_REF = 3;
+// Float64 words after them.
+const CREATED_AT = 0;
+const BASE_TIMESTAMP = 1;
+const MAX_TIMESTAMP = 2;
+
+const INT_WORDS_BYTES = 32;
+/** Where the batch bytes start in the SharedArrayBuffer (8-byte aligned). */
+const DATA_OFFSET = 64;
+
+export class Slot {
+  readonly id: number;
+  readonly sab: SharedArrayBuffer;
+  /** Batch capacity in bytes, header included. */
+  readonly capacity: number;
+  readonly #ints: Int32Array;
+  readonly #times: Float64Array;
+  /** The batch bytes: header, then records. */
+  readonly bytes: Buffer;
+
+  constructor(id: number, capacityOrSab: number | SharedArrayBuffer) {
+    this.id = id;
+    this.sab = typeof capacityOrSab === 'number' ? new SharedArrayBuffer(DATA_OFFSET + capacityOrSab) : capacityOrSab;
+    this.capacity = this.sab.byteLength - DATA_OFFSET;
+    this.#ints = new Int32Array(this.sab, 0, INT_WORDS_BYTES / 4);
+    this.#times = new Float64Array(this.sab, INT_WORDS_BYTES, 3);
+    this.bytes = Buffer.from(this.sab, DATA_OFFSET, this.capacity);
+  }
+
+  get state(): number {
+    return Atomics.load(this.#ints, STATE);
+  }
+
+  /** Main: starts a batch for one partition; the slot is APPENDING until the first record is in. */
+  open(tpRef: number, now: number, timestamp: number): void {
+    Atomics.store(this.#ints, COUNT, 0);
+    Atomics.store(this.#ints, USED, BATCH_HEADER_SIZE);
+    Atomics.store(this.#ints, TP_REF, tpRef);
+    this.#times[CREATED_AT] = now;
+    this.#times[BASE_TIMESTAMP] = timestamp;
+    this.#times[MAX_TIMESTAMP] = timestamp;
+    Atomics.store(this.#ints, STATE, APPENDING);
+  }
+
+  /** Main: claims an OPEN slot for one append; false once the sender sealed it. */
+  beginAppend(): boolean {
+    return Atomics.compareExchange(this.#ints, STATE, OPEN, APPENDING) === OPEN;
+  }
+
+  /** Main: publishes an append (count and end first, then the state word). */
+  endAppend(count: number, used: number, timestamp: number): void {
+    if (timestamp > (this.#times[MAX_TIMESTAMP] as number)) this.#times[MAX_TIMESTAMP] = timestamp;
+    Atomics.store(this.#ints, COUNT, count);
+    Atomics.store(this.#ints, USED, used);
+    Atomics.store(this.#ints, STATE, OPEN);
+  }
+
+  /** Main: seals while it holds the slot (APPENDING). */
+  sealByAppender(): void {
+    Atomics.store(this.#ints, STATE, SEALED);
+  }
+
+  /** Sender: seals an idle OPEN slot (linger, flush); false if main holds it or it is sealed. */
+  trySeal(): boolean {
+    return Atomics.compareExchange(this.#ints, STATE, OPEN, SEALED) === OPEN;
+  }
+
+  free(): void {
+    Atomics.store(this.#ints, STATE, FREE);
+  }
+
+  get count(): number {
+    return Atomics.load(this.#ints, COUNT);
+  }
+
+  get used(): number {
+    return Atomics.load(this.#ints, USED);
+  }
+
+  get tpRef(): number {
+    return Atomics.load(this.#ints, TP_REF);
+  }
+
+  get createdAt(): number {
+    return this.#times[CREATED_AT] as number;
+  }
+
+  get baseTimestamp(): number {
+    return this.#times[BASE_TIMESTAMP] as number;
+  }
+
+  get maxTimestamp(): number {
+    return this.#times[MAX_TIMESTAMP] as number;
+  }
+}

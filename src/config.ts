@@ -1,0 +1,205 @@
+// Producer options: the Java client's names in camelCase with its 4.x
+// defaults, validated once at construction. Unknown options, wrong types and
+// conflicting explicit choices are ConfigErrors that name the option; a
+// default that conflicts with an explicit choice gives way, as in Java.
+
+import type { CompressionType } from './protocol/compression.js';
+import { COMPRESSION_TYPES } from './protocol/compression.js';
+import { ConfigError } from './errors.js';
+import type { Partitioner } from './partitioner/partitioner.js';
+
+export type Acks = 'all' | -1 | 0 | 1;
+
+/** Turns a key or value into bytes; null stays null. */
+export type Serializer<T = unknown> = (value: T, topic: string) => Uint8Array | string | null;
+
+export interface ProducerOptions {
+  bootstrapServers: string | readonly string[];
+  clientId?: string;
+  acks?: Acks;
+  enableIdempotence?: boolean;
+  lingerMs?: number;
+  batchSize?: number;
+  bufferMemory?: number;
+  maxBlockMs?: number;
+  maxRequestSize?: number;
+  maxInFlightRequestsPerConnection?: number;
+  retries?: number;
+  retryBackoffMs?: number;
+  retryBackoffMaxMs?: number;
+  requestTimeoutMs?: number;
+  deliveryTimeoutMs?: number;
+  compressionType?: CompressionType;
+  /** 'default' (murmur2 for keys, sticky adaptive otherwise), 'round-robin', or your own function. */
+  partitioner?: 'default' | 'round-robin' | Partitioner;
+  metadataMaxAgeMs?: number;
+  connectTimeoutMs?: number;
+  keySerializer?: Serializer;
+  valueSerializer?: Serializer;
+  /** Run the sender on a worker thread (default) or on the main thread. */
+  worker?: boolean;
+  /** Transactions come in a later release; setting it is a ConfigError for now. */
+  transactionalId?: string;
+}
+
+export interface ProducerConfig {
+  bootstrapServers: string | readonly string[];
+  clientId: string;
+  /** -1 for all. */
+  acks: -1 | 0 | 1;
+  enableIdempotence: boolean;
+  lingerMs: number;
+  batchSize: number;
+  bufferMemory: number;
+  maxBlockMs: number;
+  maxRequestSize: number;
+  maxInFlightRequestsPerConnection: number;
+  retries: number;
+  retryBackoffMs: number;
+  retryBackoffMaxMs: number;
+  requestTimeoutMs: number;
+  deliveryTimeoutMs: number;
+  compressionType: CompressionType;
+  partitioner: 'default' | 'round-robin' | Partitioner;
+  metadataMaxAgeMs: number;
+  connectTimeoutMs: number;
+  keySerializer: Serializer | null;
+  valueSerializer: Serializer | null;
+  worker: boolean;
+}
+
+/** What the sender needs; plain data so it can cross to a worker thread. */
+export type SenderConfig = Omit<ProducerConfig, 'partitioner' | 'keySerializer' | 'valueSerializer' | 'worker' | 'bufferMemory' | 'maxBlockMs'>;
+
+const INT_MAX = 2147483647;
+
+type Check = (name: string, v: unknown) => void;
+
+const int =
+  (min: number, max = INT_MAX): Check =>
+  (name, v) => {
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw new ConfigError(name, `must be an integer, got ${describe(v)}`);
+    if (v < min || v > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${v}`);
+  };
+
+const bool: Check = (name, v) => {
+  if (typeof v !== 'boolean') throw new ConfigError(name, `must be true or false, got ${describe(v)}`);
+};
+
+const fn: Check = (name, v) => {
+  if (typeof v !== 'function') throw new ConfigError(name, `must be a function, got ${describe(v)}`);
+};
+
+const CHECKS: Record<keyof ProducerOptions, Check> = {
+  bootstrapServers: (name, v) => {
+    const ok = typeof v === 'string' ? v.trim() !== '' : Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string');
+    if (!ok) throw new ConfigError(name, `must be "host:port,host:port" or a non-empty list of "host:port", got ${describe(v)}`);
+  },
+  clientId: (name, v) => {
+    if (typeof v !== 'string') throw new ConfigError(name, `must be a string, got ${describe(v)}`);
+  },
+  acks: (name, v) => {
+    if (v !== 'all' && v !== -1 && v !== 0 && v !== 1) throw new ConfigError(name, `must be 'all', -1, 0 or 1, got ${describe(v)}`);
+  },
+  enableIdempotence: bool,
+  lingerMs: int(0),
+  batchSize: int(1),
+  bufferMemory: int(1024),
+  maxBlockMs: int(0),
+  maxRequestSize: int(1),
+  maxInFlightRequestsPerConnection: int(1),
+  retries: int(0),
+  retryBackoffMs: int(0),
+  retryBackoffMaxMs: int(0),
+  requestTimeoutMs: int(1),
+  deliveryTimeoutMs: int(1),
+  compressionType: (name, v) => {
+    if (!COMPRESSION_TYPES.includes(v as CompressionType)) throw new ConfigError(name, `must be one of ${COMPRESSION_TYPES.join(', ')}, got ${describe(v)}`);
+  },
+  partitioner: (name, v) => {
+    if (v !== 'default' && v !== 'round-robin' && typeof v !== 'function') {
+      throw new ConfigError(name, `must be 'default', 'round-robin' or a function (topic, key, value, partitionCount) => partition, got ${describe(v)}`);
+    }
+  },
+  metadataMaxAgeMs: int(0),
+  connectTimeoutMs: int(1),
+  keySerializer: fn,
+  valueSerializer: fn,
+  worker: bool,
+  transactionalId: (name) => {
+    throw new ConfigError(name, 'transactions are not available in this release; leave transactionalId unset');
+  },
+};
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'function') return 'a function';
+  if (Array.isArray(v)) return 'an array';
+  return v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v);
+}
+
+export function resolveConfig(options: ProducerOptions): ProducerConfig {
+  if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'pass an options object with at least bootstrapServers');
+  for (const [name, value] of Object.entries(options)) {
+    const check = CHECKS[name as keyof ProducerOptions] as Check | undefined;
+    if (!check) throw new ConfigError(name, `is not a producer option (known options: ${Object.keys(CHECKS).join(', ')})`);
+    if (value !== undefined) check(name, value);
+  }
+  if (options.bootstrapServers === undefined) throw new ConfigError('bootstrapServers', 'is required, e.g. "127.0.0.1:9092"');
+  const acks = options.acks === undefined || options.acks === 'all' ? -1 : options.acks;
+  const maxInFlight = options.maxInFlightRequestsPerConnection ?? 5;
+  const retries = options.retries ?? INT_MAX;
+
+  // Idempotence is the default, but only an explicit true makes conflicting
+  // choices an error; left at its default it yields to them (Java 3.0+).
+  const conflicts: string[] = [];
+  if (acks !== -1) conflicts.push(`acks=${options.acks} (needs 'all')`);
+  if (maxInFlight > 5) conflicts.push(`maxInFlightRequestsPerConnection=${maxInFlight} (needs 5 or fewer)`);
+  if (retries === 0) conflicts.push('retries=0 (needs retries)');
+  if (options.enableIdempotence === true && conflicts.length > 0) {
+    throw new ConfigError('enableIdempotence', `true conflicts with ${conflicts.join(', ')}; change those or set enableIdempotence: false`);
+  }
+  const enableIdempotence = options.enableIdempotence ?? conflicts.length === 0;
+
+  const lingerMs = options.lingerMs ?? 5;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  const deliveryTimeoutMs = options.deliveryTimeoutMs ?? Math.max(120_000, lingerMs + requestTimeoutMs);
+  if (deliveryTimeoutMs < lingerMs + requestTimeoutMs) {
+    throw new ConfigError('deliveryTimeoutMs', `must be at least lingerMs + requestTimeoutMs (${lingerMs + requestTimeoutMs}), got ${deliveryTimeoutMs}`);
+  }
+  const batchSize = options.batchSize ?? 16_384;
+  const bufferMemory = options.bufferMemory ?? 33_554_432;
+  if (bufferMemory < batchSize) throw new ConfigError('bufferMemory', `must be at least batchSize (${batchSize}), got ${bufferMemory}`);
+  const retryBackoffMs = options.retryBackoffMs ?? 100;
+  const retryBackoffMaxMs = Math.max(options.retryBackoffMaxMs ?? 1000, retryBackoffMs);
+
+  return {
+    bootstrapServers: options.bootstrapServers,
+    clientId: options.clientId ?? 'kafka-producer-ts',
+    acks,
+    enableIdempotence,
+    lingerMs,
+    batchSize,
+    bufferMemory,
+    maxBlockMs: options.maxBlockMs ?? 60_000,
+    maxRequestSize: options.maxRequestSize ?? 1_048_576,
+    maxInFlightRequestsPerConnection: maxInFlight,
+    retries,
+    retryBackoffMs,
+    retryBackoffMaxMs,
+    requestTimeoutMs,
+    deliveryTimeoutMs,
+    compressionType: options.compressionType ?? 'none',
+    partitioner: options.partitioner ?? 'default',
+    metadataMaxAgeMs: options.metadataMaxAgeMs ?? 300_000,
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    keySerializer: options.keySerializer ?? null,
+    valueSerializer: options.valueSerializer ?? null,
+    worker: options.worker ?? true,
+  };
+}
+
+export function senderConfig(c: ProducerConfig): SenderConfig {
+  const { partitioner: _p, keySerializer: _k, valueSerializer: _v, worker: _w, bufferMemory: _b, maxBlockMs: _m, ...rest } = c;
+  return rest;
+}

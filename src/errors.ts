@@ -1,0 +1,69 @@
+// Errors the producer raises. Every class has a stable `code`; messages name
+// the option, topic, partition or broker involved and say what to do.
+
+import { KafkaClientError, KafkaResponseError, ProtocolError } from './protocol/errors.js';
+
+export { KafkaClientError, KafkaResponseError, ProtocolError };
+export {
+  ConnectionError,
+  ConnectionRefusedError,
+  ConnectTimeoutError,
+  RequestTimeoutError,
+  ConnectionClosedError,
+  UnsupportedVersionError,
+} from './network/errors.js';
+
+/** A bad option: unknown, wrong type, out of range, or in conflict with another. */
+export class ConfigError extends KafkaClientError {
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super('KPT_ERR_CONFIG', `option ${option}: ${message}`);
+    this.option = option;
+  }
+}
+
+/** A record that cannot be sent as given (bad field, or too large). */
+export class InvalidRecordError extends KafkaClientError {
+  constructor(message: string) {
+    super('KPT_ERR_INVALID_RECORD', message);
+  }
+}
+
+/** A key or value serializer failed, or returned something other than bytes. */
+export class SerializationError extends KafkaClientError {
+  constructor(message: string, cause?: unknown) {
+    super('KPT_ERR_SERIALIZATION', message, cause === undefined ? undefined : { cause });
+  }
+}
+
+/**
+ * Something did not happen in time: metadata or buffer memory within
+ * maxBlockMs, or delivery within deliveryTimeoutMs.
+ */
+export class KafkaTimeoutError extends KafkaClientError {
+  constructor(message: string) {
+    super('KPT_ERR_TIMEOUT', message);
+  }
+}
+
+/** send() found no buffer memory within maxBlockMs. */
+export class BufferExhaustedError extends KafkaClientError {
+  constructor(message: string) {
+    super('KPT_ERR_BUFFER_EXHAUSTED', message);
+  }
+}
+
+/** The producer is closed, or closed before the record could be delivered. */
+export class ProducerClosedError extends KafkaClientError {
+  constructor(message: string) {
+    super('KPT_ERR_PRODUCER_CLOSED', message);
+  }
+}
+
+/** The producer hit an error it cannot recover from and must be closed. */
+export class ProducerFatalError extends KafkaClientError {
+  constructor(message: string, cause?: unknown) {
+    super('KPT_ERR_PRODUCER_FATAL', message, cause === undefined ? undefined : { cause });
+  }
+}

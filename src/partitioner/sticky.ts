@@ -1,0 +1,59 @@
+// The built-in partitioner for keyless records (KIP-794): stay on one
+// partition until about batchSize bytes went to it, then move to another
+// partition that has a leader, choosing partitions with shorter queues more
+// often (adaptive), so a slow broker gets less new work.
+
+import type { KeylessStrategy, TopicLoad } from './partitioner.js';
+
+interface StickyState {
+  partition: number;
+  bytes: number;
+}
+
+export class StickyPartitioner implements KeylessStrategy {
+  readonly #stickyBytes: number;
+  readonly #state = new Map<string, StickyState>();
+  readonly #random: () => number;
+
+  constructor(stickyBytes: number, random: () => number = Math.random) {
+    this.#stickyBytes = stickyBytes;
+    this.#random = random;
+  }
+
+  partition(topic: string, load: TopicLoad): number {
+    const s = this.#state.get(topic);
+    if (s && s.partition < load.partitionCount && s.bytes < this.#stickyBytes) return s.partition;
+    const next = this.#choose(load);
+    this.#state.set(topic, { partition: next, bytes: 0 });
+    return next;
+  }
+
+  onAppend(topic: string, partition: number, bytes: number): void {
+    const s = this.#state.get(topic);
+    if (s && s.partition === partition) s.bytes += bytes;
+  }
+
+  /**
+   * Weighted random choice: weight = (longest queue + 1) - queue length, so
+   * equal queues are equally likely and the longest queue is least likely.
+   */
+  #choose(load: TopicLoad): number {
+    const candidates = load.available.length > 0 ? load.available : range(load.partitionCount);
+    if (candidates.length === 1) return candidates[0] as number;
+    let longest = 0;
+    const queues = candidates.map((p) => {
+      const q = load.queued(p);
+      if (q > longest) longest = q;
+      return q;
+    });
+    let total = 0;
+    const cumulative = queues.map((q) => (total += longest + 1 - q));
+    const pick = this.#random() * total;
+    const i = cumulative.findIndex((c) => pick < c);
+    return candidates[i < 0 ? candidates.length - 1 : i] as number;
+  }
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}

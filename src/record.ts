@@ -1,0 +1,98 @@
+// A ProducerRecord checked and turned into what the accumulator writes:
+// key and value through the serializers (strings stay strings and are
+// written as UTF-8 in place, without an intermediate buffer), headers with
+// encoded keys, a timestamp, and the sizes the batch needs.
+
+import type { Serializer } from './config.js';
+import { InvalidRecordError, SerializationError } from './errors.js';
+import type { PreparedRecord } from './accumulator/record-accumulator.js';
+import { BATCH_HEADER_SIZE, bytesLength, encodeHeaders, headersSize, recordBodySize, recordSize, type RecordBytes } from './protocol/record-batch.js';
+
+export type HeaderValue = string | Uint8Array | null;
+
+export interface ProducerRecord<K = unknown, V = unknown> {
+  topic: string;
+  key?: K | null;
+  value: V | null;
+  /** An object of name to value, or a list when names repeat or order matters. */
+  headers?: Record<string, HeaderValue> | readonly { key: string; value: HeaderValue }[];
+  partition?: number;
+  /** Milliseconds since the epoch; defaults to now. */
+  timestamp?: number;
+}
+
+function defaultSerialize(what: 'key' | 'value', v: unknown): RecordBytes {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string' || v instanceof Uint8Array) return v;
+  throw new SerializationError(
+    `record ${what} must be a string, a Buffer/Uint8Array or null, got ${Array.isArray(v) ? 'an array' : typeof v}; pass a ${what}Serializer (e.g. (v) => JSON.stringify(v)) to send other types`,
+  );
+}
+
+function serialize(what: 'key' | 'value', serializer: Serializer | null, v: unknown, topic: string): RecordBytes {
+  if (!serializer) return defaultSerialize(what, v);
+  let out: unknown;
+  try {
+    out = serializer(v, topic);
+  } catch (err) {
+    throw new SerializationError(`the ${what}Serializer threw for a record to topic ${topic}: ${(err as Error).message}`, err);
+  }
+  if (out === null || out === undefined || typeof out === 'string' || out instanceof Uint8Array) return out ?? null;
+  throw new SerializationError(`the ${what}Serializer must return a string, a Buffer/Uint8Array or null, got ${typeof out}`);
+}
+
+function headerList(headers: ProducerRecord['headers']): { key: string; value: Uint8Array | null }[] {
+  if (headers === undefined) return [];
+  const list = Array.isArray(headers)
+    ? (headers as readonly { key: string; value: HeaderValue }[])
+    : typeof headers === 'object' && headers !== null
+      ? Object.entries(headers as Record<string, HeaderValue>).map(([key, value]) => ({ key, value }))
+      : null;
+  if (!list) throw new InvalidRecordError('record headers must be an object of name to value or a list of { key, value }');
+  return list.map((h) => {
+    if (typeof h?.key !== 'string') throw new InvalidRecordError('every record header needs a string key');
+    const v = h.value;
+    if (v === null || v === undefined) return { key: h.key, value: null };
+    if (typeof v === 'string') return { key: h.key, value: Buffer.from(v, 'utf8') };
+    if (v instanceof Uint8Array) return { key: h.key, value: v };
+    throw new InvalidRecordError(`record header "${h.key}" must have a string, Buffer/Uint8Array or null value`);
+  });
+}
+
+export interface CheckedRecord extends PreparedRecord {
+  topic: string;
+  partition: number | undefined;
+  /** Batch bytes this record needs on its own (header included): the size limits apply to it. */
+  soloSize: number;
+}
+
+/** Validates and serializes; throws InvalidRecordError or SerializationError naming what is wrong. */
+export function checkRecord(record: ProducerRecord, keySerializer: Serializer | null, valueSerializer: Serializer | null, now: number): CheckedRecord {
+  if (typeof record !== 'object' || record === null) throw new InvalidRecordError('send() takes a record object: { topic, key?, value, headers?, partition?, timestamp? }');
+  const { topic, partition, timestamp } = record;
+  if (typeof topic !== 'string' || topic === '') throw new InvalidRecordError('record topic must be a non-empty string');
+  if (partition !== undefined && (!Number.isInteger(partition) || partition < 0)) {
+    throw new InvalidRecordError(`record partition must be a non-negative integer, got ${String(partition)}`);
+  }
+  if (timestamp !== undefined && (!Number.isSafeInteger(timestamp) || timestamp < 0)) {
+    throw new InvalidRecordError(`record timestamp must be milliseconds since the epoch (a non-negative integer), got ${String(timestamp)}`);
+  }
+  const key = serialize('key', keySerializer, record.key, topic);
+  const value = serialize('value', valueSerializer, record.value, topic);
+  const headers = encodeHeaders(headerList(record.headers));
+  const keyLength = bytesLength(key);
+  const valueLength = bytesLength(value);
+  const headerBytes = headersSize(headers);
+  return {
+    topic,
+    partition,
+    key,
+    keyLength,
+    value,
+    valueLength,
+    headers,
+    headerBytes,
+    timestamp: timestamp ?? now,
+    soloSize: BATCH_HEADER_SIZE + recordSize(recordBodySize(0, 0, keyLength, valueLength, headerBytes)),
+  };
+}

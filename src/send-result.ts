@@ -1,0 +1,96 @@
+// What send() returns: a thenable, not a Promise. A Promise (and with it a
+// possible unhandled rejection) exists only once someone calls then(), so
+// fire-and-forget costs no promise per record and never rejects unhandled.
+// The outcome is delivered exactly once, to the callback and/or the promise.
+
+import type { RecordHandle } from './accumulator/record-accumulator.js';
+
+export interface RecordMetadata {
+  topic: string;
+  partition: number;
+  /** -1 when the broker does not say (acks=0, or a duplicate the broker already had). */
+  offset: number;
+  /** The record's timestamp, or the broker's append time for LogAppendTime topics. */
+  timestamp: number;
+}
+
+export type SendCallback = (err: Error | null, metadata?: RecordMetadata) => void;
+
+/** Where every outcome is also counted and every failure announced. */
+export interface OutcomeSink {
+  succeeded(): void;
+  failed(err: Error, result: SendResult): void;
+}
+
+export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
+  readonly topic: string;
+  partition = -1;
+  readonly timestamp: number;
+  readonly #sink: OutcomeSink;
+  readonly #callback: SendCallback | undefined;
+  #error: Error | null = null;
+  #metadata: RecordMetadata | null = null;
+  #promise: Promise<RecordMetadata> | null = null;
+  #resolve: ((m: RecordMetadata) => void) | null = null;
+  #reject: ((e: Error) => void) | null = null;
+
+  constructor(topic: string, timestamp: number, sink: OutcomeSink, callback?: SendCallback) {
+    this.topic = topic;
+    this.timestamp = timestamp;
+    this.#sink = sink;
+    this.#callback = callback;
+  }
+
+  get settled(): boolean {
+    return this.#error !== null || this.#metadata !== null;
+  }
+
+  settle(err: Error | null, offset: number, logAppendTime: number): void {
+    if (this.settled) return;
+    if (err) {
+      this.#error = err;
+      this.#sink.failed(err, this);
+      this.#reject?.(err);
+    } else {
+      const metadata = { topic: this.topic, partition: this.partition, offset, timestamp: logAppendTime >= 0 ? logAppendTime : this.timestamp };
+      this.#metadata = metadata;
+      this.#sink.succeeded();
+      this.#resolve?.(metadata);
+    }
+    if (this.#callback) {
+      try {
+        this.#callback(this.#error, this.#metadata ?? undefined);
+      } catch (callbackError) {
+        // A throwing callback must not stop the other records' outcomes.
+        queueMicrotask(() => {
+          throw callbackError;
+        });
+      }
+    }
+  }
+
+  #asPromise(): Promise<RecordMetadata> {
+    if (!this.#promise) {
+      if (this.#error) this.#promise = Promise.reject(this.#error);
+      else if (this.#metadata) this.#promise = Promise.resolve(this.#metadata);
+      else {
+        this.#promise = new Promise<RecordMetadata>((resolve, reject) => {
+          this.#resolve = resolve;
+          this.#reject = reject;
+        });
+      }
+    }
+    return this.#promise;
+  }
+
+  then<A = RecordMetadata, B = never>(
+    onFulfilled?: ((value: RecordMetadata) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    return this.#asPromise().then(onFulfilled, onRejected);
+  }
+
+  catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<RecordMetadata | B> {
+    return this.#asPromise().catch(onRejected);
+  }
+}

@@ -1,0 +1,60 @@
+// Where the Sender runs: on a worker thread (the default, so the
+// application's event loop stays free) or on the main thread (worker: false).
+// Either way the producer gets the same Channel; on the main thread messages
+// are still delivered asynchronously, so both hosts behave alike.
+
+import { Worker } from 'node:worker_threads';
+import type { Channel, FromSender, ToSender } from './messages.js';
+import { Sender } from './sender.js';
+
+export interface SenderHost {
+  channel: Channel<FromSender, ToSender>;
+  /** Stops the thread (worker) or drops the references (main thread). */
+  terminate(): Promise<void>;
+}
+
+export function startSender(onWorker: boolean): SenderHost {
+  return onWorker ? onWorkerThread() : onMainThread();
+}
+
+function onWorkerThread(): SenderHost {
+  const worker = new Worker(new URL('./worker-entry.js', import.meta.url));
+  let handler: ((m: FromSender) => void) | null = null;
+  worker.on('message', (m: FromSender) => handler?.(m));
+  worker.on('error', (err) => handler?.({ t: 'fatal', error: { name: 'ProducerFatalError', code: 'KPT_ERR_PRODUCER_FATAL', message: `the sender thread failed: ${err.message}` } }));
+  return {
+    channel: {
+      post: (m) => worker.postMessage(m),
+      onMessage: (h) => {
+        handler = h;
+      },
+    },
+    terminate: async () => {
+      await worker.terminate();
+    },
+  };
+}
+
+function onMainThread(): SenderHost {
+  let toProducer: ((m: FromSender) => void) | null = null;
+  let toSender: ((m: ToSender) => void) | null = null;
+  const senderSide: Channel<ToSender, FromSender> = {
+    post: (m) => setImmediate(() => toProducer?.(m)),
+    onMessage: (h) => {
+      toSender = h;
+    },
+  };
+  new Sender(senderSide);
+  return {
+    channel: {
+      post: (m) => setImmediate(() => toSender?.(m)),
+      onMessage: (h) => {
+        toProducer = h;
+      },
+    },
+    terminate: async () => {
+      toProducer = null;
+      toSender = null;
+    },
+  };
+}

@@ -1,0 +1,72 @@
+// The messages between the producer (main thread) and the sender, whichever
+// thread the sender runs on. Plain data only, so they survive postMessage;
+// errors cross as SerializedError and are rebuilt as the same classes.
+
+import type { SenderConfig } from '../config.js';
+
+export interface SerializedError {
+  name: string;
+  code: string;
+  message: string;
+  /** Kafka error code, for KafkaResponseError. */
+  errorCode?: number;
+}
+
+export type ToSender =
+  | { t: 'init'; config: SenderConfig; ring: SharedArrayBuffer; batchSize: number }
+  | { t: 'slot'; id: number; sab: SharedArrayBuffer }
+  | { t: 'drop-slot'; id: number }
+  | { t: 'tp'; ref: number; topic: string; partition: number }
+  | { t: 'metadata'; topic: string }
+  | { t: 'close' };
+
+/** One outcome for records [from, from + count) of the batch in `slot`. */
+export interface Outcome {
+  slot: number;
+  from: number;
+  count: number;
+  baseOffset: number;
+  logAppendTime: number;
+  error: SerializedError | null;
+}
+
+export interface PartitionMetadata {
+  partition: number;
+  leader: number;
+  leaderEpoch: number;
+  replicas: number[];
+  isr: number[];
+}
+
+export interface TopicMetadata {
+  topic: string;
+  /** 0 when the topic is unknown. */
+  partitionCount: number;
+  /** Partitions with a leader. */
+  available: number[];
+  partitions: PartitionMetadata[];
+  /** Kafka error code of the topic in the Metadata response (0 when fine). */
+  errorCode: number;
+  error: SerializedError | null;
+}
+
+export interface SenderCounters {
+  requests: number;
+  batches: number;
+  batchBytes: number;
+  retries: number;
+  splits: number;
+  metadataRefreshes: number;
+}
+
+export type FromSender =
+  | { t: 'outcomes'; outcomes: Outcome[]; counters: SenderCounters }
+  | { t: 'metadata'; metadata: TopicMetadata }
+  | { t: 'fatal'; error: SerializedError }
+  | { t: 'closed' };
+
+/** Either end of the producer-sender link. */
+export interface Channel<In, Out> {
+  post(message: Out): void;
+  onMessage(handler: (message: In) => void): void;
+}

@@ -1,0 +1,56 @@
+// One partition's queue on the sender side: sealed batches waiting to go out,
+// in order, and what is in flight. With idempotence, sequence numbers are
+// assigned at a batch's first drain and never change; a batch that must be
+// retried goes back in sequence order, and while a retry is pending only the
+// lowest unacknowledged sequence may be sent. Without idempotence and with
+// one request in flight the partition is muted while a batch is in flight,
+// which keeps order across retries.
+
+import type { SenderBatch } from './sender-batch.js';
+
+const MAX_SEQUENCE = 2147483647;
+
+export class PartitionQueue {
+  readonly ref: number;
+  readonly topic: string;
+  readonly partition: number;
+  readonly queue: SenderBatch[] = [];
+  readonly inFlight = new Set<SenderBatch>();
+  nextSequence = 0;
+  /** Set while a retried batch waits: ordering then allows only the lowest sequence out. */
+  retrying = false;
+  backoffUntil = 0;
+
+  constructor(ref: number, topic: string, partition: number) {
+    this.ref = ref;
+    this.topic = topic;
+    this.partition = partition;
+  }
+
+  get name(): string {
+    return `${this.topic}-${this.partition}`;
+  }
+
+  /** Sequence for a batch's first drain; it wraps to 0 after 2^31-1, as the broker expects. */
+  assignSequence(batch: SenderBatch): void {
+    if (batch.baseSequence >= 0) return;
+    batch.baseSequence = this.nextSequence;
+    this.nextSequence = (this.nextSequence + batch.count) % (MAX_SEQUENCE + 1);
+  }
+
+  /** Puts a batch back for a retry, before every batch that came after it. */
+  requeue(batch: SenderBatch): void {
+    this.inFlight.delete(batch);
+    const at = this.queue.findIndex((b) => isBefore(batch, b));
+    if (at < 0) this.queue.push(batch);
+    else this.queue.splice(at, 0, batch);
+    this.retrying = true;
+  }
+}
+
+/** Sequence order when both have one, else creation order (slot batches are created in order). */
+function isBefore(a: SenderBatch, b: SenderBatch): boolean {
+  if (a.baseSequence >= 0 && b.baseSequence >= 0) return a.baseSequence < b.baseSequence;
+  if (b.baseSequence < 0 && a.baseSequence >= 0) return true;
+  return a.createdAt < b.createdAt || (a.createdAt === b.createdAt && a.from < b.from);
+}

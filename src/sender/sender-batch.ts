@@ -1,0 +1,67 @@
+// A batch as the sender sees it: the records' bytes (in their shared slot,
+// or a buffer of its own after a split), which slot records they stand for,
+// and its delivery state. The header is filled in once, at the first drain,
+// when the producer id and sequence are known; retries resend the same bytes.
+
+import type { Slot } from '../accumulator/slot.js';
+import { compress, type CompressionType } from '../protocol/compression.js';
+import { BATCH_HEADER_SIZE, batchAttributes, sealBatch } from '../protocol/record-batch.js';
+
+export class SenderBatch {
+  /** The slot whose records these are (outcomes are reported against it). */
+  readonly slotId: number;
+  /** Index of the first record in the slot. */
+  readonly from: number;
+  readonly count: number;
+  /** Header space, then `count` uncompressed records. */
+  readonly bytes: Buffer;
+  readonly baseTimestamp: number;
+  readonly maxTimestamp: number;
+  readonly createdAt: number;
+  attempts = 0;
+  /** -1 until the first drain assigns one (idempotence). */
+  baseSequence = -1;
+  retryAt = 0;
+  /** The bytes on the wire, once prepared. */
+  payload: Buffer | null = null;
+
+  constructor(slotId: number, from: number, count: number, bytes: Buffer, baseTimestamp: number, maxTimestamp: number, createdAt: number) {
+    this.slotId = slotId;
+    this.from = from;
+    this.count = count;
+    this.bytes = bytes;
+    this.baseTimestamp = baseTimestamp;
+    this.maxTimestamp = maxTimestamp;
+    this.createdAt = createdAt;
+  }
+
+  static fromSlot(slot: Slot): SenderBatch {
+    return new SenderBatch(slot.id, 0, slot.count, slot.bytes.subarray(0, slot.used), slot.baseTimestamp, slot.maxTimestamp, slot.createdAt);
+  }
+
+  /**
+   * Fills the header (and compresses) once. Uncompressed batches are sealed
+   * in place, in shared memory: the socket writes the slot's own bytes.
+   */
+  prepare(compression: CompressionType, producerId: number, producerEpoch: number): Buffer {
+    if (this.payload) return this.payload;
+    let out = this.bytes;
+    if (compression !== 'none') {
+      const compressed = compress(compression, this.bytes.subarray(BATCH_HEADER_SIZE));
+      out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + compressed.length);
+      compressed.copy(out, BATCH_HEADER_SIZE);
+    }
+    sealBatch(out, {
+      attributes: batchAttributes(compression, false),
+      lastOffsetDelta: this.count - 1,
+      baseTimestamp: this.baseTimestamp,
+      maxTimestamp: this.maxTimestamp,
+      producerId,
+      producerEpoch,
+      baseSequence: this.baseSequence,
+      recordCount: this.count,
+    });
+    this.payload = out;
+    return out;
+  }
+}
