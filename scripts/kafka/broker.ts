@@ -13,8 +13,10 @@ import { Cluster } from '../../src/network/cluster.js';
 import { provisionKafka, kafkaVersion } from './provision.js';
 
 export interface ClusterSpec {
-  /** 'single' (default) or 'cluster' (three nodes); also names the run directory. */
-  name?: 'single' | 'cluster';
+  /** Names the run directory: 'single' (default), 'cluster', or a test's own broker. */
+  name?: string;
+  /** Nodes to run: 3 for 'cluster', else 1 unless given. */
+  nodes?: number;
   version?: string;
   /** First client port; node i listens on basePort + 2i and its controller on basePort + 2i + 1. */
   basePort?: number;
@@ -28,6 +30,8 @@ export interface NodeState {
   port: number;
   logDir: string;
   logFile: string;
+  config: string;
+  heap: string;
 }
 
 export interface ClusterState {
@@ -71,7 +75,7 @@ function newClusterId(): string {
   return Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
 }
 
-function brokerProperties(spec: Required<Omit<ClusterSpec, 'version'>>, nodeId: number, nodes: number, logDir: string): string {
+function brokerProperties(spec: { basePort: number; overrides: Record<string, string> }, nodeId: number, nodes: number, logDir: string): string {
   const port = (i: number) => spec.basePort + 2 * (i - 1);
   const voters = Array.from({ length: nodes }, (_, i) => `${i + 1}@127.0.0.1:${port(i + 1) + 1}`).join(',');
   const replication = String(Math.min(nodes, 3));
@@ -114,7 +118,7 @@ function java(libsDir: string, mainClass: string, args: string[], heap = '512m')
  */
 export async function startCluster(spec: ClusterSpec = {}): Promise<ClusterState> {
   const name = spec.name ?? 'single';
-  const nodes = name === 'cluster' ? 3 : 1;
+  const nodes = spec.nodes ?? (name === 'cluster' ? 3 : 1);
   const full = { name, basePort: spec.basePort ?? (name === 'cluster' ? 19092 : 9092), overrides: spec.overrides ?? {} };
   const version = spec.version ?? kafkaVersion();
   const running = readState(name);
@@ -154,15 +158,11 @@ export async function startCluster(spec: ClusterSpec = {}): Promise<ClusterState
     startedAt: new Date().toISOString(),
     startSeconds: 0,
   };
+  const heap = nodes > 1 ? '512m' : '1g';
   for (const c of configs) {
-    const out = openSync(c.logFile, 'a');
-    const child = spawn('java', java(libsDir, 'kafka.Kafka', [c.config], nodes > 1 ? '512m' : '1g'), {
-      detached: true,
-      stdio: ['ignore', out, out],
-    });
-    child.unref();
-    if (child.pid === undefined) throw new Error('kafka: could not start java');
-    state.nodes.push({ nodeId: c.nodeId, pid: child.pid, port: c.port, logDir: c.logDir, logFile: c.logFile });
+    const node = { nodeId: c.nodeId, pid: -1, port: c.port, logDir: c.logDir, logFile: c.logFile, config: c.config, heap };
+    spawnNode(state, node);
+    state.nodes.push(node);
   }
   writeFileSync(statePath(name), JSON.stringify(state, null, 2));
 
@@ -176,6 +176,25 @@ export async function startCluster(spec: ClusterSpec = {}): Promise<ClusterState
   state.startSeconds = (performance.now() - started) / 1000;
   writeFileSync(statePath(name), JSON.stringify(state, null, 2));
   return state;
+}
+
+/** Starts one node's JVM (first start or restart), detached in its own process group. */
+function spawnNode(state: ClusterState, node: NodeState): void {
+  const out = openSync(node.logFile, 'a');
+  const child = spawn('java', java(state.libsDir, 'kafka.Kafka', [node.config], node.heap), { detached: true, stdio: ['ignore', out, out] });
+  child.unref();
+  if (child.pid === undefined) throw new Error('kafka: could not start java');
+  node.pid = child.pid;
+}
+
+/** Starts a stopped node again with its data, and waits until the cluster lists every broker. */
+export async function restartNode(state: ClusterState, nodeId: number): Promise<void> {
+  const node = state.nodes.find((n) => n.nodeId === nodeId);
+  if (!node) throw new Error(`kafka: no node ${nodeId} in ${state.name}`);
+  if (isAlive(node.pid)) return;
+  spawnNode(state, node);
+  writeFileSync(statePath(state.name), JSON.stringify(state, null, 2));
+  await waitForBrokers(state, 120_000);
 }
 
 /** Polls Metadata until it lists every broker (and the JVMs are still alive). */
@@ -227,7 +246,7 @@ export async function stopNode(node: NodeState, graceMs = 20_000): Promise<void>
 }
 
 /** Stops every JVM of the named cluster and removes its data. */
-export async function stopCluster(name: 'single' | 'cluster' | string = 'single'): Promise<boolean> {
+export async function stopCluster(name = 'single'): Promise<boolean> {
   const state = readState(name);
   if (!state) return false;
   await Promise.all(state.nodes.map((n) => stopNode(n)));
