@@ -4,17 +4,17 @@
 // machine or the broker spreads over every client instead of one.
 //
 //   BENCH_ROUNDS=5   rounds per workload (default 3)
-//   BENCH_QUICK=1    smoke mode: a tenth of the records, one round
+//   BENCH_QUICK=1    smoke mode: a tenth of the records, one round unless BENCH_ROUNDS says otherwise
 //   BENCH_PEERS=a,b  only these clients (ids: kafkajs, platformatic, kafkats, java, ours-worker, ours-main)
 //   KAFKA_BROKERS    use this cluster instead of the local one
 
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { guardWithWatchdog, isAlive, readState, startCluster, stopCluster } from '../scripts/kafka/broker.js';
+import { isAlive, readState, startCluster, stopCluster } from '../scripts/kafka/broker.js';
 import { kafkaVersion, provisionKafka } from '../scripts/kafka/provision.js';
 import { renderChart, toPng } from './chart.js';
-import { JavaProducer } from './java.js';
+import { JAVA_UNSUPPORTED_KEYED, JavaProducer } from './java.js';
 import type { Job, RunResult } from './job.js';
 import { machine, ourVersion, packageVersion, ROOT } from './machine.js';
 import type { Cell, PeerInfo, Results, Workload } from './model.js';
@@ -23,7 +23,7 @@ import { renderReport } from './report.js';
 import { Topics } from './topics.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
-const ROUNDS = QUICK ? 1 : Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3)));
 const SCALE = QUICK ? 10 : 1;
 const PARTITIONS = 6;
 const LATENCY_RATE = 20_000;
@@ -48,6 +48,8 @@ const WORKLOADS: Workload[] = [
 
 interface Peer {
   info: PeerInfo;
+  /** Why keyed workloads are skipped; null when the client sends keys. */
+  keyedUnsupported: string | null;
   run(job: Job, timeoutMs: number): Promise<RunResult>;
 }
 
@@ -56,6 +58,7 @@ function nodePeer(id: string, label: string, version: string, script: string, op
   const file = path.join(ROOT, 'dist', 'bench', 'clients', script);
   return {
     info: { id, label, version, how: null },
+    keyedUnsupported: null,
     async run(job, timeoutMs) {
       const out = await runProcess(process.execPath, [file, JSON.stringify({ ...job, options })], timeoutMs);
       if (out.timedOut) return { ok: false, error: `timed out after ${timeoutMs / 1000} s` };
@@ -90,8 +93,7 @@ async function broker(): Promise<Broker> {
     return { bootstrap: running.bootstrap, libsDir: running.libsDir, version: running.version, description: `${running.version}, one broker on ${running.bootstrap}`, stop: async () => {} };
   }
   process.stderr.write('bench: starting a local Kafka broker\n');
-  const state = await startCluster({ name: 'single' });
-  guardWithWatchdog(process.pid, state);
+  const state = await startCluster({ name: 'single', ownerPid: process.pid });
   return {
     bootstrap: state.bootstrap,
     libsDir: state.libsDir,
@@ -106,7 +108,11 @@ function peers(b: Broker, java: JavaProducer): Peer[] {
     nodePeer('kafkajs', 'kafkajs', packageVersion('kafkajs'), 'kafkajs.js'),
     nodePeer('platformatic', '@platformatic/kafka', packageVersion('@platformatic/kafka'), 'platformatic.js'),
     nodePeer('kafkats', '@kafkats/client', packageVersion('@kafkats/client'), 'kafkats.js'),
-    { info: { id: 'java', label: 'Java producer', version: `kafka-clients ${b.version}`, how: null }, run: (job, t) => java.run(job, t) },
+    {
+      info: { id: 'java', label: 'Java producer', version: `kafka-clients ${b.version}`, how: null },
+      keyedUnsupported: JAVA_UNSUPPORTED_KEYED,
+      run: (job, t) => java.run(job, t),
+    },
     nodePeer('ours-worker', 'kafka-producer-ts (worker)', ourVersion(), 'ours.js', { worker: true }),
     nodePeer('ours-main', 'kafka-producer-ts (main thread)', ourVersion(), 'ours.js', { worker: false }),
   ];
@@ -150,19 +156,18 @@ async function main(): Promise<void> {
   const topics = new Topics(b.bootstrap);
   const java = new JavaProducer(b.libsDir);
   try {
-    const calibration = uniqueTopic('java-calibration');
-    await topics.create(calibration, 1);
-    await java.calibrate(b.bootstrap, calibration);
-    await topics.delete(calibration);
-
     const list = peers(b, java);
+    if (list.some((p) => p.info.id === 'java')) {
+      const calibration = uniqueTopic('java-calibration');
+      await topics.create(calibration, 1);
+      await java.calibrate(b.bootstrap, calibration);
+      await topics.delete(calibration);
+    }
     const cells: Record<string, Record<string, Cell>> = {};
     for (const w of WORKLOADS) {
       const row: Record<string, Cell> = (cells[w.id] = {});
-      for (const p of list) row[p.info.id] = { runs: [], failures: [] };
-      // Keyed workloads skip Java, which cannot send keys; its row says so.
-      const runnable = list.filter((p) => !(w.keyed && p.info.id === 'java'));
-      for (const p of list.filter((p) => !runnable.includes(p))) row[p.info.id]?.failures.push('ProducerPerformance sends keyless records only');
+      for (const p of list) row[p.info.id] = { runs: [], failures: [], unsupported: w.keyed ? p.keyedUnsupported : null };
+      const runnable = list.filter((p) => row[p.info.id]?.unsupported === null);
       for (const p of runnable) progress(w, 'warm-up', p, await runOnce(topics, b.bootstrap, p, w));
       for (let round = 1; round <= ROUNDS; round++) {
         for (const p of runnable) {

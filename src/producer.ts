@@ -252,8 +252,10 @@ export class KafkaProducer extends EventEmitter {
 
   #blockTimeout(w: Waiting): Error {
     const ms = this.#config.maxBlockMs;
-    if (!w.tp) {
-      const md = this.#metadata.get(w.record.topic);
+    const md = this.#metadata.get(w.record.topic);
+    // Records queued behind others never had a partition chosen: what they
+    // waited for is memory when their topic is known.
+    if (!md || md.partitionCount === 0) {
       const why = md?.error ? ` (last error: ${md.error.message})` : '';
       return new KafkaTimeoutError(`Topic ${w.record.topic} not present in metadata after ${ms} ms (maxBlockMs)${why}; create it, or check its name and the broker`);
     }
@@ -278,11 +280,16 @@ export class KafkaProducer extends EventEmitter {
         }
         this.#checkFlushes();
         return;
-      case 'metadata':
-        this.#metadata.set(m.metadata.topic, m.metadata);
+      case 'metadata': {
+        const known = this.#metadata.get(m.metadata.topic);
+        // A refresh that could not reach the cluster (-1) says nothing new
+        // about the topic: keep what was known, with the reason.
+        if (m.metadata.errorCode === -1 && known && known.partitionCount > 0) this.#metadata.set(m.metadata.topic, { ...known, error: m.metadata.error });
+        else this.#metadata.set(m.metadata.topic, m.metadata);
         for (const l of this.#metadataListeners.splice(0)) l(m.metadata);
         if (this.#waiting.length > 0) this.#drainWaiting();
         return;
+      }
       case 'fatal':
         this.#fatal = deserializeError(m.error);
         if (!(this.#fatal instanceof ProducerFatalError)) this.#fatal = new ProducerFatalError(this.#fatal.message);

@@ -6,7 +6,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Cluster } from '../../src/network/cluster.js';
@@ -18,10 +18,21 @@ export interface ClusterSpec {
   /** Nodes to run: 3 for 'cluster', else 1 unless given. */
   nodes?: number;
   version?: string;
-  /** First client port; node i listens on basePort + 2i and its controller on basePort + 2i + 1. */
+  /**
+   * First client port; node i listens on basePort + 2i and its controller on
+   * basePort + 2i + 1. Keep it below 32768, out of Linux's ephemeral range:
+   * there a client reconnecting while the broker is down can be handed the
+   * broker's own port (or connect to itself) and the restart cannot bind it.
+   */
   basePort?: number;
   /** Extra broker properties, e.g. { 'auto.create.topics.enable': 'true' }. */
   overrides?: Record<string, string>;
+  /**
+   * A process the brokers must not outlive (a test run): every JVM started
+   * for this cluster, restarts included, gets a watchdog that stops it when
+   * that process exits, however it exits.
+   */
+  ownerPid?: number;
 }
 
 export interface NodeState {
@@ -43,6 +54,7 @@ export interface ClusterState {
   startedAt: string;
   /** Seconds from spawning the JVMs to Metadata answering with every broker. */
   startSeconds: number;
+  ownerPid: number | null;
 }
 
 export function runDir(name: string): string {
@@ -120,6 +132,7 @@ export async function startCluster(spec: ClusterSpec = {}): Promise<ClusterState
   const name = spec.name ?? 'single';
   const nodes = spec.nodes ?? (name === 'cluster' ? 3 : 1);
   const full = { name, basePort: spec.basePort ?? (name === 'cluster' ? 19092 : 9092), overrides: spec.overrides ?? {} };
+  if (full.basePort + 2 * nodes > 32768) throw new Error(`kafka: basePort ${full.basePort} is in the ephemeral port range; use one below ${32768 - 2 * nodes}`);
   const version = spec.version ?? kafkaVersion();
   const running = readState(name);
   if (running && running.nodes.every((n) => isAlive(n.pid))) {
@@ -157,6 +170,7 @@ export async function startCluster(spec: ClusterSpec = {}): Promise<ClusterState
     nodes: [],
     startedAt: new Date().toISOString(),
     startSeconds: 0,
+    ownerPid: spec.ownerPid ?? null,
   };
   const heap = nodes > 1 ? '512m' : '1g';
   for (const c of configs) {
@@ -180,11 +194,13 @@ export async function startCluster(spec: ClusterSpec = {}): Promise<ClusterState
 
 /** Starts one node's JVM (first start or restart), detached in its own process group. */
 function spawnNode(state: ClusterState, node: NodeState): void {
+  if (!existsSync(node.config)) throw new Error(`kafka: ${node.config} is gone: the cluster ${state.name} was stopped`);
   const out = openSync(node.logFile, 'a');
   const child = spawn('java', java(state.libsDir, 'kafka.Kafka', [node.config], node.heap), { detached: true, stdio: ['ignore', out, out] });
   child.unref();
   if (child.pid === undefined) throw new Error('kafka: could not start java');
   node.pid = child.pid;
+  if (state.ownerPid !== null) watchOwner(state.ownerPid, child.pid);
 }
 
 /** Starts a stopped node again with its data, and waits until the cluster lists every broker. */
@@ -255,25 +271,22 @@ export async function stopCluster(name = 'single'): Promise<boolean> {
 }
 
 /**
- * A separate process that stops the JVMs when `ownerPid` exits, however it
- * exits (test failure, Ctrl-C, kill): the brokers never outlive their owner.
+ * A separate process that stops a JVM (its process group) when `ownerPid`
+ * exits, however it exits (test failure, Ctrl-C, kill), and ends itself
+ * when the JVM is gone.
  */
-export function guardWithWatchdog(ownerPid: number, state: ClusterState): void {
-  const pids = state.nodes.map((n) => n.pid);
+function watchOwner(ownerPid: number, pid: number): void {
   const code = `
-    const [owner, dir, ...pids] = process.argv.slice(1);
+    const [owner, pid] = process.argv.slice(1).map(Number);
     const alive = (p) => { try { process.kill(p, 0); return true; } catch { return false; } };
-    const kill = (sig) => pids.forEach((p) => { try { process.kill(-Number(p), sig); } catch {} });
+    const kill = (sig) => { try { process.kill(-pid, sig); } catch {} };
     const timer = setInterval(() => {
-      if (pids.every((p) => !alive(Number(p)))) process.exit(0);
-      if (alive(Number(owner))) return;
+      if (!alive(pid)) process.exit(0);
+      if (alive(owner)) return;
       clearInterval(timer);
       kill('SIGTERM');
-      setTimeout(() => { kill('SIGKILL'); require('fs').rmSync(dir, { recursive: true, force: true }); process.exit(0); }, 15000);
+      setTimeout(() => { kill('SIGKILL'); process.exit(0); }, 15000);
     }, 500);`;
-  const child = spawn(process.execPath, ['-e', code, String(ownerPid), runDir(state.name), ...pids.map(String)], {
-    detached: true,
-    stdio: 'ignore',
-  });
+  const child = spawn(process.execPath, ['-e', code, String(ownerPid), String(pid)], { detached: true, stdio: 'ignore' });
   child.unref();
 }

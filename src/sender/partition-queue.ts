@@ -48,9 +48,13 @@ export class PartitionQueue {
   }
 }
 
-/** Sequence order when both have one, else creation order (slot batches are created in order). */
+/**
+ * Sequence order when both have one; else arrival order (not creation time:
+ * many batches are created within one millisecond), then record index for
+ * the halves of a split.
+ */
 function isBefore(a: SenderBatch, b: SenderBatch): boolean {
   if (a.baseSequence >= 0 && b.baseSequence >= 0) return a.baseSequence < b.baseSequence;
   if (b.baseSequence < 0 && a.baseSequence >= 0) return true;
-  return a.createdAt < b.createdAt || (a.createdAt === b.createdAt && a.from < b.from);
+  return a.order < b.order || (a.order === b.order && a.from < b.from);
 }

@@ -18,6 +18,8 @@ export class SenderBatch {
   readonly baseTimestamp: number;
   readonly maxTimestamp: number;
   readonly createdAt: number;
+  /** Arrival order on the sender (slot batches of a partition arrive in creation order); splits keep their parent's. */
+  readonly order: number;
   attempts = 0;
   /** -1 until the first drain assigns one (idempotence). */
   baseSequence = -1;
@@ -25,7 +27,16 @@ export class SenderBatch {
   /** The bytes on the wire, once prepared. */
   payload: Buffer | null = null;
 
-  constructor(slotId: number, from: number, count: number, bytes: Buffer, baseTimestamp: number, maxTimestamp: number, createdAt: number) {
+  constructor(
+    slotId: number,
+    from: number,
+    count: number,
+    bytes: Buffer,
+    baseTimestamp: number,
+    maxTimestamp: number,
+    createdAt: number,
+    order: number,
+  ) {
     this.slotId = slotId;
     this.from = from;
     this.count = count;
@@ -33,10 +44,11 @@ export class SenderBatch {
     this.baseTimestamp = baseTimestamp;
     this.maxTimestamp = maxTimestamp;
     this.createdAt = createdAt;
+    this.order = order;
   }
 
-  static fromSlot(slot: Slot): SenderBatch {
-    return new SenderBatch(slot.id, 0, slot.count, slot.bytes.subarray(0, slot.used), slot.baseTimestamp, slot.maxTimestamp, slot.createdAt);
+  static fromSlot(slot: Slot, order: number): SenderBatch {
+    return new SenderBatch(slot.id, 0, slot.count, slot.bytes.subarray(0, slot.used), slot.baseTimestamp, slot.maxTimestamp, slot.createdAt, order);
   }
 
   /**

@@ -62,6 +62,7 @@ export class Sender {
   #timer: NodeJS.Timeout | null = null;
   #timerAt = Infinity;
   #closed = false;
+  #nextOrder = 0;
 
   constructor(channel: Channel<ToSender, FromSender>) {
     this.#channel = channel;
@@ -145,7 +146,7 @@ export class Sender {
       return;
     }
     this.#lingering.delete(slotId);
-    q.queue.push(SenderBatch.fromSlot(slot));
+    q.queue.push(SenderBatch.fromSlot(slot, this.#nextOrder++));
   }
 
   /** Seals open batches whose linger time is up; main may hold one for an append, then we try again next tick. */
@@ -159,7 +160,7 @@ export class Sender {
       if (!slot) continue;
       if (slot.trySeal()) {
         this.#lingering.delete(slotId);
-        this.#queues.get(slot.tpRef)?.queue.push(SenderBatch.fromSlot(slot));
+        this.#queues.get(slot.tpRef)?.queue.push(SenderBatch.fromSlot(slot, this.#nextOrder++));
       } else if (slot.state === SEALED) {
         // Main sealed it; its SEALED event is on the ring.
         this.#lingering.delete(slotId);
@@ -464,7 +465,7 @@ export class Sender {
     const parts = [records.slice(0, half), records.slice(half)].map((part, i) => {
       const bytes = buildRecordBatch(part.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp })));
       const timestamps = part.map((r) => r.timestamp);
-      const b = new SenderBatch(batch.slotId, batch.from + i * half, part.length, bytes, timestamps[0] as number, Math.max(...timestamps), batch.createdAt);
+      const b = new SenderBatch(batch.slotId, batch.from + i * half, part.length, bytes, timestamps[0] as number, Math.max(...timestamps), batch.createdAt, batch.order);
       if (batch.baseSequence >= 0) b.baseSequence = batch.baseSequence + i * half;
       return b;
     });

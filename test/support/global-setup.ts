@@ -4,10 +4,10 @@
 // - KAFKA_TESTCONTAINERS=1 starts apache/kafka with testcontainers (needs a
 //   Docker engine).
 // - otherwise the project's own script starts one KRaft broker on 127.0.0.1,
-//   guarded by a watchdog so it dies with this process however the run ends.
+//   watched so that it dies with this process however the run ends.
 
 import type { TestProject } from 'vitest/node';
-import { guardWithWatchdog, readState, startCluster, stopCluster, isAlive } from '../../scripts/kafka/broker.js';
+import { readState, startCluster, stopCluster, isAlive } from '../../scripts/kafka/broker.js';
 import type { KafkaTestEnv } from './env.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -21,9 +21,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const before = readState('single');
   const reused = before !== null && before.nodes.every((n) => isAlive(n.pid));
   const started = performance.now();
-  const state = await startCluster({ name: 'single' });
+  const state = await startCluster({ name: 'single', ownerPid: process.pid });
   if (!reused) {
-    guardWithWatchdog(process.pid, state);
     process.stderr.write(
       `kafka: Apache Kafka ${state.version} ready at ${state.bootstrap} in ${((performance.now() - started) / 1000).toFixed(1)} s (JVM start to Metadata ${state.startSeconds.toFixed(1)} s)\n`,
     );
