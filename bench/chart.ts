@@ -8,12 +8,20 @@ import { summarize, type Results, type Spread, type Workload } from './model.js'
 
 const WIDTH = 960;
 const LABEL_W = 250;
-const BAR_W = 540;
+const BAR_W = 470;
 const ROW_H = 24;
 const GAP = 6;
 const TITLE_H = 34;
 const PANEL_GAP = 18;
-const COLORS = ['#8c8c8c', '#e8a33d', '#5aa469', '#c0504d', '#2f6db5', '#6fa8dc', '#8e6bbf', '#4bacc6'];
+// Fixed per client, so a client keeps its colour when BENCH_PEERS picks a few.
+const COLORS: Record<string, string> = {
+  kafkajs: '#8c8c8c',
+  platformatic: '#e8a33d',
+  kafkats: '#5aa469',
+  java: '#c0504d',
+  'ours-worker': '#2f6db5',
+  'ours-main': '#6fa8dc',
+};
 
 const esc = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
@@ -51,14 +59,13 @@ function panel(y: number, title: string, bars: Bar[]): { svg: string; height: nu
 }
 
 function missing(r: Results, w: Workload, peer: string): string {
-  const error = r.cells[w.id]?.[peer]?.failures[0] ?? '';
-  return /keyless records only/.test(error) ? 'keyless only' : 'could not run';
+  return r.cells[w.id]?.[peer]?.unsupported ?? 'could not run';
 }
 
 function bars(r: Results, w: Workload): Bar[] {
-  return r.peers.map((p, i) => {
+  return r.peers.map((p) => {
     const s = summarize(w, r.cells[w.id]?.[p.id]);
-    const color = COLORS[i % COLORS.length] as string;
+    const color = COLORS[p.id] ?? '#8e6bbf';
     if (w.mode === 'latency') {
       const text = s.p99Ms && s.p50Ms ? `p50 ${fmt.format(s.p50Ms.median)} ms · p99 ${fmt.format(s.p99Ms.median)} ms` : missing(r, w, p.id);
       return { label: p.label, color, value: s.p99Ms, inner: s.p50Ms, text };
@@ -69,20 +76,23 @@ function bars(r: Results, w: Workload): Bar[] {
 }
 
 export function renderChart(r: Results): string {
-  let y = 48;
+  let y = 64;
   const panels: string[] = [];
   for (const w of r.workloads) {
-    const title = w.mode === 'latency' ? `${w.title}: send-to-ack ms (lower is better)` : `${w.title}: records/s (higher is better)`;
+    const title =
+      w.mode === 'latency' ? `${w.title}: send-to-ack ms, p50 dark inside p99 (lower is better)` : `${w.title}: records/s (higher is better)`;
     const p = panel(y, title, bars(r, w));
     panels.push(p.svg);
     y += p.height;
   }
-  const heading = `Kafka producers on ${r.machine.cores} cores (${r.machine.cpu}), ${r.broker}${r.quick ? ' — quick mode' : ''}`;
+  const heading = `Kafka producers, acks=all, median of ${r.rounds} round${r.rounds > 1 ? 's' : ''}${r.quick ? ' (quick mode, not for comparisons)' : ''}`;
+  const sub = `${r.machine.cores} cores (${r.machine.cpu}), Node.js ${r.machine.node}, Kafka ${r.broker}`;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${y}" viewBox="0 0 ${WIDTH} ${y}" font-family="DejaVu Sans, Arial, sans-serif" font-size="13">`,
     '<style>.title{font-weight:bold;font-size:14px}.muted{fill:#888;font-style:italic}.range{stroke:#222;stroke-width:1.5}.head{font-size:15px;font-weight:bold}</style>',
     `<rect width="${WIDTH}" height="${y}" fill="#fff"/>`,
-    `<text x="12" y="26" class="head">${esc(heading)}</text>`,
+    `<text x="12" y="24" class="head">${esc(heading)}</text>`,
+    `<text x="12" y="44" class="muted">${esc(sub)}</text>`,
     ...panels,
     '</svg>',
     '',

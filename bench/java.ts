@@ -13,6 +13,8 @@ const GNU_TIME = '/usr/bin/time';
 const TIME_MARK = 'BENCH_TIME';
 const PRODUCER_PROPS = ['acks=all', 'linger.ms=5', 'batch.size=16384', 'compression.type=none', 'enable.idempotence=false'];
 
+export const JAVA_UNSUPPORTED_KEYED = 'ProducerPerformance sends keyless records only';
+
 export const JAVA_HOW = `ProducerPerformance --throughput -1 (or the offered rate) --producer-props ${PRODUCER_PROPS.join(' ')}; -Xmx512M as Kafka's perf-test script; keyless records only`;
 
 interface Usage {
@@ -42,7 +44,6 @@ export class JavaProducer {
   }
 
   async run(job: Job, timeoutMs: number): Promise<RunResult> {
-    if (job.keyed) return { ok: false, error: 'ProducerPerformance sends keyless records only' };
     const throughput = job.mode === 'latency' ? job.rate : -1;
     const out = await this.#exec(job.bootstrap, job.topic, job.records, job.valueSize, throughput, timeoutMs);
     if (out.timedOut) return { ok: false, error: `timed out after ${timeoutMs / 1000} s` };

@@ -27,6 +27,8 @@ export interface PeerInfo {
 export interface Cell {
   runs: RunMetrics[];
   failures: string[];
+  /** Why the client cannot run this workload at all (e.g. keys), instead of runs. */
+  unsupported: string | null;
 }
 
 export interface Results {

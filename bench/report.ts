@@ -34,14 +34,13 @@ function runsText(r: Results, w: Workload, peer: string): string {
   return `${ok}/${ok + (cell?.failures.length ?? 0)}`;
 }
 
-/** Rows for clients that never completed a run: "could not run" with the first error. */
+/** Rows for clients without a completed run: "not supported", or "could not run" with the first error. */
 function failedRow(r: Results, w: Workload, peer: string, columns: number): string | null {
   const cell = r.cells[w.id]?.[peer];
   if (!cell || cell.runs.length > 0) return null;
   const label = r.peers.find((p) => p.id === peer)?.label ?? peer;
-  const error = cell.failures[0] ?? 'not run';
-  const what = /keyless records only/.test(error) ? 'not supported' : 'could not run';
-  return `| ${label} | ${what}: ${cellText(error)} |${' |'.repeat(columns - 2)}`;
+  const what = cell.unsupported === null ? `could not run: ${cell.failures[0] ?? 'no run'}` : `not supported: ${cell.unsupported}`;
+  return `| ${label} | ${cellText(what)} |${' |'.repeat(columns - 2)}`;
 }
 
 function throughputTable(r: Results, w: Workload): string[] {
@@ -67,7 +66,7 @@ function latencyTable(r: Results, w: Workload): string[] {
   const lines = [
     `### ${w.title}`,
     '',
-    `${w.records.toLocaleString('en-US')} records offered at ${w.rate.toLocaleString('en-US')}/s on a 1 ms tick. A record's latency runs from when it was due to its acknowledgement; for clients that acknowledge a whole send call, every record in the call gets the call's latency.`,
+    `${w.records.toLocaleString('en-US')} records offered at ${w.rate.toLocaleString('en-US')}/s on a 1 ms tick. A record's latency runs from when it was due to its acknowledgement. Clients acknowledged per record send each record on its own; the others make one send call per tick with the records due, and every record in the call gets the call's latency.`,
     '',
     '| client | p50 ms median (min–max) | p99 ms median (min–max) | acknowledged per | event-loop p99 ms | runs ok |',
     '|---|---:|---:|---|---:|---:|',
@@ -98,7 +97,7 @@ function failureNotes(r: Results, w: Workload): string[] {
 export function renderReport(r: Results, chartFile: string): string {
   const m = r.machine;
   const mode = r.quick
-    ? 'quick smoke mode (BENCH_QUICK=1: a tenth of the records, one round); not for comparisons'
+    ? `quick smoke mode (BENCH_QUICK=1: a tenth of the records, ${r.rounds} round${r.rounds > 1 ? 's' : ''}); not for comparisons`
     : `${r.rounds} rounds, clients interleaved within each round`;
   const out = [
     '# Producer benchmarks',

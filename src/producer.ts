@@ -18,6 +18,7 @@ import { murmur2 } from './partitioner/murmur2.js';
 import type { KeylessStrategy } from './partitioner/partitioner.js';
 import { RoundRobinPartitioner } from './partitioner/round-robin.js';
 import { StickyPartitioner } from './partitioner/sticky.js';
+import { Fifo } from './fifo.js';
 import { checkRecord, type CheckedRecord, type ProducerRecord } from './record.js';
 import { SendResult, type OutcomeSink, type SendCallback } from './send-result.js';
 import { startSender, type SenderHost } from './sender/host.js';
@@ -76,7 +77,7 @@ export class KafkaProducer extends EventEmitter {
   readonly #metadata = new Map<string, TopicMetadata>();
   readonly #metadataRequested = new Map<string, number>();
   readonly #metadataListeners: ((m: TopicMetadata) => void)[] = [];
-  #waiting: Waiting[] = [];
+  readonly #waiting = new Fifo<Waiting>();
   #nextWaitingId = 1;
   #flushes: FlushWaiter[] = [];
   #waitTimer: NodeJS.Timeout | null = null;
@@ -88,6 +89,7 @@ export class KafkaProducer extends EventEmitter {
   #senderClosed: (() => void) | null = null;
   #fatal: Error | null = null;
   readonly #sink: OutcomeSink;
+  readonly #queued = (topic: string, partition: number): number => this.#accumulator.queued(topic, partition);
 
   constructor(options: ProducerOptions) {
     super();
@@ -134,7 +136,7 @@ export class KafkaProducer extends EventEmitter {
       return failed;
     }
     const result = new SendResult(checked.topic, checked.timestamp, this.#sink, callback);
-    if (this.#waiting.length > 0) {
+    if (this.#waiting.size > 0) {
       this.#enqueueWaiting(checked, result, now, null);
       return result;
     }
@@ -204,11 +206,7 @@ export class KafkaProducer extends EventEmitter {
       return p;
     }
     if (r.key !== null && custom === 'default') return (keyHash(r.key) & 0x7fffffff) % count;
-    return this.#keyless.partition(r.topic, {
-      partitionCount: count,
-      available: md.available,
-      queued: (p) => this.#accumulator.queued(r.topic, p),
-    });
+    return this.#keyless.partition(r.topic, md, this.#queued);
   }
 
   #enqueueWaiting(record: CheckedRecord, result: SendResult, now: number, tp: TopicPartition | null): void {
@@ -217,35 +215,32 @@ export class KafkaProducer extends EventEmitter {
   }
 
   #armWaitTimer(): void {
-    if (this.#waitTimer || this.#waiting.length === 0) return;
-    const head = this.#waiting[0] as Waiting;
+    const head = this.#waiting.peek();
+    if (this.#waitTimer || !head) return;
+    const metadataRetry = head.tp ? Infinity : (this.#metadataRequested.get(head.record.topic) ?? 0) + this.#config.retryBackoffMs;
     this.#waitTimer = setTimeout(() => {
       this.#waitTimer = null;
       this.#drainWaiting();
-    }, Math.max(0, Math.min(head.deadline, this.#nextMetadataRetry()) - Date.now()));
+    }, Math.max(0, Math.min(head.deadline, metadataRetry) - Date.now()));
   }
 
-  #nextMetadataRetry(): number {
-    let next = Infinity;
-    for (const w of this.#waiting) if (!w.tp) next = Math.min(next, (this.#metadataRequested.get(w.record.topic) ?? 0) + this.#config.retryBackoffMs);
-    return next;
-  }
-
-  /** Appends waiting records in order; fails those past maxBlockMs. */
+  /**
+   * Appends waiting records in order until one must still wait; fails those
+   * past maxBlockMs. Deadlines follow queue order (one maxBlockMs for all),
+   * so only the head is ever examined: O(1) per record however long the queue.
+   */
   #drainWaiting(): void {
     const now = Date.now();
-    let blocked = false;
-    const still: Waiting[] = [];
-    for (const w of this.#waiting) {
-      if (!blocked && this.#tryAppend(w.record, w.result, w, now) === true) continue;
-      blocked = true;
-      if (w.deadline <= now) {
+    for (let w = this.#waiting.peek(); w; w = this.#waiting.peek()) {
+      if (this.#tryAppend(w.record, w.result, w, now) === true) {
+        this.#waiting.shift();
+      } else if (w.deadline <= now) {
+        this.#waiting.shift();
         w.result.settle(this.#blockTimeout(w), -1, -1);
-        continue;
+      } else {
+        break;
       }
-      still.push(w);
     }
-    this.#waiting = still;
     this.#armWaitTimer();
     this.#checkFlushes();
   }
@@ -287,7 +282,7 @@ export class KafkaProducer extends EventEmitter {
         if (m.metadata.errorCode === -1 && known && known.partitionCount > 0) this.#metadata.set(m.metadata.topic, { ...known, error: m.metadata.error });
         else this.#metadata.set(m.metadata.topic, m.metadata);
         for (const l of this.#metadataListeners.splice(0)) l(m.metadata);
-        if (this.#waiting.length > 0) this.#drainWaiting();
+        if (this.#waiting.size > 0) this.#drainWaiting();
         return;
       }
       case 'fatal':
@@ -302,14 +297,14 @@ export class KafkaProducer extends EventEmitter {
   }
 
   #onBatchSettled(_batch: Batch): void {
-    if (this.#waiting.length > 0) this.#drainWaiting();
+    if (this.#waiting.size > 0) this.#drainWaiting();
   }
 
   /** Resolves when every record sent before it has settled (sent or failed). */
   flush(): Promise<void> {
-    if (this.#waiting.length === 0 && this.#accumulator.outstandingBatches === 0) return Promise.resolve();
+    if (this.#waiting.size === 0 && this.#accumulator.outstandingBatches === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const last = this.#waiting[this.#waiting.length - 1];
+      const last = this.#waiting.last();
       this.#flushes.push({ waitingId: last ? last.id : 0, batchMark: null, resolve });
       this.#checkFlushes();
     });
@@ -317,7 +312,7 @@ export class KafkaProducer extends EventEmitter {
 
   #checkFlushes(): void {
     if (this.#flushes.length === 0) return;
-    const headWaiting = this.#waiting[0]?.id ?? Infinity;
+    const headWaiting = this.#waiting.peek()?.id ?? Infinity;
     let sealed = false;
     this.#flushes = this.#flushes.filter((f) => {
       if (f.batchMark === null) {
@@ -362,7 +357,7 @@ export class KafkaProducer extends EventEmitter {
     return {
       recordsSent: this.#sent,
       recordsFailed: this.#failed,
-      recordsWaiting: this.#waiting.length,
+      recordsWaiting: this.#waiting.size,
       batchesOutstanding: this.#accumulator.outstandingBatches,
       bufferTotalBytes: this.#accumulator.pool.totalMemory,
       bufferAvailableBytes: this.#accumulator.pool.availableMemory,
@@ -391,7 +386,7 @@ export class KafkaProducer extends EventEmitter {
       await flushed;
     }
     const closedError = new ProducerClosedError(`the producer was closed (close timeout ${timeoutMs} ms) before the record was delivered`);
-    for (const w of this.#waiting.splice(0)) w.result.settle(closedError, -1, -1);
+    for (const w of this.#waiting.drain()) w.result.settle(closedError, -1, -1);
     if (this.#waitTimer) clearTimeout(this.#waitTimer);
     this.#waitTimer = null;
     // The sender fails what it holds and closes its connections; its last outcomes arrive before 'closed'.

@@ -6,7 +6,7 @@
 import type { Serializer } from './config.js';
 import { InvalidRecordError, SerializationError } from './errors.js';
 import type { PreparedRecord } from './accumulator/record-accumulator.js';
-import { BATCH_HEADER_SIZE, bytesLength, encodeHeaders, headersSize, recordBodySize, recordSize, type RecordBytes } from './protocol/record-batch.js';
+import { BATCH_HEADER_SIZE, bytesLength, encodeHeaders, headersSize, recordBodySize, recordSize, type EncodedHeader, type RecordBytes } from './protocol/record-batch.js';
 
 export type HeaderValue = string | Uint8Array | null;
 
@@ -41,8 +41,9 @@ function serialize(what: 'key' | 'value', serializer: Serializer | null, v: unkn
   throw new SerializationError(`the ${what}Serializer must return a string, a Buffer/Uint8Array or null, got ${typeof out}`);
 }
 
+const NO_HEADERS: EncodedHeader[] = [];
+
 function headerList(headers: ProducerRecord['headers']): { key: string; value: Uint8Array | null }[] {
-  if (headers === undefined) return [];
   const list = Array.isArray(headers)
     ? (headers as readonly { key: string; value: HeaderValue }[])
     : typeof headers === 'object' && headers !== null
@@ -79,7 +80,8 @@ export function checkRecord(record: ProducerRecord, keySerializer: Serializer | 
   }
   const key = serialize('key', keySerializer, record.key, topic);
   const value = serialize('value', valueSerializer, record.value, topic);
-  const headers = encodeHeaders(headerList(record.headers));
+  // Most records have no headers: share one empty list instead of allocating two.
+  const headers = record.headers === undefined ? NO_HEADERS : encodeHeaders(headerList(record.headers));
   const keyLength = bytesLength(key);
   const valueLength = bytesLength(value);
   const headerBytes = headersSize(headers);

@@ -5,8 +5,8 @@ import kafkajs from 'kafkajs';
 import { pump, runClient } from './harness.js';
 
 const { Kafka, CompressionTypes, Partitioners, logLevel } = kafkajs;
-const CHUNK = 2000;
-const CONCURRENCY = 4;
+const CHUNK = 1000;
+const CONCURRENCY = 8;
 
 await runClient(async (job, records) => {
   const kafka = new Kafka({ clientId: 'bench-kafkajs', brokers: job.bootstrap.split(','), logLevel: logLevel.ERROR });

@@ -3,7 +3,7 @@
 // partition that has a leader, choosing partitions with shorter queues more
 // often (adaptive), so a slow broker gets less new work.
 
-import type { KeylessStrategy, TopicLoad } from './partitioner.js';
+import type { KeylessStrategy, QueueLength, TopicLayout } from './partitioner.js';
 
 interface StickyState {
   partition: number;
@@ -20,11 +20,16 @@ export class StickyPartitioner implements KeylessStrategy {
     this.#random = random;
   }
 
-  partition(topic: string, load: TopicLoad): number {
+  partition(topic: string, layout: TopicLayout, queued: QueueLength): number {
     const s = this.#state.get(topic);
-    if (s && s.partition < load.partitionCount && s.bytes < this.#stickyBytes) return s.partition;
-    const next = this.#choose(load);
-    this.#state.set(topic, { partition: next, bytes: 0 });
+    if (s && s.partition < layout.partitionCount && s.bytes < this.#stickyBytes) return s.partition;
+    const next = this.#choose(topic, layout, queued);
+    if (s) {
+      s.partition = next;
+      s.bytes = 0;
+    } else {
+      this.#state.set(topic, { partition: next, bytes: 0 });
+    }
     return next;
   }
 
@@ -37,12 +42,12 @@ export class StickyPartitioner implements KeylessStrategy {
    * Weighted random choice: weight = (longest queue + 1) - queue length, so
    * equal queues are equally likely and the longest queue is least likely.
    */
-  #choose(load: TopicLoad): number {
-    const candidates = load.available.length > 0 ? load.available : range(load.partitionCount);
+  #choose(topic: string, layout: TopicLayout, queued: QueueLength): number {
+    const candidates = layout.available.length > 0 ? layout.available : range(layout.partitionCount);
     if (candidates.length === 1) return candidates[0] as number;
     let longest = 0;
     const queues = candidates.map((p) => {
-      const q = load.queued(p);
+      const q = queued(topic, p);
       if (q > longest) longest = q;
       return q;
     });

@@ -41,8 +41,12 @@ export class Sender {
   #ring!: EventRing;
   readonly #slots = new Map<number, Slot>();
   readonly #queues = new Map<number, PartitionQueue>();
-  /** Ring events whose slot or partition this side has not been told about yet. */
-  #deferred: number[] = [];
+  /**
+   * Ring events that arrived before the message mapping their slot (by slot
+   * id) or their partition (by ref): the ring is faster than postMessage.
+   */
+  readonly #deferredBySlot = new Map<number, number[]>();
+  readonly #deferredByTp = new Map<number, number[]>();
   /** Open batches by slot id, with the time linger seals them. */
   readonly #lingering = new Map<number, number>();
   readonly #connections = new Map<number, Connection>();
@@ -85,7 +89,7 @@ export class Sender {
         return;
       case 'slot':
         this.#slots.set(m.id, new Slot(m.id, m.sab));
-        this.#retryDeferred();
+        this.#replay(this.#deferredBySlot, m.id);
         return;
       case 'drop-slot':
         this.#slots.delete(m.id);
@@ -93,7 +97,7 @@ export class Sender {
       case 'tp':
         this.#queues.set(m.ref, new PartitionQueue(m.ref, m.topic, m.partition));
         this.#topics.add(m.topic);
-        this.#retryDeferred();
+        this.#replay(this.#deferredByTp, m.ref);
         return;
       case 'metadata':
         this.#topics.add(m.topic);
@@ -124,10 +128,10 @@ export class Sender {
     if (any) this.#wake();
   }
 
-  #retryDeferred(): void {
-    if (this.#deferred.length === 0) return;
-    const events = this.#deferred;
-    this.#deferred = [];
+  #replay(deferred: Map<number, number[]>, key: number): void {
+    const events = deferred.get(key);
+    if (!events) return;
+    deferred.delete(key);
     for (const e of events) this.#onEvent(e);
     this.#wake();
   }
@@ -135,9 +139,13 @@ export class Sender {
   #onEvent(event: number): void {
     const { slotId, kind } = decodeEvent(event);
     const slot = this.#slots.get(slotId);
-    const q = slot ? this.#queues.get(slot.tpRef) : undefined;
-    if (!slot || !q) {
-      this.#deferred.push(event);
+    if (!slot) {
+      defer(this.#deferredBySlot, slotId, event);
+      return;
+    }
+    const q = this.#queues.get(slot.tpRef);
+    if (!q) {
+      defer(this.#deferredByTp, slot.tpRef, event);
       return;
     }
     if (kind === EVENT_OPENED) {
@@ -614,4 +622,10 @@ export class Sender {
     await this.#cluster?.close();
     this.#channel.post({ t: 'closed' });
   }
+}
+
+function defer(deferred: Map<number, number[]>, key: number, event: number): void {
+  const list = deferred.get(key);
+  if (list) list.push(event);
+  else deferred.set(key, [event]);
 }
