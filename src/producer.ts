@@ -11,7 +11,7 @@
 // sockets and timers so the process can exit.
 
 import { EventEmitter } from 'node:events';
-import { RecordAccumulator, type Batch, type TopicPartition } from './accumulator/record-accumulator.js';
+import { RecordAccumulator, type TopicPartition } from './accumulator/record-accumulator.js';
 import { resolveConfig, senderConfig, type ProducerConfig, type ProducerOptions } from './config.js';
 import { BufferExhaustedError, InvalidRecordError, KafkaTimeoutError, ProducerClosedError, ProducerFatalError } from './errors.js';
 import { murmur2 } from './partitioner/murmur2.js';
@@ -102,10 +102,10 @@ export class KafkaProducer extends EventEmitter {
       onSlotCreated: (slot) => channel.post({ t: 'slot', id: slot.id, sab: slot.sab }),
       onSlotDropped: (id) => channel.post({ t: 'drop-slot', id }),
       onTopicPartition: (tp) => channel.post({ t: 'tp', ref: tp.ref, topic: tp.topic, partition: tp.partition }),
-      onBatchSettled: (batch) => this.#onBatchSettled(batch),
+      onBatchSettled: () => this.#onBatchSettled(),
     });
     channel.onMessage((m) => this.#onSenderMessage(m));
-    channel.post({ t: 'init', config: senderConfig(cfg), ring: this.#accumulator.ring.sab, batchSize: cfg.batchSize });
+    channel.post({ t: 'init', config: senderConfig(cfg), ring: this.#accumulator.ring.sab });
     this.#sink = {
       succeeded: () => {
         this.#sent++;
@@ -290,13 +290,25 @@ export class KafkaProducer extends EventEmitter {
         if (!(this.#fatal instanceof ProducerFatalError)) this.#fatal = new ProducerFatalError(this.#fatal.message);
         this.emit('fatalError', this.#fatal);
         return;
+      case 'crashed': {
+        const err = deserializeError(m.error);
+        this.#fatal ??= err;
+        this.emit('fatalError', err);
+        // Nothing the sender held will be reported: settle it all here, once.
+        this.#accumulator.failAll(err);
+        for (const w of this.#waiting.drain()) w.result.settle(err, -1, -1);
+        this.#senderClosed?.();
+        this.#checkFlushes();
+        return;
+      }
       case 'closed':
         this.#senderClosed?.();
         return;
     }
   }
 
-  #onBatchSettled(_batch: Batch): void {
+  /** Memory came free: waiting sends may go on. */
+  #onBatchSettled(): void {
     if (this.#waiting.size > 0) this.#drainWaiting();
   }
 

@@ -21,7 +21,16 @@ function onWorkerThread(): SenderHost {
   const worker = new Worker(new URL('./worker-entry.js', import.meta.url));
   let handler: ((m: FromSender) => void) | null = null;
   worker.on('message', (m: FromSender) => handler?.(m));
-  worker.on('error', (err) => handler?.({ t: 'fatal', error: { name: 'ProducerFatalError', code: 'KPT_ERR_PRODUCER_FATAL', message: `the sender thread failed: ${err.message}` } }));
+  let terminating = false;
+  let reported = false;
+  // 'error' is followed by 'exit': report the first, once.
+  const crashed = (why: string) => {
+    if (terminating || reported) return;
+    reported = true;
+    handler?.({ t: 'crashed', error: { name: 'ProducerFatalError', code: 'KPT_ERR_PRODUCER_FATAL', message: `the sender thread failed: ${why}` } });
+  };
+  worker.on('error', (err) => crashed(err.message));
+  worker.on('exit', (code) => crashed(`it exited with code ${code}`));
   return {
     channel: {
       post: (m) => worker.postMessage(m),
@@ -30,6 +39,7 @@ function onWorkerThread(): SenderHost {
       },
     },
     terminate: async () => {
+      terminating = true;
       await worker.terminate();
     },
   };

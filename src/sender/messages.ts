@@ -13,7 +13,7 @@ export interface SerializedError {
 }
 
 export type ToSender =
-  | { t: 'init'; config: SenderConfig; ring: SharedArrayBuffer; batchSize: number }
+  | { t: 'init'; config: SenderConfig; ring: SharedArrayBuffer }
   | { t: 'slot'; id: number; sab: SharedArrayBuffer }
   | { t: 'drop-slot'; id: number }
   | { t: 'tp'; ref: number; topic: string; partition: number }
@@ -63,6 +63,8 @@ export type FromSender =
   | { t: 'outcomes'; outcomes: Outcome[]; counters: SenderCounters }
   | { t: 'metadata'; metadata: TopicMetadata }
   | { t: 'fatal'; error: SerializedError }
+  /** The sender's thread died: nothing it held will be reported. */
+  | { t: 'crashed'; error: SerializedError }
   | { t: 'closed' };
 
 /** Either end of the producer-sender link. */

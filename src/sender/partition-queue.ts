@@ -38,13 +38,50 @@ export class PartitionQueue {
     this.nextSequence = (this.nextSequence + batch.count) % (MAX_SEQUENCE + 1);
   }
 
+  /**
+   * A batch with sequences failed without being written: every batch
+   * numbered after it moves down by its count, so the broker sees no gap.
+   * Those in flight will be answered OUT_OF_ORDER_SEQUENCE_NUMBER and sent
+   * again with their new numbers (retrying makes that a retry).
+   */
+  releaseSequences(failed: SenderBatch): void {
+    const shift = failed.count;
+    for (const b of [...this.queue, ...this.inFlight]) {
+      if (b.baseSequence > failed.baseSequence) {
+        b.baseSequence -= shift;
+        b.payload = null;
+      }
+    }
+    this.nextSequence = (this.nextSequence - shift + MAX_SEQUENCE + 1) % (MAX_SEQUENCE + 1);
+    this.retrying ||= this.inFlight.size > 0;
+  }
+
+  /** A new producer id: numbering restarts at 0 and queued batches get new numbers when sent. */
+  resetSequences(): void {
+    this.nextSequence = 0;
+    for (const b of this.queue) {
+      b.baseSequence = -1;
+      b.payload = null;
+    }
+  }
+
   /** Puts a batch back for a retry, before every batch that came after it. */
-  requeue(batch: SenderBatch): void {
+  requeue(batch: SenderBatch, currentProducerId: number): void {
     this.inFlight.delete(batch);
+    // Sent under a producer id that was since replaced: it gets a number in the new sequence.
+    if (batch.producerId !== currentProducerId) {
+      batch.baseSequence = -1;
+      batch.payload = null;
+    }
+    this.insertInOrder(batch);
+    this.retrying = true;
+  }
+
+  /** Places a batch (retried, or half of a split) before every batch that comes after it. */
+  insertInOrder(batch: SenderBatch): void {
     const at = this.queue.findIndex((b) => isBefore(batch, b));
     if (at < 0) this.queue.push(batch);
     else this.queue.splice(at, 0, batch);
-    this.retrying = true;
   }
 }
 

@@ -26,6 +26,8 @@ export class SenderBatch {
   retryAt = 0;
   /** The bytes on the wire, once prepared. */
   payload: Buffer | null = null;
+  /** The producer id the payload carries. */
+  producerId = -1;
 
   constructor(
     slotId: number,
@@ -57,6 +59,7 @@ export class SenderBatch {
    */
   prepare(compression: CompressionType, producerId: number, producerEpoch: number): Buffer {
     if (this.payload) return this.payload;
+    this.producerId = producerId;
     let out = this.bytes;
     if (compression !== 'none') {
       const compressed = compress(compression, this.bytes.subarray(BATCH_HEADER_SIZE));

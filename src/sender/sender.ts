@@ -18,6 +18,7 @@ import { ConnectionError } from '../network/errors.js';
 import { InitProducerId } from '../protocol/apis/init-producer-id.js';
 import { Produce, type ProducePartitionResponse, type ProduceRequest, type ProduceResponse } from '../protocol/apis/produce.js';
 import { errorInfo, KafkaResponseError } from '../protocol/errors.js';
+import { loadCodecs } from '../protocol/compression.js';
 import { BATCH_HEADER_SIZE, buildRecordBatch, decodeRecords } from '../protocol/record-batch.js';
 import type { Channel, FromSender, Outcome, SenderCounters, ToSender, TopicMetadata } from './messages.js';
 import { PartitionQueue } from './partition-queue.js';
@@ -67,6 +68,7 @@ export class Sender {
   #timerAt = Infinity;
   #closed = false;
   #nextOrder = 0;
+  #codecsReady = true;
 
   constructor(channel: Channel<ToSender, FromSender>) {
     this.#channel = channel;
@@ -86,6 +88,16 @@ export class Sender {
         this.#ring = new EventRing(m.ring);
         this.#waitForEvents();
         this.#scheduleAt(Date.now() + m.config.metadataMaxAgeMs);
+        // As the Java sender does: get the producer id at start, not on the first record.
+        if (m.config.enableIdempotence) this.#initProducerId();
+        // zstd's WebAssembly loads asynchronously; batches wait for it.
+        if (m.config.compressionType === 'zstd') {
+          this.#codecsReady = false;
+          void loadCodecs().then(() => {
+            this.#codecsReady = true;
+            this.#wake();
+          });
+        }
         return;
       case 'slot':
         this.#slots.set(m.id, new Slot(m.id, m.sab));
@@ -212,6 +224,7 @@ export class Sender {
       if (this.#hasQueued()) this.#initProducerId();
       return;
     }
+    if (!this.#codecsReady) return;
     const byNode = this.#readyByNode(now);
     for (const [nodeId, queues] of byNode) this.#sendTo(nodeId, queues, now);
   }
@@ -232,7 +245,7 @@ export class Sender {
           break;
         }
         q.queue.shift();
-        this.#fail(b, this.#deliveryTimeout(q, b, now));
+        this.#fail(this.#deliveryTimeout(q, b, now), b, q, b.attempts === 0 ? 'not-written' : 'unknown');
       }
     }
   }
@@ -300,7 +313,14 @@ export class Sender {
       const b = q.queue[0];
       if (!b || q.backoffUntil > now || (q.inFlight.size > 0 && (cfg.maxInFlightRequestsPerConnection === 1 || q.retrying))) continue;
       if (cfg.enableIdempotence) q.assignSequence(b);
-      const payload = b.prepare(cfg.compressionType, this.#producerId, this.#producerEpoch);
+      let payload: Buffer;
+      try {
+        payload = b.prepare(cfg.compressionType, this.#producerId, this.#producerEpoch);
+      } catch (err) {
+        q.queue.shift();
+        this.#fail(new ProducerFatalError(`compressing a batch for ${q.name} with ${cfg.compressionType} failed: ${(err as Error).message}`), b, q);
+        continue;
+      }
       if (any && size + payload.length + PER_PARTITION_OVERHEAD > cfg.maxRequestSize) continue;
       q.queue.shift();
       q.inFlight.add(b);
@@ -393,7 +413,7 @@ export class Sender {
         return;
       case 'split':
         if (batch.count > 1) this.#split(q, batch);
-        else this.#fail(batch, err, q, `the record is larger than the topic's max.message.bytes or the broker's message.max.bytes`);
+        else this.#fail(Object.assign(err, { message: `${err.message}: the record is larger than the topic's max.message.bytes or the broker's message.max.bytes` }), batch, q);
         return;
       case 'refresh-metadata':
         if (p.currentLeader && p.currentLeader.leaderId >= 0) {
@@ -408,18 +428,20 @@ export class Sender {
         this.#retryOrFail(q, batch, err, false);
         return;
       case 'reset-producer':
-        // An earlier batch of this partition failed, so this one is out of
-        // order: it goes again after it. The first out-of-order batch
-        // itself needs a new epoch, which this release does not do yet.
-        if (err.errorCode === 45 && q.retrying) this.#retryOrFail(q, batch, err, false);
-        else this.#fail(batch, err, q);
+        // Out of order behind a batch that is being retried, or sent under a
+        // producer id that was since replaced: it simply goes again. Anything
+        // else means the broker lost track of our sequences: take a new
+        // producer id, renumber, and send again.
+        if (!(err.errorCode === 45 && q.retrying) && batch.producerId === this.#producerId) this.#resetProducerId();
+        this.#retryOrFail(q, batch, err, false);
         return;
       case 'fatal':
-        this.#fail(batch, err, q);
+        this.#fail(err, batch, q);
         this.#channel.post({ t: 'fatal', error: serializeError(new ProducerFatalError(`${err.message}: the producer must be closed`)) });
         return;
       default:
-        this.#fail(batch, err, q);
+        // The broker refused the batch: it was not written.
+        this.#fail(err, batch, q);
     }
   }
 
@@ -429,10 +451,25 @@ export class Sender {
     this.#report({ slot: batch.slotId, from: batch.from, count: batch.count, baseOffset, logAppendTime, error: null });
   }
 
-  #fail(batch: SenderBatch, err: Error, q?: PartitionQueue, hint?: string): void {
-    q?.inFlight.delete(batch);
-    const e = hint ? Object.assign(err, { message: `${err.message}: ${hint}` }) : err;
-    this.#report({ slot: batch.slotId, from: batch.from, count: batch.count, baseOffset: -1, logAppendTime: -1, error: serializeError(e) });
+  /**
+   * Reports a batch as failed. With idempotence its sequence numbers must not
+   * leave a gap: when the broker surely did not write it, the batches after
+   * it are renumbered down; when that is unknown (it timed out after being
+   * sent), a new producer id starts the numbering afresh.
+   */
+  #fail(err: Error, batch: SenderBatch, q: PartitionQueue, written: 'not-written' | 'unknown' = 'not-written'): void {
+    q.inFlight.delete(batch);
+    this.#report({ slot: batch.slotId, from: batch.from, count: batch.count, baseOffset: -1, logAppendTime: -1, error: serializeError(err) });
+    if (!this.#config.enableIdempotence || batch.baseSequence < 0 || this.#closed || batch.producerId !== this.#producerId) return;
+    if (written === 'unknown') this.#resetProducerId();
+    else q.releaseSequences(batch);
+  }
+
+  /** Forgets the producer id: the next drain asks for a new one and every unsent batch is numbered again. */
+  #resetProducerId(): void {
+    this.#producerId = -1;
+    this.#producerEpoch = -1;
+    for (const q of this.#queues.values()) q.resetSequences();
   }
 
   /**
@@ -445,21 +482,21 @@ export class Sender {
     const exp = Math.min(cfg.retryBackoffMaxMs, cfg.retryBackoffMs * 2 ** Math.max(0, batch.attempts - 1));
     const backoff = Math.round(exp * (0.8 + Math.random() * 0.4));
     if (this.#closed) {
-      this.#fail(batch, new ProducerClosedError(`the producer closed before ${q.name} was acknowledged`), q);
+      this.#fail(new ProducerClosedError(`the producer closed before ${q.name} was acknowledged`), batch, q);
       return;
     }
     if (now + backoff - batch.createdAt >= cfg.deliveryTimeoutMs) {
       const timeout = this.#deliveryTimeout(q, batch, now);
       timeout.message += `; last error: ${err.message}`;
-      this.#fail(batch, timeout, q);
+      this.#fail(timeout, batch, q, 'unknown');
       return;
     }
     if (batch.attempts > cfg.retries) {
-      this.#fail(batch, err, q);
+      this.#fail(err, batch, q, 'unknown');
       return;
     }
     this.#counters.retries++;
-    q.requeue(batch);
+    q.requeue(batch, this.#producerId);
     q.backoffUntil = now + (connectionLost ? Math.min(backoff, cfg.retryBackoffMs) : backoff);
     this.#scheduleAt(q.backoffUntil);
   }
@@ -467,6 +504,8 @@ export class Sender {
   /** MESSAGE_TOO_LARGE: two halves, each with its share of the sequence range, go first; no attempt is counted. */
   #split(q: PartitionQueue, batch: SenderBatch): void {
     q.inFlight.delete(batch);
+    // Batches behind it may be answered out of order now: they go again after the halves.
+    q.retrying = true;
     this.#counters.splits++;
     const records = decodeRecords(batch.bytes.subarray(BATCH_HEADER_SIZE), batch.count, 0, batch.baseTimestamp);
     const half = Math.ceil(records.length / 2);
@@ -477,7 +516,7 @@ export class Sender {
       if (batch.baseSequence >= 0) b.baseSequence = batch.baseSequence + i * half;
       return b;
     });
-    q.queue.unshift(...parts);
+    for (const part of parts) q.insertInOrder(part);
   }
 
   #report(o: Outcome): void {
@@ -551,6 +590,10 @@ export class Sender {
             : { topic: name, partitionCount: 0, available: [], partitions: [], errorCode: 3, error: null };
           this.#channel.post({ t: 'metadata', metadata });
         }
+        // Open connections to the leaders now, so the first batches do not wait for them.
+        for (const name of topics) {
+          for (const p of md.topic(name)?.partitions ?? []) if (p && p.leader >= 0 && !this.#connections.has(p.leader)) this.#connect(p.leader);
+        }
         this.#metadataDone();
       },
       (err: unknown) => {
@@ -610,8 +653,8 @@ export class Sender {
   async #close(): Promise<void> {
     const closed = new ProducerClosedError('the producer was closed before the record was acknowledged');
     for (const q of this.#queues.values()) {
-      for (const b of q.queue.splice(0)) this.#fail(b, closed, q);
-      for (const b of [...q.inFlight]) this.#fail(b, closed, q);
+      for (const b of q.queue.splice(0)) this.#fail(closed, b, q);
+      for (const b of [...q.inFlight]) this.#fail(closed, b, q);
     }
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);

@@ -1,0 +1,194 @@
+// The accumulator without a broker: records written once into shared slots
+// that decode as valid batches, sealing on size, the slot state handshake
+// with a sealing sender, the bufferMemory budget, and exactly-once settling.
+
+import { describe, expect, it } from 'vitest';
+import { BufferPool } from '../../src/accumulator/buffer-pool.js';
+import { EventRing } from '../../src/accumulator/event-ring.js';
+import { decodeEvent, EVENT_OPENED, EVENT_SEALED, RecordAccumulator, type PreparedRecord, type RecordHandle } from '../../src/accumulator/record-accumulator.js';
+import { APPENDING, OPEN, SEALED, Slot } from '../../src/accumulator/slot.js';
+import { decodeRecordBatches, sealBatch } from '../../src/protocol/record-batch.js';
+import { checkRecord } from '../../src/record.js';
+
+function prepared(value: string, timestamp = 1000, key: string | null = null): PreparedRecord {
+  return checkRecord({ topic: 't', key, value }, null, null, timestamp);
+}
+
+function accumulator(bufferMemory = 4096, batchSize = 1024) {
+  const slots: Slot[] = [];
+  const dropped: number[] = [];
+  const settled: number[] = [];
+  const acc = new RecordAccumulator(bufferMemory, batchSize, {
+    onSlotCreated: (s) => slots.push(s),
+    onSlotDropped: (id) => dropped.push(id),
+    onTopicPartition: () => {},
+    onBatchSettled: (b) => settled.push(b.seq),
+  });
+  return { acc, slots, dropped, settled };
+}
+
+function events(ring: EventRing): { slotId: number; kind: number }[] {
+  const out: { slotId: number; kind: number }[] = [];
+  ring.drain((e) => out.push(decodeEvent(e)));
+  return out;
+}
+
+const noop: RecordHandle = { settle() {} };
+
+describe('RecordAccumulator', () => {
+  it('writes records in place; a sealed slot holds a batch Kafka can read', () => {
+    const { acc, slots } = accumulator();
+    const tp = acc.partition('t', 0);
+    expect(acc.tryAppend(tp, prepared('a', 1000, 'k1'), noop, 1)).toBe(true);
+    expect(acc.tryAppend(tp, prepared('bb', 1005), noop, 1)).toBe(true);
+    const slot = slots[0] as Slot;
+    expect(slot.state).toBe(OPEN);
+    expect(slot.count).toBe(2);
+    expect(slot.trySeal()).toBe(true);
+    const batch = Buffer.from(slot.bytes.subarray(0, slot.used));
+    sealBatch(batch, { attributes: 0, lastOffsetDelta: 1, baseTimestamp: slot.baseTimestamp, maxTimestamp: slot.maxTimestamp, producerId: -1, producerEpoch: -1, baseSequence: -1, recordCount: 2 });
+    const [decoded] = decodeRecordBatches(batch);
+    expect(decoded?.crcValid).toBe(true);
+    expect(decoded?.maxTimestamp).toBe(1005);
+    expect(decoded?.records.map((r) => [r.key?.toString() ?? null, r.value?.toString(), r.timestamp])).toEqual([
+      ['k1', 'a', 1000],
+      [null, 'bb', 1005],
+    ]);
+  });
+
+  it('seals a full batch, tells the sender through the ring, and starts another', () => {
+    const { acc, slots } = accumulator(8192, 1024);
+    const tp = acc.partition('t', 0);
+    for (let i = 0; i < 20; i++) acc.tryAppend(tp, prepared('x'.repeat(100)), noop, 1);
+    expect(slots.length).toBe(3);
+    expect(slots[0]?.state).toBe(SEALED);
+    expect(slots[1]?.state).toBe(SEALED);
+    expect(slots[2]?.state).toBe(OPEN);
+    expect(events(acc.ring)).toEqual([
+      { slotId: 0, kind: EVENT_OPENED },
+      { slotId: 0, kind: EVENT_SEALED },
+      { slotId: 1, kind: EVENT_OPENED },
+      { slotId: 1, kind: EVENT_SEALED },
+      { slotId: 2, kind: EVENT_OPENED },
+    ]);
+    for (const s of slots.slice(0, 2)) expect(s.used).toBeLessThanOrEqual(1024);
+  });
+
+  it('when the sender sealed the open batch first, the next record starts a new one and nothing is sealed twice', () => {
+    const { acc, slots } = accumulator();
+    const tp = acc.partition('t', 0);
+    acc.tryAppend(tp, prepared('first'), noop, 1);
+    events(acc.ring);
+    expect(slots[0]?.trySeal()).toBe(true);
+    acc.tryAppend(tp, prepared('second'), noop, 1);
+    expect(slots).toHaveLength(2);
+    expect(slots[0]?.count).toBe(1);
+    expect(events(acc.ring)).toEqual([{ slotId: 1, kind: EVENT_OPENED }]);
+  });
+
+  it('the sender cannot seal while main is appending', () => {
+    const slot = new Slot(0, 256);
+    slot.open(0, 1, 1);
+    expect(slot.state).toBe(APPENDING);
+    expect(slot.trySeal()).toBe(false);
+    slot.endAppend(1, 70, 1);
+    expect(slot.beginAppend()).toBe(true);
+    expect(slot.trySeal()).toBe(false);
+    slot.endAppend(2, 80, 1);
+    expect(slot.trySeal()).toBe(true);
+    expect(slot.beginAppend()).toBe(false);
+  });
+
+  it('a record larger than batchSize gets a sealed batch of its own, after the open one is sealed', () => {
+    const { acc, slots } = accumulator(8192, 1024);
+    const tp = acc.partition('t', 0);
+    acc.tryAppend(tp, prepared('small'), noop, 1);
+    acc.tryAppend(tp, prepared('L'.repeat(3000)), noop, 1);
+    expect(slots[0]?.state).toBe(SEALED);
+    expect(slots[1]?.capacity).toBeGreaterThan(3000);
+    expect(slots[1]?.state).toBe(SEALED);
+    expect(tp.open).toBeNull();
+    acc.tryAppend(tp, prepared('next'), noop, 1);
+    expect(tp.open?.slot.capacity).toBe(1024);
+  });
+
+  it('says no when bufferMemory is spent, and yes again once a batch settles', () => {
+    const { acc, settled } = accumulator(2048, 1024);
+    const tp = acc.partition('t', 0);
+    let appended = 0;
+    while (acc.tryAppend(tp, prepared('y'.repeat(200)), noop, 1)) appended++;
+    expect(appended).toBeGreaterThan(4);
+    expect(acc.pool.availableMemory).toBe(0);
+    acc.settle(0, 0, 100, null, 0, -1);
+    expect(settled).toEqual([0]);
+    expect(acc.pool.availableMemory).toBe(1024);
+    expect(acc.tryAppend(tp, prepared('y'.repeat(200)), noop, 1)).toBe(true);
+  });
+
+  it('settles each record exactly once, even if an outcome is repeated', () => {
+    const { acc } = accumulator();
+    const tp = acc.partition('t', 0);
+    const seen: [Error | null, number][] = [];
+    const handle: RecordHandle = { settle: (err, offset) => seen.push([err, offset]) };
+    acc.tryAppend(tp, prepared('a'), handle, 1);
+    acc.tryAppend(tp, prepared('b'), handle, 1);
+    acc.settle(0, 0, 1, null, 40, -1);
+    acc.settle(0, 0, 1, null, 40, -1);
+    acc.settle(0, 1, 1, null, 41, -1);
+    expect(seen).toEqual([
+      [null, 40],
+      [null, 41],
+    ]);
+    expect(acc.outstandingBatches).toBe(0);
+  });
+
+  it('flush marks: the oldest outstanding batch is tracked in creation order', () => {
+    const { acc } = accumulator(8192, 1024);
+    const a = acc.partition('t', 0);
+    const b = acc.partition('t', 1);
+    acc.tryAppend(a, prepared('1'), noop, 1);
+    acc.tryAppend(b, prepared('2'), noop, 1);
+    expect(acc.oldestOutstandingSeq).toBe(0);
+    acc.settle(1, 0, 1, null, 0, -1);
+    expect(acc.oldestOutstandingSeq).toBe(0);
+    acc.settle(0, 0, 1, null, 0, -1);
+    expect(acc.oldestOutstandingSeq).toBe(acc.nextBatchSeq);
+  });
+});
+
+describe('BufferPool', () => {
+  it('reuses pooled slots and gives one-off sizes back to the budget', () => {
+    const dropped: number[] = [];
+    const pool = new BufferPool(4096, 1024, () => {}, (s) => dropped.push(s.id));
+    const a = pool.allocate(100) as Slot;
+    pool.release(a);
+    expect(pool.allocate(100)).toBe(a);
+    const big = pool.allocate(2500) as Slot;
+    expect(big.capacity).toBe(2500);
+    expect(pool.allocate(2000)).toBeNull();
+    pool.release(big);
+    expect(dropped).toEqual([big.id]);
+    expect(pool.availableMemory).toBe(4096 - 1024);
+  });
+});
+
+describe('EventRing', () => {
+  it('hands events over in order and refuses to overrun the consumer', () => {
+    const ring = new EventRing(4);
+    for (const e of [1, 2, 3, 4]) ring.push(e);
+    expect(() => ring.push(5)).toThrow(/overflow/);
+    const seen: number[] = [];
+    ring.drain((e) => seen.push(e));
+    ring.push(6);
+    ring.drain((e) => seen.push(e));
+    expect(seen).toEqual([1, 2, 3, 4, 6]);
+  });
+
+  it('wakes a waiting consumer', async () => {
+    const ring = new EventRing(8);
+    const waiting = ring.waitForEvents();
+    expect(waiting).not.toBeNull();
+    ring.push(7);
+    await expect(waiting).resolves.toBe('ok');
+  });
+});
