@@ -11,11 +11,15 @@ import { runProcess, tailOf } from './proc.js';
 
 const GNU_TIME = '/usr/bin/time';
 const TIME_MARK = 'BENCH_TIME';
-const PRODUCER_PROPS = ['acks=all', 'linger.ms=5', 'batch.size=16384', 'compression.type=none', 'enable.idempotence=false'];
+function producerProps(batchSize: number): string[] {
+  return ['acks=all', 'linger.ms=5', `batch.size=${batchSize}`, 'compression.type=none', 'enable.idempotence=false'];
+}
 
 export const JAVA_UNSUPPORTED_KEYED = 'ProducerPerformance sends keyless records only';
 
-export const JAVA_HOW = `ProducerPerformance --throughput -1 (or the offered rate) --producer-props ${PRODUCER_PROPS.join(' ')}; -Xmx512M as Kafka's perf-test script; keyless records only`;
+export function javaHow(batchSize: number): string {
+  return `ProducerPerformance --throughput -1 (or the offered rate) --producer-props ${producerProps(batchSize).join(' ')}; -Xmx512M as Kafka's perf-test script; keyless records only`;
+}
 
 interface Usage {
   cpuMs: number;
@@ -30,11 +34,17 @@ interface Summary {
 
 export class JavaProducer {
   readonly #libsDir: string;
+  readonly #batchSize: number;
   readonly #timed = existsSync(GNU_TIME);
   #startupCpuMs: number | null = null;
 
-  constructor(libsDir: string) {
+  constructor(libsDir: string, batchSize = 16384) {
     this.#libsDir = libsDir;
+    this.#batchSize = batchSize;
+  }
+
+  get how(): string {
+    return javaHow(this.#batchSize);
   }
 
   /** Measures the CPU of a 1-record run on `topic`, to subtract from every later run. */
@@ -52,7 +62,7 @@ export class JavaProducer {
     const usage = this.#usage(out.stderr);
     return {
       ok: true,
-      how: JAVA_HOW,
+      how: this.how,
       wallMs: (job.records / summary.recordsPerSec) * 1000,
       cpuMs: usage && this.#startupCpuMs !== null ? Math.max(0, usage.cpuMs - this.#startupCpuMs) : null,
       maxRssMb: usage?.maxRssMb ?? null,
@@ -78,7 +88,7 @@ export class JavaProducer {
       String(throughput),
       '--producer-props',
       `bootstrap.servers=${bootstrap}`,
-      ...PRODUCER_PROPS,
+      ...producerProps(this.#batchSize),
     ];
     return this.#timed ? runProcess(GNU_TIME, ['-f', `${TIME_MARK} %U %S %M`, ...java], timeoutMs) : runProcess('java', java.slice(1), timeoutMs);
   }

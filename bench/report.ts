@@ -1,6 +1,5 @@
 // Renders the collected runs as bench/results/LATEST.md.
 
-import { JAVA_HOW } from './java.js';
 import { summarize, type Results, type Spread, type Workload } from './model.js';
 
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -120,7 +119,7 @@ export function renderReport(r: Results, chartFile: string): string {
     '',
     '| client | version | how it is driven |',
     '|---|---|---|',
-    ...r.peers.map((p) => `| ${p.label} | ${p.version} | ${cellText(p.id === 'java' ? JAVA_HOW : (p.how ?? 'no successful run'))} |`),
+    ...r.peers.map((p) => `| ${p.label} | ${p.version} | ${cellText(p.how ?? 'no successful run')} |`),
     '',
     '## Results',
     '',

@@ -5,7 +5,7 @@
 //
 //   BENCH_ROUNDS=5   rounds per workload (default 3)
 //   BENCH_QUICK=1    smoke mode: a tenth of the records, one round unless BENCH_ROUNDS says otherwise
-//   BENCH_PEERS=a,b  only these clients (ids: kafkajs, platformatic, kafkats, java, ours-worker, ours-main)
+//   BENCH_PEERS=a,b  only these clients (ids: kafkajs, platformatic, kafkats, java, ours-worker, ours-main, java-256k, ours-worker-256k)
 //   KAFKA_BROKERS    use this cluster instead of the local one
 
 import { randomBytes } from 'node:crypto';
@@ -103,18 +103,32 @@ async function broker(): Promise<Broker> {
   };
 }
 
-function peers(b: Broker, java: JavaProducer): Peer[] {
+/** Peers with a 256 KiB batch size: how far each goes when allowed batches like the ones the per-call clients send. */
+const BIG_BATCH = 262_144;
+
+interface JavaPeer extends Peer {
+  java: JavaProducer;
+}
+
+function javaPeer(id: string, label: string, b: Broker, java: JavaProducer): JavaPeer {
+  return {
+    info: { id, label, version: `kafka-clients ${b.version}`, how: java.how },
+    keyedUnsupported: JAVA_UNSUPPORTED_KEYED,
+    run: (job, t) => java.run(job, t),
+    java,
+  };
+}
+
+function peers(b: Broker): Peer[] {
   const all: Peer[] = [
     nodePeer('kafkajs', 'kafkajs', packageVersion('kafkajs'), 'kafkajs.js'),
     nodePeer('platformatic', '@platformatic/kafka', packageVersion('@platformatic/kafka'), 'platformatic.js'),
     nodePeer('kafkats', '@kafkats/client', packageVersion('@kafkats/client'), 'kafkats.js'),
-    {
-      info: { id: 'java', label: 'Java producer', version: `kafka-clients ${b.version}`, how: null },
-      keyedUnsupported: JAVA_UNSUPPORTED_KEYED,
-      run: (job, t) => java.run(job, t),
-    },
+    javaPeer('java', 'Java producer', b, new JavaProducer(b.libsDir)),
     nodePeer('ours-worker', 'kafka-producer-ts (worker)', ourVersion(), 'ours.js', { worker: true }),
     nodePeer('ours-main', 'kafka-producer-ts (main thread)', ourVersion(), 'ours.js', { worker: false }),
+    javaPeer('java-256k', 'Java producer, batch.size 256 KiB', b, new JavaProducer(b.libsDir, BIG_BATCH)),
+    nodePeer('ours-worker-256k', 'kafka-producer-ts (worker), batchSize 256 KiB', ourVersion(), 'ours.js', { worker: true, batchSize: BIG_BATCH }),
   ];
   const only = process.env.BENCH_PEERS?.split(',').map((s) => s.trim());
   return only ? all.filter((p) => only.includes(p.info.id)) : all;
@@ -154,13 +168,13 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const b = await broker();
   const topics = new Topics(b.bootstrap);
-  const java = new JavaProducer(b.libsDir);
   try {
-    const list = peers(b, java);
-    if (list.some((p) => p.info.id === 'java')) {
+    const list = peers(b);
+    for (const p of list) {
+      if (!('java' in p)) continue;
       const calibration = uniqueTopic('java-calibration');
       await topics.create(calibration, 1);
-      await java.calibrate(b.bootstrap, calibration);
+      await (p as JavaPeer).java.calibrate(b.bootstrap, calibration);
       await topics.delete(calibration);
     }
     const cells: Record<string, Record<string, Cell>> = {};

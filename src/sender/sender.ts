@@ -87,7 +87,6 @@ export class Sender {
         });
         this.#ring = new EventRing(m.ring);
         this.#waitForEvents();
-        this.#scheduleAt(Date.now() + m.config.metadataMaxAgeMs);
         // As the Java sender does: get the producer id at start, not on the first record.
         if (m.config.enableIdempotence) this.#initProducerId();
         // zstd's WebAssembly loads asynchronously; batches wait for it.
@@ -219,6 +218,7 @@ export class Sender {
     this.#readEvents();
     this.#sealLingering(now);
     if (now - this.#lastMetadataRefresh >= this.#config.metadataMaxAgeMs) this.#refreshMetadata();
+    this.#scheduleAt(this.#lastMetadataRefresh + this.#config.metadataMaxAgeMs);
     this.#expire(now);
     if (this.#config.enableIdempotence && this.#producerId < 0) {
       if (this.#hasQueued()) this.#initProducerId();
