@@ -25,7 +25,8 @@ import { startSender, type SenderHost } from './sender/host.js';
 import type { FromSender, PartitionMetadata, SenderCounters, TopicMetadata } from './sender/messages.js';
 import { deserializeError } from './sender/wire-errors.js';
 
-export interface ProducerMetrics {
+/** The producer's counts; the request-level ones come from the sender. */
+export interface ProducerMetrics extends SenderCounters {
   recordsSent: number;
   recordsFailed: number;
   /** send() calls waiting for metadata or buffer memory. */
@@ -33,12 +34,6 @@ export interface ProducerMetrics {
   batchesOutstanding: number;
   bufferTotalBytes: number;
   bufferAvailableBytes: number;
-  requests: number;
-  batches: number;
-  batchBytes: number;
-  retries: number;
-  splits: number;
-  metadataRefreshes: number;
 }
 
 interface Waiting {

@@ -228,7 +228,7 @@ export interface DecodedRecord {
   headers: { key: string; value: Buffer | null }[];
 }
 
-export interface DecodedBatch {
+export interface DecodedBatch extends Omit<BatchHeaderFields, 'attributes' | 'recordCount'> {
   baseOffset: number;
   partitionLeaderEpoch: number;
   magic: number;
@@ -238,12 +238,6 @@ export interface DecodedBatch {
   timestampType: 'CreateTime' | 'LogAppendTime';
   transactional: boolean;
   control: boolean;
-  lastOffsetDelta: number;
-  baseTimestamp: number;
-  maxTimestamp: number;
-  producerId: number;
-  producerEpoch: number;
-  baseSequence: number;
   records: DecodedRecord[];
 }
 
