@@ -6,8 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { summarize, type Results, type Spread, type Workload } from './model.js';
 
-const WIDTH = 960;
-const LABEL_W = 250;
+const WIDTH = 1060;
+const LABEL_W = 350;
 const BAR_W = 470;
 const ROW_H = 24;
 const GAP = 6;
