@@ -82,9 +82,16 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** base64url of 16 random bytes: the shape of a Kafka cluster id. */
+/**
+ * base64url of 16 random bytes: the shape of a Kafka cluster id. Like
+ * Kafka's own Uuid.randomUuid, never one starting with '-', which the
+ * storage tool's argument parser would take for an option.
+ */
 function newClusterId(): string {
-  return Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
+  for (;;) {
+    const id = Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function brokerProperties(spec: { basePort: number; overrides: Record<string, string> }, nodeId: number, nodes: number, logDir: string): string {
