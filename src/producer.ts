@@ -18,7 +18,7 @@ import { murmur2 } from './partitioner/murmur2.js';
 import type { KeylessStrategy } from './partitioner/partitioner.js';
 import { RoundRobinPartitioner } from './partitioner/round-robin.js';
 import { StickyPartitioner } from './partitioner/sticky.js';
-import { Fifo } from './fifo.js';
+import { Fifo } from './accumulator/fifo.js';
 import { checkRecord, type CheckedRecord, type ProducerRecord } from './record.js';
 import { SendResult, type OutcomeSink, type SendCallback } from './send-result.js';
 import { startSender, type SenderHost } from './sender/host.js';

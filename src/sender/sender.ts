@@ -8,6 +8,7 @@
 // know which thread it runs on: it talks through a Channel.
 
 import { EventRing } from '../accumulator/event-ring.js';
+import { Fifo } from '../accumulator/fifo.js';
 import { decodeEvent, EVENT_OPENED } from '../accumulator/record-accumulator.js';
 import { SEALED, Slot } from '../accumulator/slot.js';
 import type { SenderConfig } from '../config.js';
@@ -43,11 +44,12 @@ export class Sender {
   readonly #slots = new Map<number, Slot>();
   readonly #queues = new Map<number, PartitionQueue>();
   /**
-   * Ring events that arrived before the message mapping their slot (by slot
-   * id) or their partition (by ref): the ring is faster than postMessage.
+   * Ring events waiting for the message that maps their slot or partition
+   * (the ring is faster than postMessage), and every event behind them:
+   * events are handled strictly in ring order, or a later batch of a
+   * partition could be queued before an earlier one.
    */
-  readonly #deferredBySlot = new Map<number, number[]>();
-  readonly #deferredByTp = new Map<number, number[]>();
+  readonly #pendingEvents = new Fifo<number>();
   /** Open batches by slot id, with the time linger seals them. */
   readonly #lingering = new Map<number, number>();
   readonly #connections = new Map<number, Connection>();
@@ -100,7 +102,7 @@ export class Sender {
         return;
       case 'slot':
         this.#slots.set(m.id, new Slot(m.id, m.sab));
-        this.#replay(this.#deferredBySlot, m.id);
+        this.#handlePending();
         return;
       case 'drop-slot':
         this.#slots.delete(m.id);
@@ -108,7 +110,7 @@ export class Sender {
       case 'tp':
         this.#queues.set(m.ref, new PartitionQueue(m.ref, m.topic, m.partition));
         this.#topics.add(m.topic);
-        this.#replay(this.#deferredByTp, m.ref);
+        this.#handlePending();
         return;
       case 'metadata':
         this.#topics.add(m.topic);
@@ -134,38 +136,35 @@ export class Sender {
     let any = false;
     this.#ring.drain((event) => {
       any = true;
-      this.#onEvent(event);
+      if (this.#pendingEvents.size > 0 || !this.#onEvent(event)) this.#pendingEvents.push(event);
     });
     if (any) this.#wake();
   }
 
-  #replay(deferred: Map<number, number[]>, key: number): void {
-    const events = deferred.get(key);
-    if (!events) return;
-    deferred.delete(key);
-    for (const e of events) this.#onEvent(e);
-    this.#wake();
+  /** Handles waiting events from the oldest until one still cannot be handled. */
+  #handlePending(): void {
+    let any = false;
+    for (let e = this.#pendingEvents.peek(); e !== undefined && this.#onEvent(e); e = this.#pendingEvents.peek()) {
+      this.#pendingEvents.shift();
+      any = true;
+    }
+    if (any) this.#wake();
   }
 
-  #onEvent(event: number): void {
+  /** Handles one ring event; false if its slot or partition is not mapped yet. */
+  #onEvent(event: number): boolean {
     const { slotId, kind } = decodeEvent(event);
     const slot = this.#slots.get(slotId);
-    if (!slot) {
-      defer(this.#deferredBySlot, slotId, event);
-      return;
-    }
-    const q = this.#queues.get(slot.tpRef);
-    if (!q) {
-      defer(this.#deferredByTp, slot.tpRef, event);
-      return;
-    }
+    const q = slot ? this.#queues.get(slot.tpRef) : undefined;
+    if (!slot || !q) return false;
     if (kind === EVENT_OPENED) {
       this.#lingering.set(slotId, slot.createdAt + this.#config.lingerMs);
       this.#scheduleAt(slot.createdAt + this.#config.lingerMs);
-      return;
+      return true;
     }
     this.#lingering.delete(slotId);
     q.queue.push(SenderBatch.fromSlot(slot, this.#nextOrder++));
+    return true;
   }
 
   /** Seals open batches whose linger time is up; main may hold one for an append, then we try again next tick. */
@@ -667,8 +666,3 @@ export class Sender {
   }
 }
 
-function defer(deferred: Map<number, number[]>, key: number, event: number): void {
-  const list = deferred.get(key);
-  if (list) list.push(event);
-  else deferred.set(key, [event]);
-}
