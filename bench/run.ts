@@ -20,7 +20,7 @@ import { machine, ourVersion, packageVersion, ROOT } from './machine.js';
 import type { Cell, PeerInfo, Results, Workload } from './model.js';
 import { runProcess, tailOf } from './proc.js';
 import { renderReport } from './report.js';
-import { Topics } from './topics.js';
+import { Topics } from '../scripts/kafka/topics.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3)));
@@ -167,7 +167,7 @@ function progress(w: Workload, round: string, peer: Peer, r: RunResult): void {
 async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const b = await broker();
-  const topics = new Topics(b.bootstrap);
+  const topics = new Topics(b.bootstrap, 'kafka-producer-ts-bench');
   try {
     const list = peers(b);
     for (const p of list) {

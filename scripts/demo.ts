@@ -4,10 +4,9 @@
 // timing each; then keyed records, a custom partitioner and a JSON value
 // serializer. A broker it started is stopped before it exits.
 
-import { Cluster } from '../src/network/cluster.js';
-import { CreateTopics } from '../src/protocol/apis/create-topics.js';
 import { KafkaProducer, type RecordMetadata } from '../src/index.js';
 import { isAlive, readState, startCluster, stopCluster } from './kafka/broker.js';
+import { Topics } from './kafka/topics.js';
 
 const MESSAGES = 10_000;
 
@@ -37,11 +36,12 @@ async function main(): Promise<void> {
 async function run(bootstrap: string): Promise<void> {
   const suffix = Date.now().toString(36);
   const topics = { threeWays: `demo-three-ways-${suffix}`, orders: `demo-orders-${suffix}`, events: `demo-events-${suffix}` };
-  await createTopics(bootstrap, [
-    [topics.threeWays, 3],
-    [topics.orders, 4],
-    [topics.events, 3],
-  ]);
+  const admin = new Topics(bootstrap, 'demo-admin');
+  try {
+    await Promise.all([admin.create(topics.threeWays, 3), admin.create(topics.orders, 4), admin.create(topics.events, 3)]);
+  } finally {
+    await admin.close();
+  }
 
   // lingerMs 0 as in the seed's kafka-python defaults (linger_ms=0): with the
   // Java default of 5 ms, each awaited send would first wait those 5 ms.
@@ -105,20 +105,6 @@ function message(i: number, way: string): string {
 
 function seconds(t0: number): string {
   return ((performance.now() - t0) / 1000).toFixed(2);
-}
-
-async function createTopics(bootstrap: string, topics: [string, number][]): Promise<void> {
-  const cluster = new Cluster({ bootstrapServers: bootstrap, clientId: 'demo-admin' });
-  try {
-    const conn = await cluster.anyConnection();
-    const res = await conn.request(CreateTopics, {
-      topics: topics.map(([name, numPartitions]) => ({ name, numPartitions, replicationFactor: -1, assignments: [], configs: [] })),
-      timeoutMs: 30_000,
-    });
-    for (const t of res.topics) if (t.errorCode !== 0) throw new Error(`creating topic ${t.name} failed: error ${t.errorCode} ${t.errorMessage ?? ''}`);
-  } finally {
-    await cluster.close();
-  }
 }
 
 main().catch((err: unknown) => {

@@ -15,6 +15,7 @@ export * from './apis/end-txn.js';
 export * from './apis/txn-offset-commit.js';
 export * from './apis/sasl.js';
 export * from './apis/create-topics.js';
+export * from './apis/delete-topics.js';
 export * from './apis/list-offsets.js';
 export * from './record-batch.js';
 export * from './compression.js';

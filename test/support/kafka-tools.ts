@@ -1,17 +1,13 @@
 // Test helpers that read our bytes back with tools we did not write: kcat
-// (librdkafka) and Kafka's own DumpLogSegments and console consumer. Topics
-// are created with our CreateTopics definition and waited on until every
-// partition has a leader.
+// (librdkafka) and Kafka's own DumpLogSegments and console consumer; topics
+// come from the project's own admin helper (scripts/kafka/topics.ts).
 
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Cluster } from '../../src/network/cluster.js';
-import { CreateTopics } from '../../src/protocol/apis/create-topics.js';
-import { KafkaResponseError } from '../../src/protocol/errors.js';
-import { LATEST_TIMESTAMP, ListOffsets } from '../../src/protocol/apis/list-offsets.js';
+import { Topics } from '../../scripts/kafka/topics.js';
 import type { KafkaTestEnv } from './env.js';
 
 const run = promisify(execFile);
@@ -20,55 +16,14 @@ export function uniqueTopic(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
+/** Creates a topic and waits until every partition's leader takes records. */
 export async function createTopic(bootstrap: string, name: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
-  const cluster = new Cluster({ bootstrapServers: bootstrap });
+  const topics = new Topics(bootstrap, 'kafka-producer-ts-tests');
   try {
-    const conn = await cluster.anyConnection();
-    const res = await conn.request(CreateTopics, {
-      topics: [
-        {
-          name,
-          numPartitions: partitions,
-          replicationFactor: -1,
-          assignments: [],
-          configs: Object.entries(configs).map(([k, v]) => ({ name: k, value: v })),
-        },
-      ],
-      timeoutMs: 30_000,
-    });
-    const t = res.topics[0];
-    if (!t) throw new Error(`CreateTopics answered no topic for ${name}`);
-    if (t.errorCode !== 0) throw new KafkaResponseError(t.errorCode, `creating topic ${name}`, t.errorMessage);
-    const deadline = Date.now() + 30_000;
-    while (!(await leadersReady(cluster, name, partitions))) {
-      if (Date.now() > deadline) throw new Error(`topic ${name}: not every partition has a working leader after 30 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await topics.create(name, partitions, configs);
   } finally {
-    await cluster.close();
+    await topics.close();
   }
-}
-
-/**
- * Whether every partition has a leader that already acts as one. Metadata can
- * name a leader a moment before that broker has taken over, and a Produce
- * with acks=0 that meets NOT_LEADER_OR_FOLLOWER is dropped with the
- * connection, so tests ask each leader with ListOffsets first.
- */
-async function leadersReady(cluster: Cluster, topic: string, partitions: number): Promise<boolean> {
-  const info = (await cluster.refreshMetadata([topic], false)).topic(topic);
-  if (!info || info.errorCode !== 0 || info.partitions.length !== partitions || info.partitions.some((p) => p.leader < 0)) return false;
-  const byLeader = new Map<number, number[]>();
-  for (const p of info.partitions) byLeader.set(p.leader, [...(byLeader.get(p.leader) ?? []), p.partition]);
-  for (const [leader, list] of byLeader) {
-    const conn = await cluster.connectionTo(leader);
-    const res = await conn.request(ListOffsets, {
-      replicaId: -1,
-      topics: [{ name: topic, partitions: list.map((partitionIndex) => ({ partitionIndex, timestamp: LATEST_TIMESTAMP })) }],
-    });
-    if (res.topics[0]?.partitions.some((p) => p.errorCode !== 0)) return false;
-  }
-  return true;
 }
 
 /** One message as kcat -J prints it. */

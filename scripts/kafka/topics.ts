@@ -1,55 +1,39 @@
-// Topic housekeeping for the benchmarks, over the project's own protocol
-// layer: each run gets a fresh topic, what landed is counted from the
-// partitions' latest offsets (not from what a client claims), and the topic is
-// deleted afterwards so a full run does not fill the broker's disk.
+// Topic housekeeping over the project's own protocol layer, for the tests,
+// the demo and the benchmarks: create a topic and wait until it can take
+// records, count what landed from the partitions' latest offsets (not from
+// what a client claims), and delete it.
 
-import { Cluster } from '../src/network/cluster.js';
-import { defineApi } from '../src/protocol/api.js';
-import { CreateTopics } from '../src/protocol/apis/create-topics.js';
-import { LATEST_TIMESTAMP, ListOffsets } from '../src/protocol/apis/list-offsets.js';
-import { KafkaResponseError } from '../src/protocol/errors.js';
-import { array, field, struct } from '../src/protocol/schema.js';
-
-// Producing never deletes topics, so the library has no DeleteTopics; v1-v5
-// name topics by string, which is all the benchmarks need.
-const DeleteTopics = defineApi<
-  { topicNames: string[]; timeoutMs: number },
-  { throttleTimeMs: number; responses: { name: string; errorCode: number; errorMessage: string | null }[] }
->({
-  key: 20,
-  name: 'DeleteTopics',
-  minVersion: 1,
-  maxVersion: 5,
-  flexibleFrom: 4,
-  request: struct(field('topicNames', array('string'), '0+'), field('timeoutMs', 'int32', '0+')),
-  response: struct(
-    field('throttleTimeMs', 'int32', '1+', { default: 0 }),
-    field(
-      'responses',
-      array(
-        struct(
-          field('name', 'string', '0+'),
-          field('errorCode', 'int16', '0+'),
-          field('errorMessage', 'string', '5+', { nullable: '5+', default: null }),
-        ),
-      ),
-      '0+',
-    ),
-  ),
-});
+import { Cluster } from '../../src/network/cluster.js';
+import { CreateTopics } from '../../src/protocol/apis/create-topics.js';
+import { DeleteTopics } from '../../src/protocol/apis/delete-topics.js';
+import { LATEST_TIMESTAMP, ListOffsets } from '../../src/protocol/apis/list-offsets.js';
+import { KafkaResponseError } from '../../src/protocol/errors.js';
 
 export class Topics {
   readonly #cluster: Cluster;
 
-  constructor(bootstrap: string) {
-    this.#cluster = new Cluster({ bootstrapServers: bootstrap, clientId: 'kafka-producer-ts-bench' });
+  constructor(bootstrap: string, clientId = 'kafka-producer-ts-admin') {
+    this.#cluster = new Cluster({ bootstrapServers: bootstrap, clientId });
   }
 
-  /** Creates the topic and waits until every partition's leader answers ListOffsets. */
-  async create(name: string, partitions: number): Promise<void> {
+  /**
+   * Creates the topic and waits until every partition's leader answers
+   * ListOffsets. Metadata can name a leader a moment before that broker has
+   * taken over, and a Produce with acks=0 that meets NOT_LEADER_OR_FOLLOWER
+   * is dropped with the connection.
+   */
+  async create(name: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
     const conn = await this.#cluster.anyConnection();
     const res = await conn.request(CreateTopics, {
-      topics: [{ name, numPartitions: partitions, replicationFactor: -1, assignments: [], configs: [] }],
+      topics: [
+        {
+          name,
+          numPartitions: partitions,
+          replicationFactor: -1,
+          assignments: [],
+          configs: Object.entries(configs).map(([k, v]) => ({ name: k, value: v })),
+        },
+      ],
       timeoutMs: 30_000,
     });
     const t = res.topics[0];
