@@ -89,7 +89,7 @@ async function run(bootstrap: string): Promise<void> {
       const level = typeof value === 'string' ? (JSON.parse(value) as { level: string }).level : 'info';
       return Math.max(0, levels.indexOf(level)) % count;
     },
-    valueSerializer: (v) => JSON.stringify(v),
+    valueSerializer: (v: { level: string; message: string; at: string }) => JSON.stringify(v),
   });
   for (const [i, level] of ['info', 'error', 'debug', 'error'].entries()) {
     const md = await json.send({ topic: topics.events, value: { level, message: `event ${i}`, at: new Date().toISOString() } });

@@ -6,6 +6,7 @@
 import type { CompressionType } from './protocol/compression.js';
 import { COMPRESSION_TYPES } from './protocol/compression.js';
 import { ConfigError } from './errors.js';
+import { parseBootstrapServers, type HostPort } from './network/cluster.js';
 import type { Partitioner } from './partitioner/partitioner.js';
 
 export type Acks = 'all' | -1 | 0 | 1;
@@ -13,7 +14,17 @@ export type Acks = 'all' | -1 | 0 | 1;
 /** Turns a key or value into bytes; null stays null. */
 export type Serializer<T = unknown> = (value: T, topic: string) => Uint8Array | string | null;
 
-export interface ProducerOptions {
+/** What keys and values are without a serializer: strings (written as UTF-8) or bytes. */
+export type Bytes = string | Uint8Array;
+
+/** A serializer as the producer holds it, whatever type it was written for. */
+type AnySerializer = (value: unknown, topic: string) => unknown;
+
+/**
+ * The producer's options. K and V are the types the key and value
+ * serializers take, which send() then asks of each record.
+ */
+export interface ProducerOptions<K = Bytes, V = Bytes> {
   bootstrapServers: string | readonly string[];
   clientId?: string;
   acks?: Acks;
@@ -34,8 +45,8 @@ export interface ProducerOptions {
   partitioner?: 'default' | 'round-robin' | Partitioner;
   metadataMaxAgeMs?: number;
   connectTimeoutMs?: number;
-  keySerializer?: Serializer;
-  valueSerializer?: Serializer;
+  keySerializer?: Serializer<K>;
+  valueSerializer?: Serializer<V>;
   /** Run the sender on a worker thread (default) or on the main thread. */
   worker?: boolean;
   /** Transactions come in a later release; setting it is a ConfigError for now. */
@@ -43,7 +54,8 @@ export interface ProducerOptions {
 }
 
 export interface ProducerConfig {
-  bootstrapServers: string | readonly string[];
+  /** Parsed and checked: "host:port" each. */
+  bootstrapServers: string[];
   clientId: string;
   /** -1 for all. */
   acks: -1 | 0 | 1;
@@ -63,8 +75,8 @@ export interface ProducerConfig {
   partitioner: 'default' | 'round-robin' | Partitioner;
   metadataMaxAgeMs: number;
   connectTimeoutMs: number;
-  keySerializer: Serializer | null;
-  valueSerializer: Serializer | null;
+  keySerializer: AnySerializer | null;
+  valueSerializer: AnySerializer | null;
   worker: boolean;
 }
 
@@ -92,8 +104,7 @@ const fn: Check = (name, v) => {
 
 const CHECKS: Record<keyof ProducerOptions, Check> = {
   bootstrapServers: (name, v) => {
-    const ok = typeof v === 'string' ? v.trim() !== '' : Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string');
-    if (!ok) throw new ConfigError(name, `must be "host:port,host:port" or a non-empty list of "host:port", got ${describe(v)}`);
+    parseServers(v);
   },
   clientId: (name, v) => {
     if (typeof v !== 'string') throw new ConfigError(name, `must be a string, got ${describe(v)}`);
@@ -131,6 +142,21 @@ const CHECKS: Record<keyof ProducerOptions, Check> = {
   },
 };
 
+/**
+ * Checks bootstrapServers the way the cluster will read them, so a typo is a
+ * ConfigError at construction rather than a failure on the sender's side.
+ */
+function parseServers(v: unknown): HostPort[] {
+  if (typeof v !== 'string' && !(Array.isArray(v) && v.every((s) => typeof s === 'string'))) {
+    throw new ConfigError('bootstrapServers', `must be "host:port,host:port" or a list of "host:port", got ${describe(v)}`);
+  }
+  try {
+    return parseBootstrapServers(v as string | string[]);
+  } catch (err) {
+    throw new ConfigError('bootstrapServers', (err as Error).message);
+  }
+}
+
 function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'function') return 'a function';
@@ -138,7 +164,7 @@ function describe(v: unknown): string {
   return v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v);
 }
 
-export function resolveConfig(options: ProducerOptions): ProducerConfig {
+export function resolveConfig<K, V>(options: ProducerOptions<K, V>): ProducerConfig {
   if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'pass an options object with at least bootstrapServers');
   for (const [name, value] of Object.entries(options)) {
     const check = CHECKS[name as keyof ProducerOptions] as Check | undefined;
@@ -146,6 +172,7 @@ export function resolveConfig(options: ProducerOptions): ProducerConfig {
     if (value !== undefined) check(name, value);
   }
   if (options.bootstrapServers === undefined) throw new ConfigError('bootstrapServers', 'is required, e.g. "127.0.0.1:9092"');
+  const bootstrapServers = parseServers(options.bootstrapServers).map(({ host, port }) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`));
   const acks = options.acks === undefined || options.acks === 'all' ? -1 : options.acks;
   const maxInFlight = options.maxInFlightRequestsPerConnection ?? 5;
   const retries = options.retries ?? INT_MAX;
@@ -158,6 +185,15 @@ export function resolveConfig(options: ProducerOptions): ProducerConfig {
   if (retries === 0) conflicts.push('retries=0 (needs retries)');
   if (options.enableIdempotence === true && conflicts.length > 0) {
     throw new ConfigError('enableIdempotence', `true conflicts with ${conflicts.join(', ')}; change those or set enableIdempotence: false`);
+  }
+  // More than 5 in flight would let the broker's 5-batch duplicate window
+  // miss a retry; unlike acks or retries it is no reason to drop idempotence
+  // quietly, so it must be asked for with enableIdempotence: false.
+  if (maxInFlight > 5 && options.enableIdempotence !== false) {
+    throw new ConfigError(
+      'maxInFlightRequestsPerConnection',
+      `${maxInFlight} is more than 5, the most an idempotent producer may have in flight; use 5 or fewer, or set enableIdempotence: false (and accept duplicates and reordering on retries)`,
+    );
   }
   const enableIdempotence = options.enableIdempotence ?? conflicts.length === 0;
 
@@ -174,7 +210,7 @@ export function resolveConfig(options: ProducerOptions): ProducerConfig {
   const retryBackoffMaxMs = Math.max(options.retryBackoffMaxMs ?? 1000, retryBackoffMs);
 
   return {
-    bootstrapServers: options.bootstrapServers,
+    bootstrapServers,
     clientId: options.clientId ?? 'kafka-producer-ts',
     acks,
     enableIdempotence,
@@ -193,8 +229,8 @@ export function resolveConfig(options: ProducerOptions): ProducerConfig {
     partitioner: options.partitioner ?? 'default',
     metadataMaxAgeMs: options.metadataMaxAgeMs ?? 300_000,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-    keySerializer: options.keySerializer ?? null,
-    valueSerializer: options.valueSerializer ?? null,
+    keySerializer: (options.keySerializer as AnySerializer | undefined) ?? null,
+    valueSerializer: (options.valueSerializer as AnySerializer | undefined) ?? null,
     worker: options.worker ?? true,
   };
 }

@@ -1,8 +1,9 @@
 // kafka-producer-ts: the public surface. Only what users import lives here.
 
-export { KafkaProducer, type ProducerMetrics } from './producer.js';
-export type { ProducerOptions, Acks, Serializer } from './config.js';
+export { KafkaProducer, type ProducerMetrics, type ProducerEvents, type FailedRecord } from './producer.js';
+export type { ProducerOptions, Acks, Serializer, Bytes } from './config.js';
 export type { ProducerRecord, HeaderValue } from './record.js';
+export type { ProducerWritable, WritableOptions, StreamRecord } from './writable.js';
 export { SendResult, type RecordMetadata, type SendCallback } from './send-result.js';
 export type { PartitionMetadata } from './sender/messages.js';
 export type { Partitioner } from './partitioner/partitioner.js';

@@ -4,26 +4,30 @@
 // worker thread by default) does the network work and reports outcomes in
 // bulk, which settle each record exactly once.
 //
-// A send() that cannot proceed (topic metadata not known yet, or no buffer
-// memory) waits in a FIFO queue, so records keep their order, and fails after
-// maxBlockMs. Every record sent before flush() has settled when it resolves;
+// A send() that cannot proceed (topic or partition not in metadata yet, or no
+// buffer memory) waits (src/waiting-sends.ts) and fails after its own
+// maxBlockMs; waiting sends are bounded by bufferMemory bytes, beyond which a
+// send fails at once, and 'drain' / ready() / writable() let callers pace
+// themselves. Every record sent before flush() has settled when it resolves;
 // close() flushes, fails whatever is left, and stops the sender and its
 // sockets and timers so the process can exit.
 
 import { EventEmitter } from 'node:events';
 import { RecordAccumulator, type TopicPartition } from './accumulator/record-accumulator.js';
-import { resolveConfig, senderConfig, type ProducerConfig, type ProducerOptions } from './config.js';
-import { BufferExhaustedError, InvalidRecordError, KafkaTimeoutError, ProducerClosedError, ProducerFatalError } from './errors.js';
+import { resolveConfig, senderConfig, type Bytes, type ProducerConfig, type ProducerOptions } from './config.js';
+import { BufferExhaustedError, InvalidRecordError, KafkaResponseError, KafkaTimeoutError, ProducerClosedError, ProducerFatalError } from './errors.js';
+import { errorInfo } from './protocol/errors.js';
 import { murmur2 } from './partitioner/murmur2.js';
 import type { KeylessStrategy } from './partitioner/partitioner.js';
 import { RoundRobinPartitioner } from './partitioner/round-robin.js';
 import { StickyPartitioner } from './partitioner/sticky.js';
-import { Fifo } from './accumulator/fifo.js';
 import { checkRecord, type CheckedRecord, type ProducerRecord } from './record.js';
 import { SendResult, type OutcomeSink, type SendCallback } from './send-result.js';
 import { startSender, type SenderHost } from './sender/host.js';
 import type { FromSender, PartitionMetadata, SenderCounters, TopicMetadata } from './sender/messages.js';
 import { deserializeError } from './sender/wire-errors.js';
+import { APPENDED, WaitingSends, type Attempt, type Waiting } from './waiting-sends.js';
+import { ProducerWritable, type WritableOptions } from './writable.js';
 
 /** The producer's counts; the request-level ones come from the sender. */
 export interface ProducerMetrics extends SenderCounters {
@@ -31,27 +35,40 @@ export interface ProducerMetrics extends SenderCounters {
   recordsFailed: number;
   /** send() calls waiting for metadata or buffer memory. */
   recordsWaiting: number;
+  /** Serialized bytes the waiting sends hold (at most bufferMemory). */
+  waitingBytes: number;
   batchesOutstanding: number;
   bufferTotalBytes: number;
   bufferAvailableBytes: number;
 }
 
-interface Waiting {
-  id: number;
-  record: CheckedRecord;
-  result: SendResult;
-  deadline: number;
-  /** Chosen once metadata is known; kept while waiting for memory. */
-  tp: TopicPartition | null;
+/** What a failed delivery reports about its record. */
+export interface FailedRecord {
+  topic: string;
+  /** -1 when no partition was chosen yet. */
+  partition: number;
+  timestamp: number;
+}
+
+/** The producer's events and their arguments. */
+export interface ProducerEvents {
+  /** A record failed; fires for every failure, also when the caller awaits or passed a callback. */
+  deliveryError: [err: Error, record: FailedRecord];
+  /** The producer cannot go on (e.g. the cluster refused the idempotent producer id): close it. */
+  fatalError: [err: Error];
+  /** Sends waited for buffer memory or metadata, and none waits any more. */
+  drain: [];
 }
 
 interface FlushWaiter {
-  /** Waiting sends up to this id must be appended first. */
+  /** Waiting sends below this id must be appended (or failed) first. */
   waitingId: number;
   /** Then every batch below this sequence must settle. */
   batchMark: number | null;
   resolve: () => void;
 }
+
+const WAIT_FOR_TOPIC: Attempt = { wait: 'metadata', partition: null };
 
 const keyScratch = { buf: Buffer.allocUnsafe(256) };
 
@@ -64,7 +81,11 @@ function keyHash(key: Uint8Array | string): number {
   return murmur2(keyScratch.buf.subarray(0, len));
 }
 
-export class KafkaProducer extends EventEmitter {
+/**
+ * A Kafka producer. K and V are the key and value types: what the
+ * keySerializer and valueSerializer take, or strings and bytes without them.
+ */
+export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEvents> {
   readonly #config: ProducerConfig;
   readonly #accumulator: RecordAccumulator;
   readonly #host: SenderHost;
@@ -72,10 +93,9 @@ export class KafkaProducer extends EventEmitter {
   readonly #metadata = new Map<string, TopicMetadata>();
   readonly #metadataRequested = new Map<string, number>();
   readonly #metadataListeners: ((m: TopicMetadata) => void)[] = [];
-  readonly #waiting = new Fifo<Waiting>();
-  #nextWaitingId = 1;
+  readonly #waiting: WaitingSends;
+  #readyWaiters: (() => void)[] = [];
   #flushes: FlushWaiter[] = [];
-  #waitTimer: NodeJS.Timeout | null = null;
   #counters: SenderCounters = { requests: 0, batches: 0, batchBytes: 0, retries: 0, splits: 0, metadataRefreshes: 0 };
   #sent = 0;
   #failed = 0;
@@ -86,10 +106,22 @@ export class KafkaProducer extends EventEmitter {
   readonly #sink: OutcomeSink;
   readonly #queued = (topic: string, partition: number): number => this.#accumulator.queued(topic, partition);
 
-  constructor(options: ProducerOptions) {
+  constructor(options: ProducerOptions<K, V>) {
     super();
     this.#config = resolveConfig(options);
     const cfg = this.#config;
+    // Waiting sends may hold as many record bytes as the batches do (bufferMemory).
+    this.#waiting = new WaitingSends(
+      {
+        attempt: (w, now) => this.#attempt(w.record, w.result, w.tp, now),
+        expire: (w) => w.result.settle(this.#blockTimeout(w), -1, -1),
+        requestMetadata: (topic, now) => this.#requestMetadata(topic, now),
+        drained: () => this.#onDrained(),
+      },
+      cfg.maxBlockMs,
+      cfg.retryBackoffMs,
+      cfg.bufferMemory,
+    );
     this.#keyless = cfg.partitioner === 'round-robin' ? new RoundRobinPartitioner() : new StickyPartitioner(cfg.batchSize);
     this.#host = startSender(cfg.worker);
     const channel = this.#host.channel;
@@ -115,29 +147,67 @@ export class KafkaProducer extends EventEmitter {
   /**
    * Sends a record. Await it (or call .then) for its metadata, pass a
    * callback, or ignore the result: failures then still reach the
-   * 'deliveryError' event and metrics().recordsFailed.
+   * 'deliveryError' event and metrics().recordsFailed. A send that would
+   * make the waiting sends hold more than bufferMemory bytes fails at once
+   * with BufferExhaustedError: pace with ready(), 'drain' or writable().
    */
-  send<K = unknown, V = unknown>(record: ProducerRecord<K, V>, callback?: SendCallback): SendResult {
+  send(record: ProducerRecord<K, V>, callback?: SendCallback): SendResult {
     const now = Date.now();
     let checked: CheckedRecord;
     try {
       if (this.#fatal) throw this.#fatal;
       if (this.#closing) throw new ProducerClosedError('send() after close(): create a new producer');
-      checked = checkRecord(record as ProducerRecord, this.#config.keySerializer, this.#config.valueSerializer, now);
+      checked = checkRecord(record, this.#config.keySerializer, this.#config.valueSerializer, now);
       this.#checkSize(checked);
     } catch (err) {
-      const failed = new SendResult(typeof record?.topic === 'string' ? record.topic : '', now, this.#sink, callback);
-      queueMicrotask(() => failed.settle(err as Error, -1, -1));
-      return failed;
+      return this.#failedAtOnce(typeof record?.topic === 'string' ? record.topic : '', now, err as Error, callback);
     }
     const result = new SendResult(checked.topic, checked.timestamp, this.#sink, callback);
-    if (this.#waiting.size > 0) {
-      this.#enqueueWaiting(checked, result, now, null);
+    const attempt = this.#waiting.topicBlocked(checked.topic) ? WAIT_FOR_TOPIC : this.#attempt(checked, result, null, now);
+    if (attempt.wait === 'none') return result;
+    if (!this.#waiting.hasRoomFor(checked.soloSize)) {
+      const err = new BufferExhaustedError(
+        `${this.#waiting.size} send(s) already wait for ${attempt.wait === 'memory' ? 'buffer memory' : 'metadata'} holding ${this.#waiting.bytes} bytes, and this record's ${checked.soloSize} would pass the limit of bufferMemory (${this.#config.bufferMemory}); pace sends with await producer.ready(), the 'drain' event or producer.writable()`,
+      );
+      result.partition = attempt.wait === 'memory' ? attempt.tp.partition : -1;
+      queueMicrotask(() => result.settle(err, -1, -1));
       return result;
     }
-    const appended = this.#tryAppend(checked, result, null, now);
-    if (appended !== true) this.#enqueueWaiting(checked, result, now, appended);
+    this.#waiting.add(checked, result, now, attempt);
     return result;
+  }
+
+  #failedAtOnce(topic: string, now: number, err: Error, callback: SendCallback | undefined): SendResult {
+    const failed = new SendResult(topic, now, this.#sink, callback);
+    queueMicrotask(() => failed.settle(err, -1, -1));
+    return failed;
+  }
+
+  /** True while sends wait for buffer memory or metadata; 'drain' fires when none does. */
+  get needsDrain(): boolean {
+    return this.#waiting.size > 0;
+  }
+
+  /** Resolves once no send waits for buffer memory or metadata (at once if none does). */
+  ready(): Promise<void> {
+    if (this.#waiting.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#readyWaiters.push(resolve));
+  }
+
+  #onDrained(): void {
+    for (const r of this.#readyWaiters.splice(0)) r();
+    this.#checkFlushes();
+    this.emit('drain');
+  }
+
+  /**
+   * An object-mode Writable of records: write() returns false while sends
+   * wait for buffer memory, so stream.pipeline() never buffers more than
+   * bufferMemory plus the stream's highWaterMark. A failed record destroys
+   * the stream with its error; finishing waits until every record settled.
+   */
+  writable(options: WritableOptions = {}): ProducerWritable<K, V> {
+    return new ProducerWritable<K, V>(this, options);
   }
 
   #checkSize(r: CheckedRecord): void {
@@ -151,41 +221,47 @@ export class KafkaProducer extends EventEmitter {
   }
 
   /**
-   * Appends now if it can (true). Otherwise returns what it waits for: null
-   * for metadata, or the chosen partition when buffer memory is short. A
-   * record that can never be sent (bad partition, partitioner error) is
-   * failed here and counts as handled (true).
+   * Appends now if it can. Otherwise says what the record waits for: its
+   * topic's metadata, a partition the topic does not have yet (partitions may
+   * be added), or buffer memory (once its partition is chosen). A record that
+   * can never be sent (partitioner error) is failed here and counts as done.
    */
-  #tryAppend(r: CheckedRecord, result: SendResult, w: Waiting | null, now: number): true | TopicPartition | null {
-    let tp = w?.tp ?? null;
+  #attempt(r: CheckedRecord, result: SendResult, chosen: TopicPartition | null, now: number): Attempt {
+    let tp = chosen;
     if (!tp) {
       const md = this.#metadata.get(r.topic);
       if (!md || md.partitionCount === 0) {
         this.#requestMetadata(r.topic, now);
-        return null;
+        return WAIT_FOR_TOPIC;
+      }
+      if (r.partition !== undefined && r.partition >= md.partitionCount) {
+        this.#requestMetadata(r.topic, now);
+        return { wait: 'metadata', partition: r.partition };
       }
       let partition: number;
       try {
         partition = this.#choosePartition(r, md);
       } catch (err) {
         queueMicrotask(() => result.settle(err as Error, -1, -1));
-        return true;
+        return APPENDED;
       }
       tp = this.#accumulator.partition(r.topic, partition);
       result.partition = partition;
-      if (w) w.tp = tp;
+      // Records already waiting for this partition's memory go first.
+      if (this.#waiting.partitionBlocked(tp)) return { wait: 'memory', tp };
     }
-    if (!this.#accumulator.tryAppend(tp, r, result, now)) return tp;
+    if (!this.#accumulator.tryAppend(tp, r, result, now)) {
+      // Memory is spent: lingering batches go now instead of holding it (Java's "exhausted" readiness).
+      this.#accumulator.sealAll();
+      return { wait: 'memory', tp };
+    }
     this.#keyless.onAppend(r.topic, tp.partition, r.soloSize);
-    return true;
+    return APPENDED;
   }
 
   #choosePartition(r: CheckedRecord, md: TopicMetadata): number {
     const count = md.partitionCount;
-    if (r.partition !== undefined) {
-      if (r.partition >= count) throw new InvalidRecordError(`partition ${r.partition} of topic ${r.topic} does not exist (it has ${count} partitions)`);
-      return r.partition;
-    }
+    if (r.partition !== undefined) return r.partition;
     const custom = this.#config.partitioner;
     if (typeof custom === 'function') {
       const key = typeof r.key === 'string' ? Buffer.from(r.key, 'utf8') : r.key;
@@ -204,50 +280,18 @@ export class KafkaProducer extends EventEmitter {
     return this.#keyless.partition(r.topic, md, this.#queued);
   }
 
-  #enqueueWaiting(record: CheckedRecord, result: SendResult, now: number, tp: TopicPartition | null): void {
-    this.#waiting.push({ id: this.#nextWaitingId++, record, result, deadline: now + this.#config.maxBlockMs, tp });
-    this.#armWaitTimer();
-  }
-
-  #armWaitTimer(): void {
-    const head = this.#waiting.peek();
-    if (this.#waitTimer || !head) return;
-    const metadataRetry = head.tp ? Infinity : (this.#metadataRequested.get(head.record.topic) ?? 0) + this.#config.retryBackoffMs;
-    this.#waitTimer = setTimeout(() => {
-      this.#waitTimer = null;
-      this.#drainWaiting();
-    }, Math.max(0, Math.min(head.deadline, metadataRetry) - Date.now()));
-  }
-
-  /**
-   * Appends waiting records in order until one must still wait; fails those
-   * past maxBlockMs. Deadlines follow queue order (one maxBlockMs for all),
-   * so only the head is ever examined: O(1) per record however long the queue.
-   */
-  #drainWaiting(): void {
-    const now = Date.now();
-    for (let w = this.#waiting.peek(); w; w = this.#waiting.peek()) {
-      if (this.#tryAppend(w.record, w.result, w, now) === true) {
-        this.#waiting.shift();
-      } else if (w.deadline <= now) {
-        this.#waiting.shift();
-        w.result.settle(this.#blockTimeout(w), -1, -1);
-      } else {
-        break;
-      }
-    }
-    this.#armWaitTimer();
-    this.#checkFlushes();
-  }
-
   #blockTimeout(w: Waiting): Error {
     const ms = this.#config.maxBlockMs;
     const md = this.#metadata.get(w.record.topic);
-    // Records queued behind others never had a partition chosen: what they
-    // waited for is memory when their topic is known.
-    if (!md || md.partitionCount === 0) {
+    if (!w.tp && (!md || md.partitionCount === 0)) {
       const why = md?.error ? ` (last error: ${md.error.message})` : '';
       return new KafkaTimeoutError(`Topic ${w.record.topic} not present in metadata after ${ms} ms (maxBlockMs)${why}; create it, or check its name and the broker`);
+    }
+    const p = w.record.partition;
+    if (!w.tp && md && p !== undefined && p >= md.partitionCount) {
+      return new KafkaTimeoutError(
+        `Partition ${p} of topic ${w.record.topic} with partition count ${md.partitionCount} is not present in metadata after ${ms} ms (maxBlockMs); send to partitions 0..${md.partitionCount - 1} or add partitions to the topic`,
+      );
     }
     return new BufferExhaustedError(
       `Failed to allocate ${w.record.soloSize} bytes of buffer memory within maxBlockMs (${ms} ms): all ${this.#config.bufferMemory} bytes of bufferMemory are held by batches not yet delivered (is the broker reachable?)`,
@@ -277,7 +321,14 @@ export class KafkaProducer extends EventEmitter {
         if (m.metadata.errorCode === -1 && known && known.partitionCount > 0) this.#metadata.set(m.metadata.topic, { ...known, error: m.metadata.error });
         else this.#metadata.set(m.metadata.topic, m.metadata);
         for (const l of this.#metadataListeners.splice(0)) l(m.metadata);
-        if (this.#waiting.size > 0) this.#drainWaiting();
+        if (this.#waiting.size === 0) return;
+        // An error no refresh will cure (invalid name, not authorized) fails the topic's sends now, not after maxBlockMs.
+        const code = m.metadata.errorCode;
+        if (code !== 0 && code !== -1 && !errorInfo(code).retriable) {
+          const err = m.metadata.error ? deserializeError(m.metadata.error) : new KafkaResponseError(code, `Metadata for topic ${m.metadata.topic}`);
+          this.#waiting.failTopic(m.metadata.topic, err);
+        }
+        this.#waiting.onMetadata(m.metadata.topic, Date.now());
         return;
       }
       case 'fatal':
@@ -291,7 +342,7 @@ export class KafkaProducer extends EventEmitter {
         this.emit('fatalError', err);
         // Nothing the sender held will be reported: settle it all here, once.
         this.#accumulator.failAll(err);
-        for (const w of this.#waiting.drain()) w.result.settle(err, -1, -1);
+        this.#waiting.failAll(err);
         this.#senderClosed?.();
         this.#checkFlushes();
         return;
@@ -304,26 +355,25 @@ export class KafkaProducer extends EventEmitter {
 
   /** Memory came free: waiting sends may go on. */
   #onBatchSettled(): void {
-    if (this.#waiting.size > 0) this.#drainWaiting();
+    if (this.#waiting.size > 0) this.#waiting.onMemory(Date.now());
   }
 
   /** Resolves when every record sent before it has settled (sent or failed). */
   flush(): Promise<void> {
     if (this.#waiting.size === 0 && this.#accumulator.outstandingBatches === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const last = this.#waiting.last();
-      this.#flushes.push({ waitingId: last ? last.id : 0, batchMark: null, resolve });
+      this.#flushes.push({ waitingId: this.#waiting.nextId, batchMark: null, resolve });
       this.#checkFlushes();
     });
   }
 
   #checkFlushes(): void {
     if (this.#flushes.length === 0) return;
-    const headWaiting = this.#waiting.peek()?.id ?? Infinity;
+    const oldestWaiting = this.#waiting.oldestId;
     let sealed = false;
     this.#flushes = this.#flushes.filter((f) => {
       if (f.batchMark === null) {
-        if (headWaiting <= f.waitingId) return true;
+        if (oldestWaiting < f.waitingId) return true;
         f.batchMark = this.#accumulator.nextBatchSeq;
         if (!sealed) {
           this.#accumulator.sealAll();
@@ -365,6 +415,7 @@ export class KafkaProducer extends EventEmitter {
       recordsSent: this.#sent,
       recordsFailed: this.#failed,
       recordsWaiting: this.#waiting.size,
+      waitingBytes: this.#waiting.bytes,
       batchesOutstanding: this.#accumulator.outstandingBatches,
       bufferTotalBytes: this.#accumulator.pool.totalMemory,
       bufferAvailableBytes: this.#accumulator.pool.availableMemory,
@@ -393,9 +444,7 @@ export class KafkaProducer extends EventEmitter {
       await flushed;
     }
     const closedError = new ProducerClosedError(`the producer was closed (close timeout ${timeoutMs} ms) before the record was delivered`);
-    for (const w of this.#waiting.drain()) w.result.settle(closedError, -1, -1);
-    if (this.#waitTimer) clearTimeout(this.#waitTimer);
-    this.#waitTimer = null;
+    this.#waiting.failAll(closedError);
     // The sender fails what it holds and closes its connections; its last outcomes arrive before 'closed'.
     await new Promise<void>((resolve) => {
       const guard = setTimeout(resolve, 5000);

@@ -3,22 +3,25 @@
 // written as UTF-8 in place, without an intermediate buffer), headers with
 // encoded keys, a timestamp, and the sizes the batch needs.
 
-import type { Serializer } from './config.js';
+import type { Bytes, ProducerConfig } from './config.js';
+
+type AnySerializer = NonNullable<ProducerConfig['keySerializer']>;
 import { InvalidRecordError, SerializationError } from './errors.js';
 import type { PreparedRecord } from './accumulator/record-accumulator.js';
 import { BATCH_HEADER_SIZE, bytesLength, encodeHeaders, headersSize, recordBodySize, recordSize, type EncodedHeader, type RecordBytes } from './protocol/record-batch.js';
 
 export type HeaderValue = string | Uint8Array | null;
 
-export interface ProducerRecord<K = unknown, V = unknown> {
+export interface ProducerRecord<K = Bytes, V = Bytes> {
   topic: string;
   key?: K | null;
   value: V | null;
   /** An object of name to value, or a list when names repeat or order matters. */
   headers?: Record<string, HeaderValue> | readonly { key: string; value: HeaderValue }[];
-  partition?: number;
-  /** Milliseconds since the epoch; defaults to now. */
-  timestamp?: number;
+  /** Unset or null: chosen by the partitioner. */
+  partition?: number | null;
+  /** Milliseconds since the epoch; unset or null: now. */
+  timestamp?: number | null;
 }
 
 function defaultSerialize(what: 'key' | 'value', v: unknown): RecordBytes {
@@ -29,7 +32,7 @@ function defaultSerialize(what: 'key' | 'value', v: unknown): RecordBytes {
   );
 }
 
-function serialize(what: 'key' | 'value', serializer: Serializer | null, v: unknown, topic: string): RecordBytes {
+function serialize(what: 'key' | 'value', serializer: AnySerializer | null, v: unknown, topic: string): RecordBytes {
   if (!serializer) return defaultSerialize(what, v);
   let out: unknown;
   try {
@@ -43,7 +46,7 @@ function serialize(what: 'key' | 'value', serializer: Serializer | null, v: unkn
 
 const NO_HEADERS: EncodedHeader[] = [];
 
-function headerList(headers: ProducerRecord['headers']): { key: string; value: Uint8Array | null }[] {
+function headerList(headers: ProducerRecord<unknown, unknown>['headers']): { key: string; value: Uint8Array | null }[] {
   const list = Array.isArray(headers)
     ? (headers as readonly { key: string; value: HeaderValue }[])
     : typeof headers === 'object' && headers !== null
@@ -67,16 +70,35 @@ export interface CheckedRecord extends PreparedRecord {
   soloSize: number;
 }
 
-/** Validates and serializes; throws InvalidRecordError or SerializationError naming what is wrong. */
-export function checkRecord(record: ProducerRecord, keySerializer: Serializer | null, valueSerializer: Serializer | null, now: number): CheckedRecord {
-  if (typeof record !== 'object' || record === null) throw new InvalidRecordError('send() takes a record object: { topic, key?, value, headers?, partition?, timestamp? }');
-  const { topic, partition, timestamp } = record;
+/** A bad value as the message shows it: strings quoted, so "0" and 0 differ. */
+function shown(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : String(v);
+}
+
+const LEGAL_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
+
+/** Kafka's rule for topic names, checked before any network call. */
+function checkTopicName(topic: unknown): asserts topic is string {
   if (typeof topic !== 'string' || topic === '') throw new InvalidRecordError('record topic must be a non-empty string');
+  if (!LEGAL_TOPIC.test(topic) || topic === '.' || topic === '..') {
+    const shown = topic.length > 60 ? `${JSON.stringify(topic.slice(0, 60))}... (${topic.length} characters)` : JSON.stringify(topic);
+    throw new InvalidRecordError(`record topic ${shown} is not a legal Kafka topic name: use 1 to 249 characters of a-z, A-Z, 0-9, '.', '_' and '-' (and not "." or "..")`);
+  }
+}
+
+/** Validates and serializes; throws InvalidRecordError or SerializationError naming what is wrong. */
+export function checkRecord(record: ProducerRecord<unknown, unknown>, keySerializer: AnySerializer | null, valueSerializer: AnySerializer | null, now: number): CheckedRecord {
+  if (typeof record !== 'object' || record === null) throw new InvalidRecordError('send() takes a record object: { topic, key?, value, headers?, partition?, timestamp? }');
+  // null means "not set", as in the Java client.
+  const { topic } = record;
+  const partition = record.partition ?? undefined;
+  const timestamp = record.timestamp ?? undefined;
+  checkTopicName(topic);
   if (partition !== undefined && (!Number.isInteger(partition) || partition < 0)) {
-    throw new InvalidRecordError(`record partition must be a non-negative integer, got ${String(partition)}`);
+    throw new InvalidRecordError(`record partition must be a non-negative integer, got ${shown(partition)}`);
   }
   if (timestamp !== undefined && (!Number.isSafeInteger(timestamp) || timestamp < 0)) {
-    throw new InvalidRecordError(`record timestamp must be milliseconds since the epoch (a non-negative integer), got ${String(timestamp)}`);
+    throw new InvalidRecordError(`record timestamp must be milliseconds since the epoch (a non-negative integer), got ${shown(timestamp)}`);
   }
   const key = serialize('key', keySerializer, record.key, topic);
   const value = serialize('value', valueSerializer, record.value, topic);

@@ -6,9 +6,18 @@
 
 import { Slot } from './slot.js';
 
+/**
+ * The most slots a pool holds at once. Each slot is charged at least
+ * bufferMemory / MAX_SLOTS bytes, so tiny batchSizes cannot ask for
+ * millions of slots (and an event ring to match).
+ */
+const MAX_SLOTS = 1 << 18;
+
 export class BufferPool {
   readonly totalMemory: number;
   readonly slotSize: number;
+  /** What a slot costs the budget at least (see MAX_SLOTS). */
+  readonly #minCharge: number;
   readonly #free: Slot[] = [];
   /** Bytes not held by any slot (free pooled slots are counted separately). */
   #unallocated: number;
@@ -21,13 +30,23 @@ export class BufferPool {
     this.totalMemory = totalMemory;
     this.slotSize = slotSize;
     this.#unallocated = totalMemory;
+    this.#minCharge = Math.ceil(totalMemory / MAX_SLOTS);
     this.#onCreate = onCreate;
     this.#onDrop = onDrop;
   }
 
+  /** The most slots that can exist at once. */
+  get maxSlots(): number {
+    return Math.floor(this.totalMemory / this.#charge(this.slotSize));
+  }
+
   /** Bytes available for new batches right now. */
   get availableMemory(): number {
-    return this.#unallocated + this.#free.length * this.slotSize;
+    return this.#unallocated + this.#free.length * this.#charge(this.slotSize);
+  }
+
+  #charge(size: number): number {
+    return Math.max(size, this.#minCharge);
   }
 
   /** A slot of at least `size` bytes, or null when the budget cannot cover it now. */
@@ -38,16 +57,16 @@ export class BufferPool {
       return this.#create(this.slotSize);
     }
     // A one-off size: free pooled slots give their bytes back to the budget first.
-    while (this.#unallocated < size && this.#free.length > 0) {
+    while (this.#unallocated < this.#charge(size) && this.#free.length > 0) {
       this.#onDrop(this.#free.pop() as Slot);
-      this.#unallocated += this.slotSize;
+      this.#unallocated += this.#charge(this.slotSize);
     }
     return this.#create(size);
   }
 
   #create(size: number): Slot | null {
-    if (this.#unallocated < size) return null;
-    this.#unallocated -= size;
+    if (this.#unallocated < this.#charge(size)) return null;
+    this.#unallocated -= this.#charge(size);
     const slot = new Slot(this.#nextId++, size);
     this.#onCreate(slot);
     return slot;
@@ -58,7 +77,7 @@ export class BufferPool {
     if (slot.capacity === this.slotSize) {
       this.#free.push(slot);
     } else {
-      this.#unallocated += slot.capacity;
+      this.#unallocated += this.#charge(slot.capacity);
       this.#onDrop(slot);
     }
   }

@@ -101,8 +101,8 @@ export class RecordAccumulator {
   constructor(bufferMemory: number, batchSize: number, hooks: AccumulatorHooks) {
     this.#hooks = hooks;
     this.pool = new BufferPool(bufferMemory, batchSize, (slot) => hooks.onSlotCreated(slot), (slot) => hooks.onSlotDropped(slot.id));
-    // Two events per slot at most are unconsumed; slots are at least batchSize.
-    this.ring = new EventRing(2 * Math.ceil(bufferMemory / batchSize) + 16);
+    // Two events per slot at most are unconsumed.
+    this.ring = new EventRing(2 * this.pool.maxSlots + 16);
   }
 
   partition(topic: string, partition: number): TopicPartition {

@@ -30,11 +30,12 @@ export interface HostPort {
 /** Parses bootstrap servers; IPv6 hosts go in brackets: "[::1]:9092". */
 export function parseBootstrapServers(servers: string | readonly string[]): HostPort[] {
   const list = (typeof servers === 'string' ? servers.split(',') : [...servers]).map((s) => s.trim()).filter((s) => s !== '');
-  if (list.length === 0) throw new BootstrapError('bootstrapServers is empty: give at least one "host:port"');
+  if (list.length === 0) throw new BootstrapError('bootstrapServers is empty: give at least one "host:port", e.g. "127.0.0.1:9092"');
   return list.map((s) => {
-    const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(s);
-    const port = m ? Number(m[3]) : NaN;
-    if (!m || port < 1 || port > 65535) throw new BootstrapError(`bootstrap server "${s}" is not "host:port"`);
+    const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]/]+)):(\d{1,5})$/.exec(s);
+    if (!m) throw new BootstrapError(`bootstrap server "${s}" is not "host:port" (IPv6 hosts go in brackets: "[::1]:9092")`);
+    const port = Number(m[3]);
+    if (port < 1 || port > 65535) throw new BootstrapError(`bootstrap server "${s}" has port ${port}; a port is 1 to 65535`);
     return { host: (m[1] ?? m[2]) as string, port };
   });
 }

@@ -138,3 +138,19 @@ export async function consoleConsume(env: KafkaTestEnv, topic: string, maxMessag
   }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
   return stdout.split('\n').filter((l) => l !== '');
 }
+
+/** Adds partitions to a topic with Kafka's own topic tool (the class moved from core to tools in 3.x). */
+export async function addPartitions(env: KafkaTestEnv, topic: string, partitions: number): Promise<void> {
+  if (!env.libsDir) throw new Error('the topic tool needs the local broker jars');
+  const args = ['--bootstrap-server', env.bootstrap, '--alter', '--topic', topic, '--partitions', String(partitions)];
+  for (const cls of ['org.apache.kafka.tools.TopicCommand', 'kafka.admin.TopicCommand']) {
+    try {
+      await run('java', javaArgs(env, cls, args));
+      return;
+    } catch (err) {
+      const msg = String((err as { stderr?: string }).stderr ?? err);
+      if (!/Could not find or load main class|ClassNotFoundException/.test(msg)) throw err;
+    }
+  }
+  throw new Error('no TopicCommand class in the broker jars');
+}
