@@ -11,8 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { isAlive, readState, startCluster, stopCluster } from '../scripts/kafka/broker.js';
-import { kafkaVersion, provisionKafka } from '../scripts/kafka/provision.js';
+import { broker, type Broker } from './broker.js';
 import { renderChart, toPng } from './chart.js';
 import { JAVA_UNSUPPORTED_KEYED, JavaProducer } from './java.js';
 import type { Job, RunResult } from './job.js';
@@ -69,37 +68,6 @@ function nodePeer(id: string, label: string, version: string, script: string, op
         return { ok: false, error: `exit ${out.code}: ${tailOf(out.stderr || out.stdout)}` };
       }
     },
-  };
-}
-
-interface Broker {
-  bootstrap: string;
-  libsDir: string;
-  /** The Kafka release whose jars run the Java producer. */
-  version: string;
-  description: string;
-  stop(): Promise<void>;
-}
-
-/** KAFKA_BROKERS, else the running local broker, else one started here (and stopped at the end). */
-async function broker(): Promise<Broker> {
-  const external = process.env.KAFKA_BROKERS?.trim();
-  if (external) {
-    const { libsDir, version } = provisionKafka(kafkaVersion());
-    return { bootstrap: external, libsDir, version, description: `cluster at ${external} (KAFKA_BROKERS); Java tools ${version}`, stop: async () => {} };
-  }
-  const running = readState('single');
-  if (running && running.nodes.every((n) => isAlive(n.pid))) {
-    return { bootstrap: running.bootstrap, libsDir: running.libsDir, version: running.version, description: `${running.version}, one broker on ${running.bootstrap}`, stop: async () => {} };
-  }
-  process.stderr.write('bench: starting a local Kafka broker\n');
-  const state = await startCluster({ name: 'single', ownerPid: process.pid });
-  return {
-    bootstrap: state.bootstrap,
-    libsDir: state.libsDir,
-    version: state.version,
-    description: `${state.version}, one broker on ${state.bootstrap}`,
-    stop: async () => void (await stopCluster('single')),
   };
 }
 

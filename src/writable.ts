@@ -58,3 +58,4 @@ export class ProducerWritable<K, V> extends Writable {
     this.#onSettled = () => done(this.#failure);
   }
 }
+

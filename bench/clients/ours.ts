@@ -16,10 +16,12 @@ await runClient(async (job, records) => {
   let firstError: Error | null = null;
   producer.on('deliveryError', (err: Error) => (firstError ??= err));
   return {
-    how: `await partitionsFor(topic) before timing (as others connect()); send(record) without awaiting, yielding to the event loop every 1000 records as a server handling requests would, then await flush(); idempotent (the default), acks all, lingerMs 5, batchSize ${batchSize}, no compression, worker ${worker}`,
+    how: `await partitionsFor(topic) before timing (as others connect()); send(record) without awaiting, yielding to the event loop every 1000 records as a server handling requests would and awaiting ready() while sends wait for buffer memory, then await flush(); idempotent (the default), acks all, lingerMs 5, batchSize ${batchSize}, no compression, worker ${worker}`,
     ackedPer: 'record',
     sendAll: async (n) => {
       for (let i = 0; i < n; i++) {
+        // Waiting sends are bounded: pace as the README says.
+        if (producer.needsDrain) await producer.ready();
         producer.send(record(i));
         if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
       }

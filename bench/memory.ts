@@ -1,0 +1,134 @@
+// npm run bench:memory: peak RSS while 500,000 records of 1 KiB, each a new
+// Buffer, go through the producer at its default bufferMemory (32 MiB), each
+// way in a fresh process on a fresh topic: an idle producer (the baseline),
+// stream.pipeline() into producer.writable(), a tight loop of unawaited
+// send() calls (past the waiting-bytes bound they fail at once), and the
+// same loop paced with `if (producer.needsDrain) await producer.ready()`.
+// Peak RSS is the process's high-water mark (process.resourceUsage().maxRSS).
+//
+//   BENCH_MEMORY_RECORDS=n   records per run (default 500000)
+
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { KafkaProducer } from '../src/index.js';
+import { Topics } from '../scripts/kafka/topics.js';
+import { broker } from './broker.js';
+import { ROOT } from './machine.js';
+import { runProcess, tailOf } from './proc.js';
+
+const VARIANTS = ['idle', 'stream', 'tight-loop', 'paced-loop'] as const;
+type Variant = (typeof VARIANTS)[number];
+const BUFFER_MEMORY = 33_554_432;
+const VALUE_SIZE = 1024;
+
+interface ChildResult {
+  variant: Variant;
+  peakRssMb: number;
+  delivered: number;
+  failed: number;
+  firstError: string | null;
+  seconds: number;
+}
+
+/** A new Buffer per record, as an application building messages would have. */
+function value(i: number): Buffer {
+  const b = Buffer.allocUnsafe(VALUE_SIZE);
+  b.fill(i & 0xff);
+  b.writeUInt32BE(i, 0);
+  return b;
+}
+
+async function child(variant: Variant, bootstrap: string, topic: string, n: number): Promise<ChildResult> {
+  const producer = new KafkaProducer({ bootstrapServers: bootstrap, bufferMemory: BUFFER_MEMORY });
+  let delivered = 0;
+  let failed = 0;
+  let firstError: string | null = null;
+  const done = (err: Error | null): void => {
+    if (!err) delivered++;
+    else {
+      failed++;
+      firstError ??= `${err.name}: ${err.message}`;
+    }
+  };
+  await producer.partitionsFor(topic);
+  const started = performance.now();
+  if (variant === 'stream') {
+    async function* records() {
+      for (let i = 0; i < n; i++) yield { value: value(i) };
+    }
+    await pipeline(Readable.from(records()), producer.writable({ topic }));
+    delivered = n;
+  } else if (variant === 'tight-loop') {
+    for (let i = 0; i < n; i++) producer.send({ topic, value: value(i) }, done);
+  } else if (variant === 'paced-loop') {
+    for (let i = 0; i < n; i++) {
+      if (producer.needsDrain) await producer.ready();
+      producer.send({ topic, value: value(i) }, done);
+    }
+  }
+  await producer.flush();
+  const seconds = (performance.now() - started) / 1000;
+  await producer.close();
+  return { variant, peakRssMb: process.resourceUsage().maxRSS / 1024, delivered, failed, firstError, seconds };
+}
+
+async function main(): Promise<void> {
+  const n = Number(process.env.BENCH_MEMORY_RECORDS ?? 500_000);
+  const b = await broker();
+  const topics = new Topics(b.bootstrap, 'kafka-producer-ts-bench');
+  const results: ChildResult[] = [];
+  try {
+    for (const variant of VARIANTS) {
+      const topic = `bench-memory-${variant}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+      await topics.create(topic, 6);
+      const out = await runProcess(process.execPath, [fileURLToPath(import.meta.url), 'child', variant, b.bootstrap, topic, String(n)], 600_000);
+      const last = out.stdout.trim().split('\n').at(-1) ?? '';
+      let r: ChildResult;
+      try {
+        r = JSON.parse(last) as ChildResult;
+      } catch {
+        throw new Error(`bench:memory ${variant} failed (exit ${out.code}): ${tailOf(out.stderr || out.stdout)}`);
+      }
+      // What reached the broker, not what the client claims.
+      if (variant !== 'idle') r.delivered = await topics.count(topic, 6);
+      results.push(r);
+      await topics.delete(topic);
+      process.stderr.write(`bench:memory ${variant}: peak RSS ${r.peakRssMb.toFixed(0)} MB\n`);
+    }
+  } finally {
+    await topics.close();
+    await b.stop();
+  }
+  const idle = results.find((r) => r.variant === 'idle')?.peakRssMb ?? 0;
+  const limit = idle + BUFFER_MEMORY / 1048576 + 64;
+  const lines = [
+    `# Peak RSS, ${n.toLocaleString('en-US')} records of 1 KiB (a new Buffer each), bufferMemory 32 MiB`,
+    '',
+    `Broker: ${b.description}. Node ${process.version}. Limit: idle producer + bufferMemory + 64 MB = ${limit.toFixed(0)} MB.`,
+    '',
+    '| way | peak RSS (MB) | within limit | records in the topic | failed at send | seconds |',
+    '|---|---:|---|---:|---:|---:|',
+    ...results.map(
+      (r) =>
+        `| ${r.variant} | ${r.peakRssMb.toFixed(0)} | ${r.variant === 'idle' ? '(baseline)' : r.peakRssMb <= limit ? 'yes' : '**no**'} | ${r.variant === 'idle' ? '-' : r.delivered.toLocaleString('en-US')} | ${r.failed.toLocaleString('en-US')} | ${r.seconds.toFixed(1)} |`,
+    ),
+    '',
+    ...results.filter((r) => r.firstError).map((r) => `${r.variant}, first failure: ${r.firstError}`),
+  ];
+  const report = lines.join('\n') + '\n';
+  process.stdout.write(report);
+  mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(path.join(ROOT, 'bench', 'results', 'MEMORY.md'), report);
+}
+
+if (process.argv[2] === 'child') {
+  const [, , , variant, bootstrap, topic, n] = process.argv;
+  const r = await child(variant as Variant, bootstrap as string, topic as string, Number(n));
+  process.stdout.write(JSON.stringify(r) + '\n');
+} else {
+  await main();
+}

@@ -1,0 +1,53 @@
+// Compile-time checks of the public types, run by `npm run typecheck` (never
+// executed): serializer types flow into send(), events are typed, and wrong
+// types fail to compile (each @ts-expect-error must meet an error, or tsc
+// reports the directive itself as unused).
+
+import { KafkaProducer, type FailedRecord, type RecordMetadata, type SendResult } from 'kafka-producer-ts';
+
+interface Order {
+  id: string;
+  total: number;
+}
+
+const orders = new KafkaProducer({
+  bootstrapServers: '127.0.0.1:9092',
+  keySerializer: (id: number) => String(id),
+  valueSerializer: (order: Order) => Buffer.from(JSON.stringify(order)),
+});
+
+// The serializers' parameter types are what send() asks for.
+const sent: SendResult = orders.send({ topic: 'orders', key: 42, value: { id: 'a', total: 3 } });
+void sent.then((md: RecordMetadata) => md.offset);
+orders.send({ topic: 'orders', key: null, value: null });
+
+// @ts-expect-error the value must be an Order
+orders.send({ topic: 'orders', key: 1, value: 'not an order' });
+// @ts-expect-error the key must be a number
+orders.send({ topic: 'orders', key: 'one', value: { id: 'a', total: 3 } });
+// @ts-expect-error an Order needs its total
+orders.send({ topic: 'orders', value: { id: 'a' } });
+
+// Without serializers keys and values are strings or bytes.
+const plain = new KafkaProducer({ bootstrapServers: '127.0.0.1:9092' });
+plain.send({ topic: 't', key: 'k', value: Buffer.from('v'), headers: { h: 'x' } });
+plain.send({ topic: 't', value: new Uint8Array(3), partition: null, timestamp: null });
+// @ts-expect-error a number is not bytes without a valueSerializer
+plain.send({ topic: 't', value: 5 });
+
+// Events carry typed arguments, so listeners are not `any`.
+plain.on('deliveryError', (err, record) => {
+  const e: Error = err;
+  const r: FailedRecord = record;
+  void [e.message, r.topic, r.partition];
+});
+plain.on('fatalError', (err) => void err.message);
+plain.on('drain', () => undefined);
+// @ts-expect-error no such event
+plain.on('delivery-error', () => undefined);
+// @ts-expect-error deliveryError's first argument is an Error, not a string
+plain.on('deliveryError', (err: string) => void err);
+
+// A stream of records (topic from its options); Writable.write itself takes any chunk, so pipeline() accepts it.
+const stream = orders.writable({ topic: 'orders' });
+stream.write({ key: 7, value: { id: 'b', total: 1 } });
