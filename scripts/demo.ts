@@ -43,7 +43,7 @@ async function run(bootstrap: string): Promise<void> {
     await admin.close();
   }
 
-  // lingerMs 0 as in the seed's kafka-python defaults (linger_ms=0): with the
+  // lingerMs 0 as in kafka-python's defaults (linger_ms=0): with the
   // Java default of 5 ms, each awaited send would first wait those 5 ms.
   const producer = new KafkaProducer({ bootstrapServers: bootstrap, clientId: 'demo', lingerMs: 0 });
   await producer.partitionsFor(topics.threeWays);

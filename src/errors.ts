@@ -4,6 +4,7 @@
 import { KafkaClientError, KafkaResponseError, ProtocolError } from './protocol/errors.js';
 
 export { KafkaClientError, KafkaResponseError, ProtocolError };
+export type { ErrorAction } from './protocol/errors.js';
 export {
   ConnectionError,
   ConnectionRefusedError,

@@ -1,4 +1,6 @@
-// kafka-producer-ts: the public surface. Only what users import lives here.
+// kafka-producer-ts: the public surface. Only what users import lives here;
+// the wire protocol is the separate subpath kafka-producer-ts/protocol
+// (src/protocol/index.ts), and connections and metadata are internal.
 
 export { KafkaProducer, type ProducerMetrics, type ProducerEvents, type FailedRecord } from './producer.js';
 export type { ProducerOptions, Acks, Serializer, Bytes } from './config.js';
@@ -9,7 +11,3 @@ export type { PartitionMetadata } from './sender/messages.js';
 export type { Partitioner } from './partitioner/partitioner.js';
 export * from './errors.js';
 export { murmur2, partitionForKey } from './partitioner/murmur2.js';
-export * from './protocol/index.js';
-export { Connection, type ConnectionOptions } from './network/connection.js';
-export { Cluster, BootstrapError, parseBootstrapServers, type ClusterOptions } from './network/cluster.js';
-export { MetadataCache, type BrokerInfo, type PartitionInfo, type TopicInfo } from './network/metadata-cache.js';

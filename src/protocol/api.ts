@@ -1,6 +1,6 @@
 // One API = one definition covering all its versions: key, the version range
 // this client speaks, where flexible encoding starts, and the request and
-// response schemas. Framing and headers (protocol.md §1) live here too.
+// response schemas. Framing and headers (docs/protocol.md §1) live here too.
 
 import { ProtocolError } from './errors.js';
 import { Reader } from './reader.js';

@@ -1,6 +1,6 @@
 // Errors at the bytes level: the base class every error of this library
 // extends, the ProtocolError for malformed or unexpected bytes, and Kafka's
-// error-code table with what a producer does about each code (protocol.md §6).
+// error-code table with what a producer does about each code (docs/protocol.md §5).
 
 const BRAND = Symbol.for('kafka-producer-ts.error');
 

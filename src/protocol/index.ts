@@ -1,4 +1,6 @@
-// The protocol layer's public surface: bytes only, no sockets, no timers.
+// The protocol layer's public surface, published as the subpath
+// kafka-producer-ts/protocol: bytes only, no sockets, no timers. Its
+// layout is described in docs/protocol.md.
 
 export * from './api.js';
 export * from './errors.js';

@@ -1,4 +1,4 @@
-// Record batch v2 (magic 2), protocol.md §4. Records are sized first and then
+// Record batch v2 (magic 2), docs/protocol.md §3. Records are sized first and then
 // written once into their final place; the 61-byte header is filled in last,
 // after compression, and the CRC-32C covers attributes through the end so the
 // broker can stamp partitionLeaderEpoch without invalidating it.

@@ -1,4 +1,7 @@
-// What the global setup hands every test file about the broker under test.
+// What the global setups hand the test files: the broker under test
+// (global-setup.ts) and the python lz4 module (unit-global-setup.ts).
+
+import type { PythonLz4 } from '../../scripts/tools/provision-tools.js';
 
 export interface KafkaTestEnv {
   bootstrap: string;
@@ -12,5 +15,6 @@ export interface KafkaTestEnv {
 declare module 'vitest' {
   export interface ProvidedContext {
     kafka: KafkaTestEnv;
+    pythonLz4: PythonLz4;
   }
 }

@@ -1,4 +1,6 @@
-// Vitest global setup: the broker every integration test talks to.
+// Vitest global setup of the integration project: kcat on PATH (installed
+// first if need be, scripts/tools/provision-tools.ts), then the broker every
+// integration test talks to.
 // - KAFKA_BROKERS=host:port,... uses an existing cluster (no local log files,
 //   so the DumpLogSegments checks are skipped with a reason).
 // - KAFKA_TESTCONTAINERS=1 starts apache/kafka with testcontainers (needs a
@@ -8,9 +10,11 @@
 
 import type { TestProject } from 'vitest/node';
 import { readState, startCluster, stopCluster, isAlive } from '../../scripts/kafka/broker.js';
+import { provisionKcat } from '../../scripts/tools/provision-tools.js';
 import type { KafkaTestEnv } from './env.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  provisionKcat();
   const external = process.env.KAFKA_BROKERS?.trim();
   if (external) {
     project.provide('kafka', { bootstrap: external, libsDir: null, logDirs: [], version: 'external' } satisfies KafkaTestEnv);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { describe, it, expect } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { lz4Compress, lz4Decompress, xxhash32 } from '../../src/protocol/codecs/lz4.js';
 
 // Deterministic pseudo-random bytes (xorshift32) so failures reproduce.
@@ -49,15 +49,8 @@ function blockSizes(frame: Buffer): number[] {
   }
 }
 
-function requirePythonLz4(): void {
-  const result = spawnSync('python3', ['-c', 'import lz4.frame']);
-  if (result.error || result.status !== 0) {
-    throw new Error(
-      'the cross-check needs the python lz4 module: run `pip install lz4` ' +
-        `(${result.error?.message ?? result.stderr.toString().trim()})`,
-    );
-  }
-}
+// python lz4 as the unit project's global setup installed it (test/support/unit-global-setup.ts).
+const pythonLz4 = inject('pythonLz4');
 
 // Applies a python expression over `chunk` to every input in one python process
 // (startup dominates otherwise); inputs and results travel length-prefixed.
@@ -71,9 +64,13 @@ function pythonMap(expression: string, inputs: Uint8Array[]): Buffer[] {
     '    sys.stdout.buffer.write(struct.pack("<I", len(result)) + result)',
   ].join('\n');
   const framed = Buffer.concat(inputs.flatMap((input) => [lengthPrefix(input.length), input]));
-  const result = spawnSync('python3', ['-c', script], { input: framed, maxBuffer: 256 * 1024 * 1024 });
+  const result = spawnSync(pythonLz4.python, ['-c', script], {
+    input: framed,
+    maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, PYTHONPATH: pythonLz4.pythonPath },
+  });
   if (result.error || result.status !== 0) {
-    throw new Error(`python3 failed: ${result.error?.message ?? result.stderr.toString()}`);
+    throw new Error(`${pythonLz4.python} failed: ${result.error?.message ?? result.stderr.toString()}`);
   }
   const outputs: Buffer[] = [];
   for (let pos = 0; pos < result.stdout.length; ) {
@@ -243,13 +240,11 @@ describe('cross-check with python lz4 (C liblz4)', () => {
   ];
 
   it('liblz4 decodes our frames', () => {
-    requirePythonLz4();
     const decoded = pythonMap('lz4.frame.decompress(chunk)', inputs.map(([, input]) => lz4Compress(input)));
     inputs.forEach(([name, input], i) => expect(decoded[i]?.equals(input), name).toBe(true));
   });
 
   it('we decode liblz4 frames with every header option', () => {
-    requirePythonLz4();
     const variants = [
       '',
       'store_size=False',
@@ -270,7 +265,6 @@ describe('cross-check with python lz4 (C liblz4)', () => {
   });
 
   it('we decode concatenated and skippable frames', () => {
-    requirePythonLz4();
     const a = jsonLikeText(70_000);
     const b = repeatToLength('0123456789', 90_000);
     const skippable = Buffer.from([0x5a, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 9, 9, 9]);

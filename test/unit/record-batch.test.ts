@@ -1,4 +1,4 @@
-// Record batch v2 against bytes laid out by hand from protocol.md §4, with
+// Record batch v2 against bytes laid out by hand from docs/protocol.md §3, with
 // the CRC computed by an independent bit-by-bit CRC-32C; then round trips
 // through every codec.
 

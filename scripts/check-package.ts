@@ -1,0 +1,235 @@
+// npm run check:package (CI runs it): packs the package as `npm publish`
+// would, installs the tarball into a temporary project and uses it the ways a
+// user does: ESM import, a strict TypeScript compile, CommonJS. Prints each
+// check and "package check: N passed, N failed"; --junit FILE writes a report.
+
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Outcome {
+  name: string;
+  /** null: passed; a string: why it failed. */
+  failure: string | null;
+  skipped?: string;
+}
+
+interface PackedFile {
+  path: string;
+}
+
+const outcomes: Outcome[] = [];
+
+function check(name: string, body: () => string | void): void {
+  try {
+    const detail = body();
+    outcomes.push({ name, failure: null });
+    console.log(`ok    ${name}${detail ? ` (${detail})` : ''}`);
+  } catch (err) {
+    const failure = err instanceof Error ? err.message : String(err);
+    outcomes.push({ name, failure });
+    console.log(`FAIL  ${name}: ${failure}`);
+  }
+}
+
+function skip(name: string, reason: string): void {
+  outcomes.push({ name, failure: null, skipped: reason });
+  console.log(`skip  ${name}: ${reason}`);
+}
+
+/** Runs a command and returns its stdout; a non-zero exit throws with the end of its output. */
+function run(command: string, args: string[], cwd: string): string {
+  const res = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (res.error) throw new Error(`${command}: ${res.error.message}`);
+  if (res.status !== 0) {
+    const tail = `${res.stdout}${res.stderr}`.trim().split('\n').slice(-15).join('\n');
+    throw new Error(`${command} ${args.join(' ')} exited with ${res.status}:\n${tail}`);
+  }
+  return res.stdout;
+}
+
+function devVersion(pkg: string): string {
+  return (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+// What a user writes: the three files the project below runs or compiles.
+const ESM_CHECK = `
+import * as api from 'kafka-producer-ts';
+import * as protocol from 'kafka-producer-ts/protocol';
+const errors = ['ConfigError', 'InvalidRecordError', 'SerializationError', 'KafkaTimeoutError', 'BufferExhaustedError',
+  'KafkaResponseError', 'ProducerClosedError', 'ProducerFatalError'];
+for (const name of errors) {
+  if (!(api[name]?.prototype instanceof api.KafkaClientError)) throw new Error(name + ' is not exported as a KafkaClientError');
+}
+const internal = ['Connection', 'Cluster', 'MetadataCache', 'parseBootstrapServers', 'Produce', 'Reader', 'encodeRequest'];
+const leaked = internal.filter((name) => name in api);
+if (leaked.length > 0) throw new Error('internal names exported: ' + leaked.join(', '));
+if (protocol.Produce?.key !== 0 || typeof protocol.buildRecordBatch !== 'function') throw new Error('kafka-producer-ts/protocol lacks Produce or buildRecordBatch');
+const producer = new api.KafkaProducer({ bootstrapServers: '127.0.0.1:9092' });
+await producer.close();
+console.log(Object.keys(api).length + ' exports; ' + errors.length + ' error classes; producer constructed and closed');
+`;
+
+const CJS_CHECK = `
+async function main() {
+  // The recipe for every Node 20: a dynamic import from CommonJS.
+  const { KafkaProducer } = await import('kafka-producer-ts');
+  if (typeof KafkaProducer !== 'function') throw new Error('await import() gave no KafkaProducer');
+  if (process.argv[2] !== 'require') return console.log('await import() works');
+  // Node 20.19+ and 22.12+ require() an ES module that has no top-level await.
+  const viaRequire = require('kafka-producer-ts');
+  if (viaRequire.KafkaProducer !== KafkaProducer) throw new Error('require() and import() gave different classes');
+  if (require('kafka-producer-ts/protocol').Produce.key !== 0) throw new Error('require() of kafka-producer-ts/protocol failed');
+  const producer = new viaRequire.KafkaProducer({ bootstrapServers: '127.0.0.1:9092' });
+  await producer.close();
+  console.log('require() works');
+}
+main().catch((err) => { console.error(err); process.exit(1); });
+`;
+
+const TS_CHECK = `
+import {
+  KafkaProducer,
+  KafkaResponseError,
+  type Partitioner,
+  type ProducerOptions,
+  type ProducerRecord,
+  type RecordMetadata,
+  type SendCallback,
+} from 'kafka-producer-ts';
+import { buildRecordBatch, type RecordInput } from 'kafka-producer-ts/protocol';
+
+const byLength: Partitioner = (_topic, key, _value, partitionCount) => (key?.length ?? 0) % partitionCount;
+const options: ProducerOptions = { bootstrapServers: ['127.0.0.1:9092'], acks: 'all', compressionType: 'lz4', partitioner: byLength };
+const record: ProducerRecord<string, Buffer> = { topic: 'orders', key: 'alice', value: Buffer.from('created'), headers: { source: 'web' } };
+const onDone: SendCallback = (err, metadata) => {
+  if (err instanceof KafkaResponseError) console.log(err.errorCode, err.action, err.retriable);
+  else if (metadata) console.log(metadata.partition, metadata.offset);
+};
+
+export async function main(): Promise<RecordMetadata> {
+  const producer = new KafkaProducer(options);
+  producer.send(record, onDone);
+  const metadata = await producer.send(record);
+  await producer.close();
+  return metadata;
+}
+
+// The types are real, not any: a misspelt option does not compile.
+// @ts-expect-error lingerMS is not an option (lingerMs is)
+new KafkaProducer({ bootstrapServers: '127.0.0.1:9092', lingerMS: 5 });
+
+const records: RecordInput[] = [{ key: Buffer.from('k'), value: Buffer.from('v'), timestamp: Date.now() }];
+export const batch: Buffer = buildRecordBatch(records);
+`;
+
+const TS_CONFIG = {
+  compilerOptions: {
+    target: 'ES2022',
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    types: ['node'],
+    strict: true,
+    noUncheckedIndexedAccess: true,
+    exactOptionalPropertyTypes: true,
+    noEmit: true,
+  },
+  files: ['use.ts'],
+};
+
+function main(): void {
+  const junitIndex = process.argv.indexOf('--junit');
+  const junit = junitIndex > 0 ? process.argv[junitIndex + 1] : undefined;
+  const work = mkdtempSync(path.join(os.tmpdir(), 'kpt-package-'));
+  const project = path.join(work, 'project');
+  let files: string[] = [];
+  let tarball = '';
+
+  check('npm pack (prepack builds dist/src without source maps)', () => {
+    const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], ROOT)) as Array<{ filename: string; size: number; files: PackedFile[] }>;
+    if (!packed) throw new Error('npm pack printed no package');
+    tarball = path.join(work, packed.filename);
+    files = packed.files.map((f) => f.path);
+    return `${packed.filename}, ${files.length} files, ${(packed.size / 1024).toFixed(0)} KiB`;
+  });
+
+  check('the tarball ships only dist/src (.js and .d.ts), package.json, README.md and LICENSE', () => {
+    const extra = files.filter((f) => !/^dist\/src\/.+\.(js|d\.ts)$/.test(f) && !['package.json', 'README.md', 'LICENSE'].includes(f));
+    if (extra.length > 0) throw new Error(`unexpected files: ${extra.slice(0, 10).join(', ')}`);
+    if (!files.includes('dist/src/sender/worker-entry.js')) throw new Error('dist/src/sender/worker-entry.js (the sender thread) is missing');
+  });
+
+  check('no source map, and no sourceMappingURL, refers to a missing file', () => {
+    const unpacked = path.join(work, 'unpacked');
+    mkdirSync(unpacked);
+    run('tar', ['-xzf', tarball, '-C', unpacked], work);
+    const shipped = new Set(files);
+    const dangling: string[] = [];
+    let maps = 0;
+    for (const file of files) {
+      const text = () => readFileSync(path.join(unpacked, 'package', file), 'utf8');
+      if (file.endsWith('.map')) {
+        maps++;
+        const map = JSON.parse(text()) as { sources: string[]; sourceRoot?: string };
+        for (const source of map.sources) {
+          const target = path.posix.join(path.posix.dirname(file), map.sourceRoot ?? '', source);
+          if (!shipped.has(target)) dangling.push(`${file} -> ${target}`);
+        }
+      } else if (file.endsWith('.js') || file.endsWith('.d.ts')) {
+        const url = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(text())?.[1];
+        const target = url && path.posix.join(path.posix.dirname(file), url);
+        if (target && !shipped.has(target)) dangling.push(`${file} -> ${target}`);
+      }
+    }
+    if (dangling.length > 0) throw new Error(`dangling: ${dangling.slice(0, 5).join(', ')}`);
+    return `${maps} .map files`;
+  });
+
+  check('npm install of the tarball into a new project', () => {
+    mkdirSync(project);
+    writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'kpt-package-check', private: true }));
+    const deps = [tarball, `typescript@${devVersion('typescript')}`, `@types/node@${devVersion('@types/node')}`];
+    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...deps], project);
+    writeFileSync(path.join(project, 'esm.mjs'), ESM_CHECK);
+    writeFileSync(path.join(project, 'cjs.cjs'), CJS_CHECK);
+    writeFileSync(path.join(project, 'use.ts'), TS_CHECK);
+    writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify(TS_CONFIG, null, 2));
+  });
+
+  check('ESM: import, the error classes, nothing internal, a producer constructed and closed', () => run(process.execPath, ['esm.mjs'], project).trim());
+  check('TypeScript: tsc --noEmit, strict, of a file using the public types and the protocol subpath', () => {
+    run(path.join(project, 'node_modules', '.bin', 'tsc'), ['-p', '.'], project);
+  });
+  check('CommonJS: await import() from a .cjs file', () => run(process.execPath, ['cjs.cjs'], project).trim());
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  if (major === 20 && minor < 19) skip('CommonJS: require()', `Node ${process.versions.node} cannot require() an ES module; 20.19+ can`);
+  else check('CommonJS: require() of both entry points (Node 20.19+)', () => run(process.execPath, ['cjs.cjs', 'require'], project).trim());
+
+  const failed = outcomes.filter((o) => o.failure !== null).length;
+  const passed = outcomes.filter((o) => o.failure === null && !o.skipped).length;
+  console.log(`package check: ${passed} passed, ${failed} failed`);
+  if (junit) writeJunit(junit, failed);
+  if (failed === 0) rmSync(work, { recursive: true, force: true });
+  else console.log(`left for inspection: ${work}`);
+  process.exitCode = failed === 0 ? 0 : 1;
+}
+
+function writeJunit(file: string, failed: number): void {
+  const esc = (s: string) => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const cases = outcomes.map((o) => {
+    const body = o.failure !== null ? `<failure message="${esc(o.failure)}"/>` : o.skipped ? `<skipped message="${esc(o.skipped)}"/>` : '';
+    return `    <testcase classname="package" name="${esc(o.name)}">${body}</testcase>`;
+  });
+  const counts = `tests="${outcomes.length}" failures="${failed}" errors="0"`;
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(
+    file,
+    `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="package check" ${counts}>\n  <testsuite name="package" ${counts}>\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n`,
+  );
+}
+
+main();
