@@ -95,6 +95,8 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
   readonly #metadataListeners: ((m: TopicMetadata) => void)[] = [];
   readonly #waiting: WaitingSends;
   #readyWaiters: (() => void)[] = [];
+  /** Sends failed at once, awaiting their settle: result, error, result, error, ... */
+  #failing: (SendResult | Error)[] = [];
   #flushes: FlushWaiter[] = [];
   #counters: SenderCounters = { requests: 0, batches: 0, batchBytes: 0, retries: 0, splits: 0, metadataRefreshes: 0 };
   #sent = 0;
@@ -110,7 +112,6 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     super();
     this.#config = resolveConfig(options);
     const cfg = this.#config;
-    // Waiting sends may hold as many record bytes as the batches do (bufferMemory).
     this.#waiting = new WaitingSends(
       {
         attempt: (w, now) => this.#attempt(w.record, w.result, w.tp, now),
@@ -120,7 +121,6 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
       },
       cfg.maxBlockMs,
       cfg.retryBackoffMs,
-      cfg.bufferMemory,
     );
     this.#keyless = cfg.partitioner === 'round-robin' ? new RoundRobinPartitioner() : new StickyPartitioner(cfg.batchSize);
     this.#host = startSender(cfg.worker);
@@ -165,23 +165,49 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     const result = new SendResult(checked.topic, checked.timestamp, this.#sink, callback);
     const attempt = this.#waiting.topicBlocked(checked.topic) ? WAIT_FOR_TOPIC : this.#attempt(checked, result, null, now);
     if (attempt.wait === 'none') return result;
-    if (!this.#waiting.hasRoomFor(checked.soloSize)) {
+    if (!this.#waiting.hasRoomFor(checked.soloSize, this.#waitingAllowance())) {
       const err = new BufferExhaustedError(
-        `${this.#waiting.size} send(s) already wait for ${attempt.wait === 'memory' ? 'buffer memory' : 'metadata'} holding ${this.#waiting.bytes} bytes, and this record's ${checked.soloSize} would pass the limit of bufferMemory (${this.#config.bufferMemory}); pace sends with await producer.ready(), the 'drain' event or producer.writable()`,
+        `${this.#waiting.size} send(s) already wait for ${attempt.wait === 'memory' ? 'buffer memory' : 'metadata'} holding ${this.#waiting.bytes} bytes, and this record's ${checked.soloSize} would pass what bufferMemory (${this.#config.bufferMemory}) leaves them; pace sends with await producer.ready(), the 'drain' event or producer.writable()`,
       );
       result.partition = attempt.wait === 'memory' ? attempt.tp.partition : -1;
-      queueMicrotask(() => result.settle(err, -1, -1));
+      this.#settleSoon(result, err);
       return result;
     }
     this.#waiting.add(checked, result, now, attempt);
     return result;
   }
 
+  /**
+   * Waiting sends and batches share bufferMemory, so memory stays near it
+   * however fast send() is called: waiting records may hold what the batches
+   * leave free (all of it while the first metadata is awaited), and at least
+   * one batchSize, so a send under load can still wait its maxBlockMs.
+   */
+  #waitingAllowance(): number {
+    return Math.max(this.#config.batchSize, this.#accumulator.pool.availableMemory);
+  }
+
   #failedAtOnce(topic: string, now: number, err: Error, callback: SendCallback | undefined): SendResult {
     const failed = new SendResult(topic, now, this.#sink, callback);
-    queueMicrotask(() => failed.settle(err, -1, -1));
+    this.#settleSoon(failed, err);
     return failed;
   }
+
+  /**
+   * Fails a send after send() returned (callers never see a callback before
+   * it returns). One microtask serves every failure of the tick, so a tight
+   * loop past the bound holds one entry per failed send, not a closure.
+   */
+  #settleSoon(result: SendResult, err: Error): void {
+    this.#failing.push(result, err);
+    if (this.#failing.length === 2) queueMicrotask(this.#settleFailing);
+  }
+
+  readonly #settleFailing = (): void => {
+    const failing = this.#failing;
+    this.#failing = [];
+    for (let i = 0; i < failing.length; i += 2) (failing[i] as SendResult).settle(failing[i + 1] as Error, -1, -1);
+  };
 
   /** True while sends wait for buffer memory or metadata; 'drain' fires when none does. */
   get needsDrain(): boolean {
@@ -242,7 +268,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
       try {
         partition = this.#choosePartition(r, md);
       } catch (err) {
-        queueMicrotask(() => result.settle(err as Error, -1, -1));
+        this.#settleSoon(result, err as Error);
         return APPENDED;
       }
       tp = this.#accumulator.partition(r.topic, partition);

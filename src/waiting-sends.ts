@@ -3,8 +3,9 @@
 // so order holds per topic (unknown topic), per missing partition, and per
 // partition (memory), while sends that can go, go. Each has its own
 // maxBlockMs deadline; deadlines follow arrival order, so a queue's head is
-// always its first to expire. Waiting sends hold their record's bytes, so
-// together they are bounded: past the bound a send fails at once.
+// always its first to expire. Waiting sends hold their records' bytes, so
+// they are bounded (the producer says how far): past the bound a send fails
+// at once.
 
 import type { TopicPartition } from './accumulator/record-accumulator.js';
 import { Fifo } from './accumulator/fifo.js';
@@ -54,13 +55,11 @@ export class WaitingSends {
   #nextId = 1;
   #timer: NodeJS.Timeout | null = null;
   #timerAt = Infinity;
-  readonly #limitBytes: number;
 
-  constructor(host: WaitingHost, maxBlockMs: number, metadataRetryMs: number, limitBytes: number) {
+  constructor(host: WaitingHost, maxBlockMs: number, metadataRetryMs: number) {
     this.#host = host;
     this.#maxBlockMs = maxBlockMs;
     this.#metadataRetryMs = metadataRetryMs;
-    this.#limitBytes = limitBytes;
   }
 
   get size(): number {
@@ -72,9 +71,9 @@ export class WaitingSends {
     return this.#bytes;
   }
 
-  /** Whether a send of this size may wait, or must fail at once. */
-  hasRoomFor(size: number): boolean {
-    return this.#bytes + size <= this.#limitBytes;
+  /** Whether a send of this size may wait within `allowance` bytes, or must fail at once; a lone send may always wait. */
+  hasRoomFor(size: number, allowance: number): boolean {
+    return this.#count === 0 || this.#bytes + size <= allowance;
   }
 
   /** Ids below this one are all out of the queues once `oldestId` passes it (flush reads it). */
