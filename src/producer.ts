@@ -247,7 +247,7 @@ export class KafkaProducer extends EventEmitter {
     // waited for is memory when their topic is known.
     if (!md || md.partitionCount === 0) {
       const why = md?.error ? ` (last error: ${md.error.message})` : '';
-      return new KafkaTimeoutError(`Topic ${w.record.topic} not present in metadata after ${ms} ms (maxBlockMs)${why}; create it, or check its name and the broker`);
+      return new KafkaTimeoutError(`Topic ${w.record.topic} not present in metadata after ${ms} ms (maxBlockMs)${why}; create it, or check its name and the broker`, md?.error ? deserializeError(md.error) : undefined);
     }
     return new BufferExhaustedError(
       `Failed to allocate ${w.record.soloSize} bytes of buffer memory within maxBlockMs (${ms} ms): all ${this.#config.bufferMemory} bytes of bufferMemory are held by batches not yet delivered (is the broker reachable?)`,
@@ -346,7 +346,7 @@ export class KafkaProducer extends EventEmitter {
       const known = this.#metadata.get(topic);
       if (known && known.partitionCount > 0) return known.partitions;
       if (Date.now() >= deadline) {
-        throw new KafkaTimeoutError(`Topic ${topic} not present in metadata after ${this.#config.maxBlockMs} ms (maxBlockMs)`);
+        throw new KafkaTimeoutError(`Topic ${topic} not present in metadata after ${this.#config.maxBlockMs} ms (maxBlockMs)`, known?.error ? deserializeError(known.error) : undefined);
       }
       this.#metadataRequested.delete(topic);
       this.#requestMetadata(topic, Date.now());

@@ -74,6 +74,7 @@ export class Cluster {
 
   async #connectBootstrap(): Promise<Connection> {
     const failures: string[] = [];
+    let last: unknown;
     // Start at a random server so many clients spread over the list.
     const start = Math.floor(Math.random() * this.#bootstrap.length);
     for (let i = 0; i < this.#bootstrap.length; i++) {
@@ -82,9 +83,11 @@ export class Cluster {
         return await Connection.connect({ ...this.#connOpts, ...hp });
       } catch (err) {
         failures.push((err as Error).message);
+        last = err;
       }
     }
-    throw new BootstrapError(`no bootstrap server answered: ${failures.join('; ')}`);
+    // The message lists every server's failure; the cause is the last one, typed and naming its broker.
+    throw new BootstrapError(`no bootstrap server answered: ${failures.join('; ')}`, last);
   }
 
   /** The connection to one broker by node id, opened if needed. */

@@ -4,12 +4,18 @@
 
 import type { SenderConfig } from '../config.js';
 
+/** What an error field may hold to cross as it is. */
+export type PlainValue = string | number | boolean | null;
+
 export interface SerializedError {
+  /** The class name (ERROR_CLASSES in wire-errors.ts). */
   name: string;
-  code: string;
   message: string;
-  /** Kafka error code, for KafkaResponseError. */
-  errorCode?: number;
+  stack?: string;
+  /** Own enumerable fields: code, broker, retriable, errorCode, option, errno, ... */
+  fields: Record<string, PlainValue>;
+  /** Absent when the error has no cause. */
+  cause?: SerializedError | PlainValue;
 }
 
 export type ToSender =

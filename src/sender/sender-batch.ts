@@ -28,6 +28,8 @@ export class SenderBatch {
   payload: Buffer | null = null;
   /** The producer id the payload carries. */
   producerId = -1;
+  /** Why the last attempt failed: the cause if the batch then expires. */
+  lastError: Error | null = null;
 
   constructor(
     slotId: number,

@@ -18,7 +18,7 @@ import type { Connection } from '../network/connection.js';
 import { ConnectionError } from '../network/errors.js';
 import { InitProducerId } from '../protocol/apis/init-producer-id.js';
 import { Produce, type ProducePartitionResponse, type ProduceRequest, type ProduceResponse } from '../protocol/apis/produce.js';
-import { errorInfo, KafkaResponseError } from '../protocol/errors.js';
+import { errorInfo, KafkaResponseError, ProtocolError } from '../protocol/errors.js';
 import { loadCodecs } from '../protocol/compression.js';
 import { BATCH_HEADER_SIZE, buildRecordBatch, decodeRecords } from '../protocol/record-batch.js';
 import type { Channel, FromSender, Outcome, SenderCounters, ToSender, TopicMetadata } from './messages.js';
@@ -54,7 +54,8 @@ export class Sender {
   readonly #lingering = new Map<number, number>();
   readonly #connections = new Map<number, Connection>();
   readonly #connecting = new Set<number>();
-  readonly #nodeBackoff = new Map<number, { until: number; failures: number }>();
+  /** Brokers that failed, until when not to try them, and their last error (the cause when batches for them expire). */
+  readonly #nodeBackoff = new Map<number, { until: number; failures: number; error: Error }>();
   #outcomes: Outcome[] = [];
   #outcomesScheduled = false;
   readonly #counters: SenderCounters = { requests: 0, batches: 0, batchBytes: 0, retries: 0, splits: 0, metadataRefreshes: 0 };
@@ -244,14 +245,22 @@ export class Sender {
           break;
         }
         q.queue.shift();
-        this.#fail(this.#deliveryTimeout(q, b, now), b, q, b.attempts === 0 ? 'not-written' : 'unknown');
+        this.#fail(this.#deliveryTimeout(q, b, now, b.lastError ?? this.#leaderError(q)), b, q, b.attempts === 0 ? 'not-written' : 'unknown');
       }
     }
   }
 
-  #deliveryTimeout(q: PartitionQueue, b: SenderBatch, now: number): KafkaTimeoutError {
+  /** Why the partition's leader could not be reached lately, if it could not. */
+  #leaderError(q: PartitionQueue): Error | undefined {
+    const leader = this.#cluster.metadata.leaderFor(q.topic, q.partition);
+    return leader ? this.#nodeBackoff.get(leader.nodeId)?.error : undefined;
+  }
+
+  /** `last`: the error of the last attempt, kept as the cause (a ConnectionError names its broker). */
+  #deliveryTimeout(q: PartitionQueue, b: SenderBatch, now: number, last?: Error): KafkaTimeoutError {
     return new KafkaTimeoutError(
-      `Expiring ${b.count} record(s) for ${q.name}: ${now - b.createdAt} ms has passed since batch creation (deliveryTimeoutMs ${this.#config.deliveryTimeoutMs})`,
+      `Expiring ${b.count} record(s) for ${q.name}: ${now - b.createdAt} ms has passed since batch creation (deliveryTimeoutMs ${this.#config.deliveryTimeoutMs})${last ? `; last error: ${last.message}` : ''}`,
+      last,
     );
   }
 
@@ -317,7 +326,7 @@ export class Sender {
         payload = b.prepare(cfg.compressionType, this.#producerId, this.#producerEpoch);
       } catch (err) {
         q.queue.shift();
-        this.#fail(new ProducerFatalError(`compressing a batch for ${q.name} with ${cfg.compressionType} failed: ${(err as Error).message}`), b, q);
+        this.#fail(new ProducerFatalError(`compressing a batch for ${q.name} with ${cfg.compressionType} failed: ${(err as Error).message}`, err), b, q);
         continue;
       }
       if (any && size + payload.length + PER_PARTITION_OVERHEAD > cfg.maxRequestSize) continue;
@@ -367,8 +376,8 @@ export class Sender {
 
   #onResponse(inflight: InFlightRequest, err: Error | null, res: ProduceResponse | undefined): void {
     if (err || !res) {
-      const failure = err ?? new Error('empty Produce response');
-      if (failure instanceof ConnectionError) this.#backOffNode(inflight.nodeId);
+      const failure = err ?? new ProtocolError('empty Produce response');
+      if (failure instanceof ConnectionError) this.#backOffNode(inflight.nodeId, failure);
       for (const byPartition of inflight.batches.values()) {
         for (const { q, batch } of byPartition.values()) this.#retryOrFail(q, batch, failure, true);
       }
@@ -391,7 +400,7 @@ export class Sender {
     // A partition the broker left out of its answer is treated as a lost response.
     for (const byPartition of inflight.batches.values()) {
       for (const { q, batch } of byPartition.values()) {
-        if (!answered.has(batch)) this.#retryOrFail(q, batch, new Error(`the Produce response did not mention ${q.name}`), false);
+        if (!answered.has(batch)) this.#retryOrFail(q, batch, new ProtocolError(`the Produce response did not mention ${q.name}`), false);
       }
     }
     this.#wake();
@@ -436,7 +445,7 @@ export class Sender {
         return;
       case 'fatal':
         this.#fail(err, batch, q);
-        this.#channel.post({ t: 'fatal', error: serializeError(new ProducerFatalError(`${err.message}: the producer must be closed`)) });
+        this.#channel.post({ t: 'fatal', error: serializeError(new ProducerFatalError(`${err.message}: the producer must be closed`, err)) });
         return;
       default:
         // The broker refused the batch: it was not written.
@@ -485,9 +494,7 @@ export class Sender {
       return;
     }
     if (now + backoff - batch.createdAt >= cfg.deliveryTimeoutMs) {
-      const timeout = this.#deliveryTimeout(q, batch, now);
-      timeout.message += `; last error: ${err.message}`;
-      this.#fail(timeout, batch, q, 'unknown');
+      this.#fail(this.#deliveryTimeout(q, batch, now, err), batch, q, 'unknown');
       return;
     }
     if (batch.attempts > cfg.retries) {
@@ -495,6 +502,7 @@ export class Sender {
       return;
     }
     this.#counters.retries++;
+    batch.lastError = err;
     q.requeue(batch, this.#producerId);
     q.backoffUntil = now + (connectionLost ? Math.min(backoff, cfg.retryBackoffMs) : backoff);
     this.#scheduleAt(q.backoffUntil);
@@ -545,9 +553,9 @@ export class Sender {
         });
         this.#wake();
       },
-      () => {
+      (err: Error) => {
         this.#connecting.delete(nodeId);
-        this.#backOffNode(nodeId);
+        this.#backOffNode(nodeId, err);
         this.#refreshMetadata();
         this.#wake();
       },
@@ -555,11 +563,11 @@ export class Sender {
   }
 
   /** Reconnect backoff per broker, doubling from retryBackoffMs up to retryBackoffMaxMs. */
-  #backOffNode(nodeId: number): void {
+  #backOffNode(nodeId: number, error: Error): void {
     const prev = this.#nodeBackoff.get(nodeId);
     const failures = (prev?.failures ?? 0) + 1;
     const wait = Math.min(this.#config.retryBackoffMaxMs, this.#config.retryBackoffMs * 2 ** (failures - 1));
-    this.#nodeBackoff.set(nodeId, { until: Date.now() + wait, failures });
+    this.#nodeBackoff.set(nodeId, { until: Date.now() + wait, failures, error });
     this.#scheduleAt(Date.now() + wait);
   }
 
@@ -641,7 +649,12 @@ export class Sender {
           this.#initProducerIdRunning = false;
           this.#channel.post({
             t: 'fatal',
-            error: serializeError(new ProducerFatalError(`InitProducerId failed with ${info.name}: the idempotent producer cannot start (set enableIdempotence: false if the cluster does not allow it)`)),
+            error: serializeError(
+              new ProducerFatalError(
+                `InitProducerId failed with ${info.name}: the idempotent producer cannot start (set enableIdempotence: false if the cluster does not allow it)`,
+                new KafkaResponseError(res.errorCode, 'InitProducerId'),
+              ),
+            ),
           });
         },
         // Brokers not reachable yet: batches wait, and expire after deliveryTimeoutMs.
