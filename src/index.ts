@@ -2,6 +2,17 @@
 
 export { KafkaProducer, type ProducerMetrics } from './producer.js';
 export type { ProducerOptions, Acks, Serializer } from './config.js';
+export type { Logger } from './diagnostics/logger.js';
+export {
+  CHANNELS,
+  type SendContext,
+  type ProduceContext,
+  type ProducePartition,
+  type RetryEvent,
+  type MetadataEvent,
+  type ConnectionEvent,
+  type CallbackErrorEvent,
+} from './diagnostics/channels.js';
 export type { ProducerRecord, HeaderValue } from './record.js';
 export { SendResult, type RecordMetadata, type SendCallback } from './send-result.js';
 export type { PartitionMetadata } from './sender/messages.js';

@@ -24,6 +24,8 @@ import { SendResult, type OutcomeSink, type SendCallback } from './send-result.j
 import { startSender, type SenderHost } from './sender/host.js';
 import type { FromSender, PartitionMetadata, SenderCounters, TopicMetadata } from './sender/messages.js';
 import { deserializeError } from './sender/wire-errors.js';
+import { DiagnosticsReporter } from './diagnostics/reporter.js';
+import { sendTraced, traceSend } from './diagnostics/send-trace.js';
 
 /** The producer's counts; the request-level ones come from the sender. */
 export interface ProducerMetrics extends SenderCounters {
@@ -84,6 +86,7 @@ export class KafkaProducer extends EventEmitter {
   #senderClosed: (() => void) | null = null;
   #fatal: Error | null = null;
   readonly #sink: OutcomeSink;
+  readonly #diagnostics: DiagnosticsReporter;
   readonly #queued = (topic: string, partition: number): number => this.#accumulator.queued(topic, partition);
 
   constructor(options: ProducerOptions) {
@@ -101,6 +104,7 @@ export class KafkaProducer extends EventEmitter {
     });
     channel.onMessage((m) => this.#onSenderMessage(m));
     channel.post({ t: 'init', config: senderConfig(cfg), ring: this.#accumulator.ring.sab });
+    this.#diagnostics = new DiagnosticsReporter(cfg.logger, (m) => channel.post(m));
     this.#sink = {
       succeeded: () => {
         this.#sent++;
@@ -109,6 +113,7 @@ export class KafkaProducer extends EventEmitter {
         this.#failed++;
         this.emit('deliveryError', err, { topic: result.topic, partition: result.partition, timestamp: result.timestamp });
       },
+      callbackFailed: (thrown, result) => this.#diagnostics.callbackFailed(thrown, result.topic, result.partition),
     };
   }
 
@@ -118,12 +123,17 @@ export class KafkaProducer extends EventEmitter {
    * 'deliveryError' event and metrics().recordsFailed.
    */
   send<K = unknown, V = unknown>(record: ProducerRecord<K, V>, callback?: SendCallback): SendResult {
+    // Tracing only while kafka-producer-ts:send has subscribers: otherwise no context is allocated.
+    return sendTraced() ? traceSend(this, this.#send, record as ProducerRecord, callback) : this.#send(record as ProducerRecord, callback);
+  }
+
+  #send(record: ProducerRecord, callback: SendCallback | undefined): SendResult {
     const now = Date.now();
     let checked: CheckedRecord;
     try {
       if (this.#fatal) throw this.#fatal;
       if (this.#closing) throw new ProducerClosedError('send() after close(): create a new producer');
-      checked = checkRecord(record as ProducerRecord, this.#config.keySerializer, this.#config.valueSerializer, now);
+      checked = checkRecord(record, this.#config.keySerializer, this.#config.valueSerializer, now);
       this.#checkSize(checked);
     } catch (err) {
       const failed = new SendResult(typeof record?.topic === 'string' ? record.topic : '', now, this.#sink, callback);
@@ -264,6 +274,7 @@ export class KafkaProducer extends EventEmitter {
   #onSenderMessage(m: FromSender): void {
     switch (m.t) {
       case 'outcomes':
+        this.#diagnostics.outcomes(m.requests);
         this.#counters = m.counters;
         for (const o of m.outcomes) {
           this.#accumulator.settle(o.slot, o.from, o.count, o.error ? deserializeError(o.error) : null, o.baseOffset, o.logAppendTime);
@@ -271,6 +282,7 @@ export class KafkaProducer extends EventEmitter {
         this.#checkFlushes();
         return;
       case 'metadata': {
+        this.#diagnostics.metadata(m.metadata);
         const known = this.#metadata.get(m.metadata.topic);
         // A refresh that could not reach the cluster (-1) says nothing new
         // about the topic: keep what was known, with the reason.
@@ -296,6 +308,9 @@ export class KafkaProducer extends EventEmitter {
         this.#checkFlushes();
         return;
       }
+      case 'event':
+        this.#diagnostics.event(m.event);
+        return;
       case 'closed':
         this.#senderClosed?.();
         return;

@@ -2,8 +2,11 @@
 // possible unhandled rejection) exists only once someone calls then(), so
 // fire-and-forget costs no promise per record and never rejects unhandled.
 // The outcome is delivered exactly once, to the callback and/or the promise.
+// A throwing callback is reported to the producer's sink, never rethrown.
 
 import type { RecordHandle } from './accumulator/record-accumulator.js';
+import type { SendContext } from './diagnostics/channels.js';
+import { SEND_TRACE, traceSettled } from './diagnostics/send-trace.js';
 
 export interface RecordMetadata {
   topic: string;
@@ -20,6 +23,8 @@ export type SendCallback = (err: Error | null, metadata?: RecordMetadata) => voi
 export interface OutcomeSink {
   succeeded(): void;
   failed(err: Error, result: SendResult): void;
+  /** The user's callback threw: reported, never rethrown. */
+  callbackFailed(thrown: unknown, result: SendResult): void;
 }
 
 export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
@@ -33,6 +38,8 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
   #promise: Promise<RecordMetadata> | null = null;
   #resolve: ((m: RecordMetadata) => void) | null = null;
   #reject: ((e: Error) => void) | null = null;
+  /** Internal: the send trace's context, set by send() only while kafka-producer-ts:send has subscribers. */
+  [SEND_TRACE]: SendContext | null = null;
 
   constructor(topic: string, timestamp: number, sink: OutcomeSink, callback?: SendCallback) {
     this.topic = topic;
@@ -57,15 +64,17 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
       this.#sink.succeeded();
       this.#resolve?.(metadata);
     }
-    if (this.#callback) {
-      try {
-        this.#callback(this.#error, this.#metadata ?? undefined);
-      } catch (callbackError) {
-        // A throwing callback must not stop the other records' outcomes.
-        queueMicrotask(() => {
-          throw callbackError;
-        });
-      }
+    const trace = this[SEND_TRACE];
+    if (trace) traceSettled(trace, this.#error, this.#metadata, this.#callback ? this.#runCallback : null, this);
+    else if (this.#callback) this.#runCallback();
+  }
+
+  #runCallback(): void {
+    try {
+      this.#callback?.(this.#error, this.#metadata ?? undefined);
+    } catch (thrown) {
+      // As in Java: reported, and the other records' outcomes and the process go on.
+      this.#sink.callbackFailed(thrown, this);
     }
   }
 

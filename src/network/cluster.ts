@@ -5,7 +5,7 @@
 
 import { Metadata } from '../protocol/apis/metadata.js';
 import { KafkaClientError } from '../protocol/errors.js';
-import { Connection, type ConnectionOptions } from './connection.js';
+import { Connection, describeBroker, type ConnectionOptions } from './connection.js';
 import { MetadataCache, type BrokerInfo } from './metadata-cache.js';
 
 export interface ClusterOptions {
@@ -14,6 +14,20 @@ export interface ClusterOptions {
   clientId?: string | null;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** Told of every connection opened, closed, or that failed to open (for diagnostics). */
+  onConnectionEvent?: (event: ClusterConnectionEvent) => void;
+}
+
+export interface ClusterConnectionEvent {
+  type: 'open' | 'close' | 'error';
+  /** host:port, and the node id when known: as errors name the broker. */
+  broker: string;
+  host: string;
+  port: number;
+  /** null for a bootstrap server not yet known by its node id. */
+  nodeId: number | null;
+  /** Why it failed or closed; null when the client closed it. */
+  error: Error | null;
 }
 
 export class BootstrapError extends KafkaClientError {
@@ -43,6 +57,7 @@ export class Cluster {
   readonly metadata = new MetadataCache();
   readonly #bootstrap: HostPort[];
   readonly #connOpts: Omit<ConnectionOptions, 'host' | 'port'>;
+  readonly #onConnectionEvent: ((event: ClusterConnectionEvent) => void) | null;
   readonly #connections = new Map<number, Promise<Connection>>();
   #bootstrapConn: Promise<Connection> | null = null;
   #closed = false;
@@ -54,6 +69,7 @@ export class Cluster {
       connectTimeoutMs: opts.connectTimeoutMs,
       requestTimeoutMs: opts.requestTimeoutMs,
     };
+    this.#onConnectionEvent = opts.onConnectionEvent ?? null;
   }
 
   /** A connection to any broker: a known one if metadata has any, else a bootstrap server. */
@@ -80,7 +96,7 @@ export class Cluster {
     for (let i = 0; i < this.#bootstrap.length; i++) {
       const hp = this.#bootstrap[(start + i) % this.#bootstrap.length] as HostPort;
       try {
-        return await Connection.connect({ ...this.#connOpts, ...hp });
+        return await this.#open({ ...this.#connOpts, ...hp });
       } catch (err) {
         failures.push((err as Error).message);
         last = err;
@@ -101,11 +117,27 @@ export class Cluster {
   #reconnect(nodeId: number): Promise<Connection> {
     const broker: BrokerInfo | undefined = this.metadata.brokers.get(nodeId);
     if (!broker) return Promise.reject(new BootstrapError(`broker ${nodeId} is not in the cluster metadata; refresh metadata first`));
-    const pending = Connection.connect({ ...this.#connOpts, host: broker.host, port: broker.port, nodeId });
+    const pending = this.#open({ ...this.#connOpts, host: broker.host, port: broker.port, nodeId });
     this.#connections.set(nodeId, pending);
     pending.catch(() => {
       if (this.#connections.get(nodeId) === pending) this.#connections.delete(nodeId);
     });
+    return pending;
+  }
+
+  /** Connection.connect, telling onConnectionEvent (when set) how it went and, later, when it closes. */
+  #open(opts: ConnectionOptions): Promise<Connection> {
+    const pending = Connection.connect(opts);
+    const tell = this.#onConnectionEvent;
+    if (!tell) return pending;
+    const where = { host: opts.host, port: opts.port, nodeId: opts.nodeId ?? null };
+    pending.then(
+      (conn) => {
+        tell({ type: 'open', broker: conn.broker, ...where, error: null });
+        conn.once('close', (err: Error, byClient: boolean) => tell({ type: 'close', broker: conn.broker, ...where, error: byClient ? null : err }));
+      },
+      (err: Error) => tell({ type: 'error', broker: describeBroker(opts), ...where, error: err }),
+    );
     return pending;
   }
 

@@ -14,15 +14,16 @@ import { SEALED, Slot } from '../accumulator/slot.js';
 import type { SenderConfig } from '../config.js';
 import { KafkaTimeoutError, ProducerClosedError, ProducerFatalError } from '../errors.js';
 import { Cluster } from '../network/cluster.js';
-import type { Connection } from '../network/connection.js';
+import { describeBroker, type Connection } from '../network/connection.js';
 import { ConnectionError } from '../network/errors.js';
 import { InitProducerId } from '../protocol/apis/init-producer-id.js';
 import { Produce, type ProducePartitionResponse, type ProduceRequest, type ProduceResponse } from '../protocol/apis/produce.js';
 import { errorInfo, KafkaResponseError, ProtocolError } from '../protocol/errors.js';
 import { loadCodecs } from '../protocol/compression.js';
 import { BATCH_HEADER_SIZE, buildRecordBatch, decodeRecords } from '../protocol/record-batch.js';
-import type { Channel, FromSender, Outcome, SenderCounters, ToSender, TopicMetadata } from './messages.js';
+import type { Channel, FromSender, Outcome, ProduceFacts, SenderCounters, SenderEvent, ToSender, TopicMetadata } from './messages.js';
 import { PartitionQueue } from './partition-queue.js';
+import { produceFacts, traceClock, type RequestTrace } from './produce-trace.js';
 import { SenderBatch } from './sender-batch.js';
 import { serializeError } from './wire-errors.js';
 
@@ -34,6 +35,8 @@ const PER_PARTITION_OVERHEAD = 64;
 interface InFlightRequest {
   nodeId: number;
   batches: Map<string, Map<number, { q: PartitionQueue; batch: SenderBatch }>>;
+  /** Set while the producer traces Produce requests. */
+  trace: RequestTrace | null;
 }
 
 export class Sender {
@@ -57,7 +60,10 @@ export class Sender {
   /** Brokers that failed, until when not to try them, and their last error (the cause when batches for them expire). */
   readonly #nodeBackoff = new Map<number, { until: number; failures: number; error: Error }>();
   #outcomes: Outcome[] = [];
+  /** Produce requests answered since the last outcomes message, while tracing. */
+  #requests: ProduceFacts[] | null = null;
   #outcomesScheduled = false;
+  #traceProduce = false;
   readonly #counters: SenderCounters = { requests: 0, batches: 0, batchBytes: 0, retries: 0, splits: 0, metadataRefreshes: 0 };
   #producerId = -1;
   #producerEpoch = -1;
@@ -87,6 +93,7 @@ export class Sender {
           clientId: m.config.clientId,
           connectTimeoutMs: m.config.connectTimeoutMs,
           requestTimeoutMs: m.config.requestTimeoutMs,
+          onConnectionEvent: (e) => this.#event({ kind: 'connection', ...e, error: e.error ? serializeError(e.error) : null }),
         });
         this.#ring = new EventRing(m.ring);
         this.#waitForEvents();
@@ -116,6 +123,9 @@ export class Sender {
       case 'metadata':
         this.#topics.add(m.topic);
         this.#refreshMetadata();
+        return;
+      case 'trace-produce':
+        this.#traceProduce = m.on;
         return;
       case 'close':
         void this.#close();
@@ -314,7 +324,7 @@ export class Sender {
   #buildRequest(nodeId: number, queues: PartitionQueue[], now: number): { body: ProduceRequest; inflight: InFlightRequest } | null {
     const cfg = this.#config;
     const topics = new Map<string, { index: number; records: Buffer }[]>();
-    const inflight: InFlightRequest = { nodeId, batches: new Map() };
+    const inflight: InFlightRequest = { nodeId, batches: new Map(), trace: null };
     let size = 0;
     let any = false;
     for (const q of queues) {
@@ -333,6 +343,7 @@ export class Sender {
       q.queue.shift();
       q.inFlight.add(b);
       b.attempts++;
+      b.sentTo = nodeId;
       size += payload.length + PER_PARTITION_OVERHEAD;
       any = true;
       const list = topics.get(q.topic);
@@ -357,6 +368,7 @@ export class Sender {
   #send(conn: Connection, body: ProduceRequest, inflight: InFlightRequest, negotiated: number): void {
     const version = Math.min(negotiated, MAX_PRODUCE_VERSION);
     this.#counters.requests++;
+    if (this.#traceProduce) inflight.trace = { conn, nodeId: inflight.nodeId, apiVersion: version, acks: this.#config.acks, startTime: traceClock() };
     if (this.#config.acks === 0) {
       conn.sendWithoutResponse(Produce, body, (err) => this.#onAcksZeroWritten(inflight, err), version);
       return;
@@ -365,6 +377,7 @@ export class Sender {
   }
 
   #onAcksZeroWritten(inflight: InFlightRequest, err: Error | null): void {
+    if (inflight.trace) this.#reportRequest(produceFacts(inflight.trace, inflight.batches, err, undefined));
     for (const byPartition of inflight.batches.values()) {
       for (const { q, batch } of byPartition.values()) {
         if (err) this.#retryOrFail(q, batch, err, true);
@@ -375,6 +388,7 @@ export class Sender {
   }
 
   #onResponse(inflight: InFlightRequest, err: Error | null, res: ProduceResponse | undefined): void {
+    if (inflight.trace) this.#reportRequest(produceFacts(inflight.trace, inflight.batches, err, res));
     if (err || !res) {
       const failure = err ?? new ProtocolError('empty Produce response');
       if (failure instanceof ConnectionError) this.#backOffNode(inflight.nodeId, failure);
@@ -506,6 +520,18 @@ export class Sender {
     q.requeue(batch, this.#producerId);
     q.backoffUntil = now + (connectionLost ? Math.min(backoff, cfg.retryBackoffMs) : backoff);
     this.#scheduleAt(q.backoffUntil);
+    const broker = this.#cluster.metadata.brokers.get(batch.sentTo);
+    this.#event({
+      kind: 'retry',
+      topic: q.topic,
+      partition: q.partition,
+      attempt: batch.attempts + 1,
+      records: batch.count,
+      backoffMs: q.backoffUntil - now,
+      broker: broker ? describeBroker(broker) : '',
+      nodeId: batch.sentTo,
+      error: serializeError(err),
+    });
   }
 
   /** MESSAGE_TOO_LARGE: two halves, each with its share of the sequence range, go first; no attempt is counted. */
@@ -528,14 +554,31 @@ export class Sender {
 
   #report(o: Outcome): void {
     this.#outcomes.push(o);
+    this.#scheduleOutcomes();
+  }
+
+  #reportRequest(facts: ProduceFacts): void {
+    (this.#requests ??= []).push(facts);
+    this.#scheduleOutcomes();
+  }
+
+  /** Outcomes (and traced requests) of one tick go in one message. */
+  #scheduleOutcomes(): void {
     if (this.#outcomesScheduled) return;
     this.#outcomesScheduled = true;
     queueMicrotask(() => {
       this.#outcomesScheduled = false;
       const outcomes = this.#outcomes;
+      const requests = this.#requests;
       this.#outcomes = [];
-      this.#channel.post({ t: 'outcomes', outcomes, counters: { ...this.#counters } });
+      this.#requests = null;
+      this.#channel.post({ t: 'outcomes', outcomes, counters: { ...this.#counters }, requests });
     });
+  }
+
+  /** Connection events and retries, for the producer's diagnostics. */
+  #event(event: SenderEvent): void {
+    this.#channel.post({ t: 'event', event });
   }
 
   // ---- connections, metadata, producer id ----

@@ -1,0 +1,54 @@
+// The send() trace on the `kafka-producer-ts:send` tracing channel. send()
+// asks sendTraced() (a few property reads) and only then allocates a context;
+// a SendResult carries it under SEND_TRACE until it settles. send() never
+// settles a record before it returns (failures settle in a microtask), so the
+// context is attached before any asyncStart can be due.
+
+import type { ProducerRecord } from '../record.js';
+import type { RecordMetadata, SendResult } from '../send-result.js';
+import { active, sendChannel, type SendContext } from './channels.js';
+
+/** Where a SendResult keeps its trace context (null when untraced); not part of the public API. */
+export const SEND_TRACE: unique symbol = Symbol('kafka-producer-ts.sendTrace');
+
+export function sendTraced(): boolean {
+  return active(sendChannel);
+}
+
+/** Runs send() between the start and end events and hands the context to its result. */
+export function traceSend<P, C>(
+  producer: P,
+  send: (this: P, record: ProducerRecord, callback: C) => SendResult,
+  record: ProducerRecord,
+  callback: C,
+): SendResult {
+  const ctx: SendContext = { record: { topic: record?.topic, partition: record?.partition, key: record?.key } };
+  sendChannel.start.publish(ctx);
+  try {
+    const result = send.call(producer, record, callback);
+    result[SEND_TRACE] = ctx;
+    return result;
+  } finally {
+    sendChannel.end.publish(ctx);
+  }
+}
+
+/**
+ * The record settled: error (on failure), then asyncStart and asyncEnd around
+ * the user's callback, which runs inside asyncStart's bound stores as with
+ * TracingChannel.traceCallback.
+ */
+export function traceSettled(ctx: SendContext, error: Error | null, metadata: RecordMetadata | null, runCallback: (() => void) | null, thisArg: SendResult): void {
+  if (error) {
+    ctx.error = error;
+    sendChannel.error.publish(ctx);
+  } else if (metadata) {
+    ctx.result = metadata;
+  }
+  try {
+    if (runCallback) sendChannel.asyncStart.runStores(ctx, runCallback, thisArg);
+    else sendChannel.asyncStart.publish(ctx);
+  } finally {
+    sendChannel.asyncEnd.publish(ctx);
+  }
+}
