@@ -6,7 +6,7 @@
 
 import type { RecordHandle } from './accumulator/record-accumulator.js';
 import type { SendContext } from './diagnostics/channels.js';
-import { SEND_TRACE, traceSettled } from './diagnostics/send-trace.js';
+import { ATTACH_TRACE, traceSettled } from './diagnostics/send-trace.js';
 
 export interface RecordMetadata {
   topic: string;
@@ -38,14 +38,22 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
   #promise: Promise<RecordMetadata> | null = null;
   #resolve: ((m: RecordMetadata) => void) | null = null;
   #reject: ((e: Error) => void) | null = null;
-  /** Internal: the send trace's context, set by send() only while kafka-producer-ts:send has subscribers. */
-  [SEND_TRACE]: SendContext | null = null;
+  #trace: SendContext | null = null;
 
   constructor(topic: string, timestamp: number, sink: OutcomeSink, callback?: SendCallback) {
     this.topic = topic;
     this.timestamp = timestamp;
     this.#sink = sink;
     this.#callback = callback;
+  }
+
+  /**
+   * Internal: send() hands over the send trace's context, only while
+   * kafka-producer-ts:send has subscribers. A method under a symbol, not a
+   * symbol-keyed field: such a field would cost every record its definition.
+   */
+  [ATTACH_TRACE](ctx: SendContext): void {
+    this.#trace = ctx;
   }
 
   get settled(): boolean {
@@ -64,7 +72,7 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
       this.#sink.succeeded();
       this.#resolve?.(metadata);
     }
-    const trace = this[SEND_TRACE];
+    const trace = this.#trace;
     if (trace) traceSettled(trace, this.#error, this.#metadata, this.#callback ? this.#runCallback : null, this);
     else if (this.#callback) this.#runCallback();
   }

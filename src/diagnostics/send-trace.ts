@@ -1,6 +1,6 @@
 // The send() trace on the `kafka-producer-ts:send` tracing channel. send()
-// asks sendTraced() (a few property reads) and only then allocates a context;
-// a SendResult carries it under SEND_TRACE until it settles. send() never
+// asks sendTraced() (a few property reads) and only then allocates a context,
+// which its SendResult keeps (via ATTACH_TRACE) until it settles. send() never
 // settles a record before it returns (failures settle in a microtask), so the
 // context is attached before any asyncStart can be due.
 
@@ -8,8 +8,8 @@ import type { ProducerRecord } from '../record.js';
 import type { RecordMetadata, SendResult } from '../send-result.js';
 import { active, sendChannel, type SendContext } from './channels.js';
 
-/** Where a SendResult keeps its trace context (null when untraced); not part of the public API. */
-export const SEND_TRACE: unique symbol = Symbol('kafka-producer-ts.sendTrace');
+/** The SendResult method that takes its trace context; not part of the public API. */
+export const ATTACH_TRACE: unique symbol = Symbol('kafka-producer-ts.attachTrace');
 
 export function sendTraced(): boolean {
   return active(sendChannel);
@@ -26,7 +26,7 @@ export function traceSend<P, C>(
   sendChannel.start.publish(ctx);
   try {
     const result = send.call(producer, record, callback);
-    result[SEND_TRACE] = ctx;
+    result[ATTACH_TRACE](ctx);
     return result;
   } finally {
     sendChannel.end.publish(ctx);

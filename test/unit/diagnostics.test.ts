@@ -9,7 +9,7 @@ import { resolveConfig, senderConfig } from '../../src/config.js';
 import { CHANNELS, type MetadataEvent, type ProduceContext, type SendContext } from '../../src/diagnostics/channels.js';
 import type { Logger } from '../../src/diagnostics/logger.js';
 import { DiagnosticsReporter } from '../../src/diagnostics/reporter.js';
-import { SEND_TRACE, traceSend } from '../../src/diagnostics/send-trace.js';
+import { traceSend } from '../../src/diagnostics/send-trace.js';
 import { ConfigError, ConnectionClosedError, KafkaResponseError, RequestTimeoutError } from '../../src/errors.js';
 import type { ProducerRecord } from '../../src/record.js';
 import { SendResult, type OutcomeSink, type SendCallback } from '../../src/send-result.js';
@@ -90,7 +90,7 @@ describe('the send trace', () => {
     const result = traceSend({ name: 'p' }, fakeSend, record, () => {
       order.push(`callback, last event: ${seen.at(-1)?.[0]}`);
     });
-    const ctx = result[SEND_TRACE];
+    const ctx = seen[0]?.[1];
     expect(ctx).toEqual({ record: { topic: 't', partition: 3, key: 'k' } });
     expect(seen.map(([e]) => e)).toEqual(['start', 'end']);
     const failure = new RequestTimeoutError('h:1', 'Produce', 10);
