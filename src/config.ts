@@ -8,6 +8,7 @@ import { COMPRESSION_TYPES } from './protocol/compression.js';
 import { ConfigError } from './errors.js';
 import { parseBootstrapServers, type HostPort } from './network/cluster.js';
 import type { Partitioner } from './partitioner/partitioner.js';
+import { checkLogger, type Logger } from './diagnostics/logger.js';
 
 export type Acks = 'all' | -1 | 0 | 1;
 
@@ -49,6 +50,8 @@ export interface ProducerOptions<K = Bytes, V = Bytes> {
   valueSerializer?: Serializer<V>;
   /** Run the sender on a worker thread (default) or on the main thread. */
   worker?: boolean;
+  /** Gets retries, connection and metadata events and callback errors as (message, context); see Logger. */
+  logger?: Logger;
   /** Transactions come in a later release; setting it is a ConfigError for now. */
   transactionalId?: string;
 }
@@ -78,10 +81,11 @@ export interface ProducerConfig {
   keySerializer: AnySerializer | null;
   valueSerializer: AnySerializer | null;
   worker: boolean;
+  logger: Logger | null;
 }
 
 /** What the sender needs; plain data so it can cross to a worker thread. */
-export type SenderConfig = Omit<ProducerConfig, 'partitioner' | 'keySerializer' | 'valueSerializer' | 'worker' | 'bufferMemory' | 'maxBlockMs'>;
+export type SenderConfig = Omit<ProducerConfig, 'partitioner' | 'keySerializer' | 'valueSerializer' | 'worker' | 'bufferMemory' | 'maxBlockMs' | 'logger'>;
 
 const INT_MAX = 2147483647;
 
@@ -137,6 +141,7 @@ const CHECKS: Record<keyof ProducerOptions, Check> = {
   keySerializer: fn,
   valueSerializer: fn,
   worker: bool,
+  logger: checkLogger,
   transactionalId: (name) => {
     throw new ConfigError(name, 'transactions are not available in this release; leave transactionalId unset');
   },
@@ -232,10 +237,11 @@ export function resolveConfig<K, V>(options: ProducerOptions<K, V>): ProducerCon
     keySerializer: (options.keySerializer as AnySerializer | undefined) ?? null,
     valueSerializer: (options.valueSerializer as AnySerializer | undefined) ?? null,
     worker: options.worker ?? true,
+    logger: options.logger ?? null,
   };
 }
 
 export function senderConfig(c: ProducerConfig): SenderConfig {
-  const { partitioner: _p, keySerializer: _k, valueSerializer: _v, worker: _w, bufferMemory: _b, maxBlockMs: _m, ...rest } = c;
+  const { partitioner: _p, keySerializer: _k, valueSerializer: _v, worker: _w, bufferMemory: _b, maxBlockMs: _m, logger: _l, ...rest } = c;
   return rest;
 }

@@ -12,6 +12,7 @@ export {
   RequestTimeoutError,
   ConnectionClosedError,
   UnsupportedVersionError,
+  BootstrapError,
 } from './network/errors.js';
 
 /** A bad option: unknown, wrong type, out of range, or in conflict with another. */
@@ -43,8 +44,9 @@ export class SerializationError extends KafkaClientError {
  * maxBlockMs, or delivery within deliveryTimeoutMs.
  */
 export class KafkaTimeoutError extends KafkaClientError {
-  constructor(message: string) {
-    super('KPT_ERR_TIMEOUT', message);
+  /** `cause`: the last error before time ran out (e.g. the ConnectionError naming the broker), when there was one. */
+  constructor(message: string, cause?: unknown) {
+    super('KPT_ERR_TIMEOUT', message, cause === undefined ? undefined : { cause });
   }
 }
 

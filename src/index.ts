@@ -4,6 +4,17 @@
 
 export { KafkaProducer, type ProducerMetrics, type ProducerEvents, type FailedRecord } from './producer.js';
 export type { ProducerOptions, Acks, Serializer, Bytes } from './config.js';
+export type { Logger } from './diagnostics/logger.js';
+export {
+  CHANNELS,
+  type SendContext,
+  type ProduceContext,
+  type ProducePartition,
+  type RetryEvent,
+  type MetadataEvent,
+  type ConnectionEvent,
+  type CallbackErrorEvent,
+} from './diagnostics/channels.js';
 export type { ProducerRecord, HeaderValue } from './record.js';
 export type { ProducerWritable, WritableOptions, StreamRecord } from './writable.js';
 export { SendResult, type RecordMetadata, type SendCallback } from './send-result.js';

@@ -28,6 +28,8 @@ import type { FromSender, PartitionMetadata, SenderCounters, TopicMetadata } fro
 import { deserializeError } from './sender/wire-errors.js';
 import { APPENDED, WaitingSends, type Attempt, type Waiting } from './waiting-sends.js';
 import { ProducerWritable, type WritableOptions } from './writable.js';
+import { DiagnosticsReporter } from './diagnostics/reporter.js';
+import { sendTraced, traceSend } from './diagnostics/send-trace.js';
 
 /** The producer's counts; the request-level ones come from the sender. */
 export interface ProducerMetrics extends SenderCounters {
@@ -106,6 +108,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
   #senderClosed: (() => void) | null = null;
   #fatal: Error | null = null;
   readonly #sink: OutcomeSink;
+  readonly #diagnostics: DiagnosticsReporter;
   readonly #queued = (topic: string, partition: number): number => this.#accumulator.queued(topic, partition);
 
   constructor(options: ProducerOptions<K, V>) {
@@ -133,6 +136,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     });
     channel.onMessage((m) => this.#onSenderMessage(m));
     channel.post({ t: 'init', config: senderConfig(cfg), ring: this.#accumulator.ring.sab });
+    this.#diagnostics = new DiagnosticsReporter(cfg.logger, (m) => channel.post(m));
     this.#sink = {
       succeeded: () => {
         this.#sent++;
@@ -141,6 +145,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
         this.#failed++;
         this.emit('deliveryError', err, { topic: result.topic, partition: result.partition, timestamp: result.timestamp });
       },
+      callbackFailed: (thrown, result) => this.#diagnostics.callbackFailed(thrown, result.topic, result.partition),
     };
   }
 
@@ -152,6 +157,11 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
    * with BufferExhaustedError: pace with ready(), 'drain' or writable().
    */
   send(record: ProducerRecord<K, V>, callback?: SendCallback): SendResult {
+    // Tracing only while kafka-producer-ts:send has subscribers: otherwise no context is allocated.
+    return sendTraced() ? traceSend(this, this.#send, record, callback) : this.#send(record, callback);
+  }
+
+  #send(record: ProducerRecord<K, V>, callback: SendCallback | undefined): SendResult {
     const now = Date.now();
     let checked: CheckedRecord;
     try {
@@ -311,7 +321,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     const md = this.#metadata.get(w.record.topic);
     if (!w.tp && (!md || md.partitionCount === 0)) {
       const why = md?.error ? ` (last error: ${md.error.message})` : '';
-      return new KafkaTimeoutError(`Topic ${w.record.topic} not present in metadata after ${ms} ms (maxBlockMs)${why}; create it, or check its name and the broker`);
+      return new KafkaTimeoutError(`Topic ${w.record.topic} not present in metadata after ${ms} ms (maxBlockMs)${why}; create it, or check its name and the broker`, md?.error ? deserializeError(md.error) : undefined);
     }
     const p = w.record.partition;
     if (!w.tp && md && p !== undefined && p >= md.partitionCount) {
@@ -334,6 +344,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
   #onSenderMessage(m: FromSender): void {
     switch (m.t) {
       case 'outcomes':
+        this.#diagnostics.outcomes(m.requests);
         this.#counters = m.counters;
         for (const o of m.outcomes) {
           this.#accumulator.settle(o.slot, o.from, o.count, o.error ? deserializeError(o.error) : null, o.baseOffset, o.logAppendTime);
@@ -341,6 +352,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
         this.#checkFlushes();
         return;
       case 'metadata': {
+        this.#diagnostics.metadata(m.metadata);
         const known = this.#metadata.get(m.metadata.topic);
         // A refresh that could not reach the cluster (-1) says nothing new
         // about the topic: keep what was known, with the reason.
@@ -373,6 +385,9 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
         this.#checkFlushes();
         return;
       }
+      case 'event':
+        this.#diagnostics.event(m.event);
+        return;
       case 'closed':
         this.#senderClosed?.();
         return;
@@ -422,7 +437,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
       const known = this.#metadata.get(topic);
       if (known && known.partitionCount > 0) return known.partitions;
       if (Date.now() >= deadline) {
-        throw new KafkaTimeoutError(`Topic ${topic} not present in metadata after ${this.#config.maxBlockMs} ms (maxBlockMs)`);
+        throw new KafkaTimeoutError(`Topic ${topic} not present in metadata after ${this.#config.maxBlockMs} ms (maxBlockMs)`, known?.error ? deserializeError(known.error) : undefined);
       }
       this.#metadataRequested.delete(topic);
       this.#requestMetadata(topic, Date.now());

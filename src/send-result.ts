@@ -2,8 +2,11 @@
 // possible unhandled rejection) exists only once someone calls then(), so
 // fire-and-forget costs no promise per record and never rejects unhandled.
 // The outcome is delivered exactly once, to the callback and/or the promise.
+// A throwing callback is reported to the producer's sink, never rethrown.
 
 import type { RecordHandle } from './accumulator/record-accumulator.js';
+import type { SendContext } from './diagnostics/channels.js';
+import { ATTACH_TRACE, traceSettled } from './diagnostics/send-trace.js';
 
 export interface RecordMetadata {
   topic: string;
@@ -20,6 +23,8 @@ export type SendCallback = (err: Error | null, metadata?: RecordMetadata) => voi
 export interface OutcomeSink {
   succeeded(): void;
   failed(err: Error, result: SendResult): void;
+  /** The user's callback threw: reported, never rethrown. */
+  callbackFailed(thrown: unknown, result: SendResult): void;
 }
 
 export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
@@ -33,12 +38,22 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
   #promise: Promise<RecordMetadata> | null = null;
   #resolve: ((m: RecordMetadata) => void) | null = null;
   #reject: ((e: Error) => void) | null = null;
+  #trace: SendContext | null = null;
 
   constructor(topic: string, timestamp: number, sink: OutcomeSink, callback?: SendCallback) {
     this.topic = topic;
     this.timestamp = timestamp;
     this.#sink = sink;
     this.#callback = callback;
+  }
+
+  /**
+   * Internal: send() hands over the send trace's context, only while
+   * kafka-producer-ts:send has subscribers. A method under a symbol, not a
+   * symbol-keyed field: such a field would cost every record its definition.
+   */
+  [ATTACH_TRACE](ctx: SendContext): void {
+    this.#trace = ctx;
   }
 
   get settled(): boolean {
@@ -57,15 +72,17 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
       this.#sink.succeeded();
       this.#resolve?.(metadata);
     }
-    if (this.#callback) {
-      try {
-        this.#callback(this.#error, this.#metadata ?? undefined);
-      } catch (callbackError) {
-        // A throwing callback must not stop the other records' outcomes.
-        queueMicrotask(() => {
-          throw callbackError;
-        });
-      }
+    const trace = this.#trace;
+    if (trace) traceSettled(trace, this.#error, this.#metadata, this.#callback ? this.#runCallback : null, this);
+    else if (this.#callback) this.#runCallback();
+  }
+
+  #runCallback(): void {
+    try {
+      this.#callback?.(this.#error, this.#metadata ?? undefined);
+    } catch (thrown) {
+      // As in Java: reported, and the other records' outcomes and the process go on.
+      this.#sink.callbackFailed(thrown, this);
     }
   }
 

@@ -5,8 +5,11 @@
 
 import { Metadata } from '../protocol/apis/metadata.js';
 import { KafkaClientError } from '../protocol/errors.js';
-import { Connection, type ConnectionOptions } from './connection.js';
+import { Connection, describeBroker, type ConnectionOptions } from './connection.js';
+import { BootstrapError } from './errors.js';
 import { MetadataCache, type BrokerInfo } from './metadata-cache.js';
+
+export { BootstrapError };
 
 export interface ClusterOptions {
   /** "host:port,host:port" or a list of "host:port". */
@@ -14,12 +17,20 @@ export interface ClusterOptions {
   clientId?: string | null;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** Told of every connection opened, closed, or that failed to open (for diagnostics). */
+  onConnectionEvent?: (event: ClusterConnectionEvent) => void;
 }
 
-export class BootstrapError extends KafkaClientError {
-  constructor(message: string, cause?: unknown) {
-    super('KPT_ERR_BOOTSTRAP', message, cause === undefined ? undefined : { cause });
-  }
+export interface ClusterConnectionEvent {
+  type: 'open' | 'close' | 'error';
+  /** host:port, and the node id when known: as errors name the broker. */
+  broker: string;
+  host: string;
+  port: number;
+  /** null for a bootstrap server not yet known by its node id. */
+  nodeId: number | null;
+  /** Why it failed or closed; null when the client closed it. */
+  error: Error | null;
 }
 
 export interface HostPort {
@@ -44,6 +55,7 @@ export class Cluster {
   readonly metadata = new MetadataCache();
   readonly #bootstrap: HostPort[];
   readonly #connOpts: Omit<ConnectionOptions, 'host' | 'port'>;
+  readonly #onConnectionEvent: ((event: ClusterConnectionEvent) => void) | null;
   readonly #connections = new Map<number, Promise<Connection>>();
   #bootstrapConn: Promise<Connection> | null = null;
   #closed = false;
@@ -55,6 +67,7 @@ export class Cluster {
       connectTimeoutMs: opts.connectTimeoutMs,
       requestTimeoutMs: opts.requestTimeoutMs,
     };
+    this.#onConnectionEvent = opts.onConnectionEvent ?? null;
   }
 
   /** A connection to any broker: a known one if metadata has any, else a bootstrap server. */
@@ -75,17 +88,20 @@ export class Cluster {
 
   async #connectBootstrap(): Promise<Connection> {
     const failures: string[] = [];
+    let last: unknown;
     // Start at a random server so many clients spread over the list.
     const start = Math.floor(Math.random() * this.#bootstrap.length);
     for (let i = 0; i < this.#bootstrap.length; i++) {
       const hp = this.#bootstrap[(start + i) % this.#bootstrap.length] as HostPort;
       try {
-        return await Connection.connect({ ...this.#connOpts, ...hp });
+        return await this.#open({ ...this.#connOpts, ...hp });
       } catch (err) {
         failures.push((err as Error).message);
+        last = err;
       }
     }
-    throw new BootstrapError(`no bootstrap server answered: ${failures.join('; ')}`);
+    // The message lists every server's failure; the cause is the last one, typed and naming its broker.
+    throw new BootstrapError(`no bootstrap server answered: ${failures.join('; ')}`, last);
   }
 
   /** The connection to one broker by node id, opened if needed. */
@@ -99,11 +115,27 @@ export class Cluster {
   #reconnect(nodeId: number): Promise<Connection> {
     const broker: BrokerInfo | undefined = this.metadata.brokers.get(nodeId);
     if (!broker) return Promise.reject(new BootstrapError(`broker ${nodeId} is not in the cluster metadata; refresh metadata first`));
-    const pending = Connection.connect({ ...this.#connOpts, host: broker.host, port: broker.port, nodeId });
+    const pending = this.#open({ ...this.#connOpts, host: broker.host, port: broker.port, nodeId });
     this.#connections.set(nodeId, pending);
     pending.catch(() => {
       if (this.#connections.get(nodeId) === pending) this.#connections.delete(nodeId);
     });
+    return pending;
+  }
+
+  /** Connection.connect, telling onConnectionEvent (when set) how it went and, later, when it closes. */
+  #open(opts: ConnectionOptions): Promise<Connection> {
+    const pending = Connection.connect(opts);
+    const tell = this.#onConnectionEvent;
+    if (!tell) return pending;
+    const where = { host: opts.host, port: opts.port, nodeId: opts.nodeId ?? null };
+    pending.then(
+      (conn) => {
+        tell({ type: 'open', broker: conn.broker, ...where, error: null });
+        conn.once('close', (err: Error, byClient: boolean) => tell({ type: 'close', broker: conn.broker, ...where, error: byClient ? null : err }));
+      },
+      (err: Error) => tell({ type: 'error', broker: describeBroker(opts), ...where, error: err }),
+    );
     return pending;
   }
 

@@ -386,7 +386,8 @@ export class Connection extends EventEmitter {
     for (const p of pending) {
       p.callback(p === culprit ? err : culprit ? new ConnectionClosedError(this.broker, `an earlier request timed out`) : err);
     }
-    this.emit('close', err);
+    // `graceful` only for close(): listeners tell a client's own close from a failure.
+    this.emit('close', err, graceful);
   }
 
   /** Closes the connection; requests still pending fail with ConnectionClosedError. */
@@ -396,6 +397,6 @@ export class Connection extends EventEmitter {
   }
 }
 
-function describeBroker(opts: { host: string; port: number; nodeId?: number }): string {
+export function describeBroker(opts: { host: string; port: number; nodeId?: number }): string {
   return opts.nodeId === undefined ? `${opts.host}:${opts.port}` : `${opts.host}:${opts.port} (node ${opts.nodeId})`;
 }

@@ -49,3 +49,10 @@ export class UnsupportedVersionError extends ConnectionError {
     super('KPT_ERR_UNSUPPORTED_VERSION', broker, message, false);
   }
 }
+
+/** No bootstrap server could be reached or read (the cause says why). */
+export class BootstrapError extends KafkaClientError {
+  constructor(message: string, cause?: unknown) {
+    super('KPT_ERR_BOOTSTRAP', message, cause === undefined ? undefined : { cause });
+  }
+}

@@ -4,8 +4,10 @@
 // are still delivered asynchronously, so both hosts behave alike.
 
 import { Worker } from 'node:worker_threads';
+import { ProducerFatalError } from '../errors.js';
 import type { Channel, FromSender, ToSender } from './messages.js';
 import { Sender } from './sender.js';
+import { serializeError } from './wire-errors.js';
 
 export interface SenderHost {
   channel: Channel<FromSender, ToSender>;
@@ -24,12 +26,12 @@ function onWorkerThread(): SenderHost {
   let terminating = false;
   let reported = false;
   // 'error' is followed by 'exit': report the first, once.
-  const crashed = (why: string) => {
+  const crashed = (why: string, cause?: Error) => {
     if (terminating || reported) return;
     reported = true;
-    handler?.({ t: 'crashed', error: { name: 'ProducerFatalError', code: 'KPT_ERR_PRODUCER_FATAL', message: `the sender thread failed: ${why}` } });
+    handler?.({ t: 'crashed', error: serializeError(new ProducerFatalError(`the sender thread failed: ${why}`, cause)) });
   };
-  worker.on('error', (err) => crashed(err.message));
+  worker.on('error', (err) => crashed(err.message, err));
   worker.on('exit', (code) => crashed(`it exited with code ${code}`));
   return {
     channel: {

@@ -3,13 +3,20 @@
 // errors cross as SerializedError and are rebuilt as the same classes.
 
 import type { SenderConfig } from '../config.js';
+import type { ProduceContext } from '../diagnostics/channels.js';
+
+/** What an error field may hold to cross as it is. */
+export type PlainValue = string | number | boolean | null;
 
 export interface SerializedError {
+  /** The class name (ERROR_CLASSES in wire-errors.ts). */
   name: string;
-  code: string;
   message: string;
-  /** Kafka error code, for KafkaResponseError. */
-  errorCode?: number;
+  stack?: string;
+  /** Own enumerable fields: code, broker, retriable, errorCode, option, errno, ... */
+  fields: Record<string, PlainValue>;
+  /** Absent when the error has no cause. */
+  cause?: SerializedError | PlainValue;
 }
 
 export type ToSender =
@@ -18,6 +25,8 @@ export type ToSender =
   | { t: 'drop-slot'; id: number }
   | { t: 'tp'; ref: number; topic: string; partition: number }
   | { t: 'metadata'; topic: string }
+  /** Whether someone traces Produce requests: only then does the sender report them. */
+  | { t: 'trace-produce'; on: boolean }
   | { t: 'close' };
 
 /** One outcome for records [from, from + count) of the batch in `slot`. */
@@ -59,8 +68,18 @@ export interface SenderCounters {
   metadataRefreshes: number;
 }
 
+/** One Produce request for the `kafka-producer-ts:produce` trace, its error still serialized. */
+export type ProduceFacts = Omit<ProduceContext, 'error'> & { error: SerializedError | null };
+
+/** What the sender saw, for the producer's diagnostics channels and logger; rare, so always sent. */
+export type SenderEvent =
+  | { kind: 'connection'; type: 'open' | 'close' | 'error'; broker: string; host: string; port: number; nodeId: number | null; error: SerializedError | null }
+  | { kind: 'retry'; topic: string; partition: number; attempt: number; records: number; backoffMs: number; broker: string; nodeId: number; error: SerializedError };
+
 export type FromSender =
-  | { t: 'outcomes'; outcomes: Outcome[]; counters: SenderCounters }
+  /** `requests`: the Produce requests answered since the last message, while tracing is on (else null). */
+  | { t: 'outcomes'; outcomes: Outcome[]; counters: SenderCounters; requests: ProduceFacts[] | null }
+  | { t: 'event'; event: SenderEvent }
   | { t: 'metadata'; metadata: TopicMetadata }
   | { t: 'fatal'; error: SerializedError }
   /** The sender's thread died: nothing it held will be reported. */

@@ -28,6 +28,10 @@ export class SenderBatch {
   payload: Buffer | null = null;
   /** The producer id the payload carries. */
   producerId = -1;
+  /** Why the last attempt failed: the cause if the batch then expires. */
+  lastError: Error | null = null;
+  /** The broker (node id) of the last attempt; -1 before the first. */
+  sentTo = -1;
 
   constructor(
     slotId: number,

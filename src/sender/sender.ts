@@ -14,15 +14,16 @@ import { SEALED, Slot } from '../accumulator/slot.js';
 import type { SenderConfig } from '../config.js';
 import { KafkaTimeoutError, ProducerClosedError, ProducerFatalError } from '../errors.js';
 import { Cluster } from '../network/cluster.js';
-import type { Connection } from '../network/connection.js';
+import { describeBroker, type Connection } from '../network/connection.js';
 import { ConnectionError } from '../network/errors.js';
 import { InitProducerId } from '../protocol/apis/init-producer-id.js';
 import { Produce, type ProducePartitionResponse, type ProduceRequest, type ProduceResponse } from '../protocol/apis/produce.js';
-import { errorInfo, KafkaResponseError } from '../protocol/errors.js';
+import { errorInfo, KafkaResponseError, ProtocolError } from '../protocol/errors.js';
 import { loadCodecs } from '../protocol/compression.js';
 import { BATCH_HEADER_SIZE, buildRecordBatch, decodeRecords } from '../protocol/record-batch.js';
-import type { Channel, FromSender, Outcome, SenderCounters, ToSender, TopicMetadata } from './messages.js';
+import type { Channel, FromSender, Outcome, ProduceFacts, SenderCounters, SenderEvent, ToSender, TopicMetadata } from './messages.js';
 import { PartitionQueue } from './partition-queue.js';
+import { produceFacts, traceClock, type RequestTrace } from './produce-trace.js';
 import { SenderBatch } from './sender-batch.js';
 import { serializeError } from './wire-errors.js';
 
@@ -34,6 +35,8 @@ const PER_PARTITION_OVERHEAD = 64;
 interface InFlightRequest {
   nodeId: number;
   batches: Map<string, Map<number, { q: PartitionQueue; batch: SenderBatch }>>;
+  /** Set while the producer traces Produce requests. */
+  trace: RequestTrace | null;
 }
 
 export class Sender {
@@ -54,9 +57,13 @@ export class Sender {
   readonly #lingering = new Map<number, number>();
   readonly #connections = new Map<number, Connection>();
   readonly #connecting = new Set<number>();
-  readonly #nodeBackoff = new Map<number, { until: number; failures: number }>();
+  /** Brokers that failed, until when not to try them, and their last error (the cause when batches for them expire). */
+  readonly #nodeBackoff = new Map<number, { until: number; failures: number; error: Error }>();
   #outcomes: Outcome[] = [];
+  /** Produce requests answered since the last outcomes message, while tracing. */
+  #requests: ProduceFacts[] | null = null;
   #outcomesScheduled = false;
+  #traceProduce = false;
   readonly #counters: SenderCounters = { requests: 0, batches: 0, batchBytes: 0, retries: 0, splits: 0, metadataRefreshes: 0 };
   #producerId = -1;
   #producerEpoch = -1;
@@ -86,6 +93,7 @@ export class Sender {
           clientId: m.config.clientId,
           connectTimeoutMs: m.config.connectTimeoutMs,
           requestTimeoutMs: m.config.requestTimeoutMs,
+          onConnectionEvent: (e) => this.#event({ kind: 'connection', ...e, error: e.error ? serializeError(e.error) : null }),
         });
         this.#ring = new EventRing(m.ring);
         this.#waitForEvents();
@@ -115,6 +123,9 @@ export class Sender {
       case 'metadata':
         this.#topics.add(m.topic);
         this.#refreshMetadata();
+        return;
+      case 'trace-produce':
+        this.#traceProduce = m.on;
         return;
       case 'close':
         void this.#close();
@@ -244,14 +255,22 @@ export class Sender {
           break;
         }
         q.queue.shift();
-        this.#fail(this.#deliveryTimeout(q, b, now), b, q, b.attempts === 0 ? 'not-written' : 'unknown');
+        this.#fail(this.#deliveryTimeout(q, b, now, b.lastError ?? this.#leaderError(q)), b, q, b.attempts === 0 ? 'not-written' : 'unknown');
       }
     }
   }
 
-  #deliveryTimeout(q: PartitionQueue, b: SenderBatch, now: number): KafkaTimeoutError {
+  /** Why the partition's leader could not be reached lately, if it could not. */
+  #leaderError(q: PartitionQueue): Error | undefined {
+    const leader = this.#cluster.metadata.leaderFor(q.topic, q.partition);
+    return leader ? this.#nodeBackoff.get(leader.nodeId)?.error : undefined;
+  }
+
+  /** `last`: the error of the last attempt, kept as the cause (a ConnectionError names its broker). */
+  #deliveryTimeout(q: PartitionQueue, b: SenderBatch, now: number, last?: Error): KafkaTimeoutError {
     return new KafkaTimeoutError(
-      `Expiring ${b.count} record(s) for ${q.name}: ${now - b.createdAt} ms has passed since batch creation (deliveryTimeoutMs ${this.#config.deliveryTimeoutMs})`,
+      `Expiring ${b.count} record(s) for ${q.name}: ${now - b.createdAt} ms has passed since batch creation (deliveryTimeoutMs ${this.#config.deliveryTimeoutMs})${last ? `; last error: ${last.message}` : ''}`,
+      last,
     );
   }
 
@@ -305,7 +324,7 @@ export class Sender {
   #buildRequest(nodeId: number, queues: PartitionQueue[], now: number): { body: ProduceRequest; inflight: InFlightRequest } | null {
     const cfg = this.#config;
     const topics = new Map<string, { index: number; records: Buffer }[]>();
-    const inflight: InFlightRequest = { nodeId, batches: new Map() };
+    const inflight: InFlightRequest = { nodeId, batches: new Map(), trace: null };
     let size = 0;
     let any = false;
     for (const q of queues) {
@@ -317,13 +336,14 @@ export class Sender {
         payload = b.prepare(cfg.compressionType, this.#producerId, this.#producerEpoch);
       } catch (err) {
         q.queue.shift();
-        this.#fail(new ProducerFatalError(`compressing a batch for ${q.name} with ${cfg.compressionType} failed: ${(err as Error).message}`), b, q);
+        this.#fail(new ProducerFatalError(`compressing a batch for ${q.name} with ${cfg.compressionType} failed: ${(err as Error).message}`, err), b, q);
         continue;
       }
       if (any && size + payload.length + PER_PARTITION_OVERHEAD > cfg.maxRequestSize) continue;
       q.queue.shift();
       q.inFlight.add(b);
       b.attempts++;
+      b.sentTo = nodeId;
       size += payload.length + PER_PARTITION_OVERHEAD;
       any = true;
       const list = topics.get(q.topic);
@@ -348,6 +368,7 @@ export class Sender {
   #send(conn: Connection, body: ProduceRequest, inflight: InFlightRequest, negotiated: number): void {
     const version = Math.min(negotiated, MAX_PRODUCE_VERSION);
     this.#counters.requests++;
+    if (this.#traceProduce) inflight.trace = { conn, nodeId: inflight.nodeId, apiVersion: version, acks: this.#config.acks, startTime: traceClock() };
     if (this.#config.acks === 0) {
       conn.sendWithoutResponse(Produce, body, (err) => this.#onAcksZeroWritten(inflight, err), version);
       return;
@@ -356,6 +377,7 @@ export class Sender {
   }
 
   #onAcksZeroWritten(inflight: InFlightRequest, err: Error | null): void {
+    if (inflight.trace) this.#reportRequest(produceFacts(inflight.trace, inflight.batches, err, undefined));
     for (const byPartition of inflight.batches.values()) {
       for (const { q, batch } of byPartition.values()) {
         if (err) this.#retryOrFail(q, batch, err, true);
@@ -366,9 +388,10 @@ export class Sender {
   }
 
   #onResponse(inflight: InFlightRequest, err: Error | null, res: ProduceResponse | undefined): void {
+    if (inflight.trace) this.#reportRequest(produceFacts(inflight.trace, inflight.batches, err, res));
     if (err || !res) {
-      const failure = err ?? new Error('empty Produce response');
-      if (failure instanceof ConnectionError) this.#backOffNode(inflight.nodeId);
+      const failure = err ?? new ProtocolError('empty Produce response');
+      if (failure instanceof ConnectionError) this.#backOffNode(inflight.nodeId, failure);
       for (const byPartition of inflight.batches.values()) {
         for (const { q, batch } of byPartition.values()) this.#retryOrFail(q, batch, failure, true);
       }
@@ -391,7 +414,7 @@ export class Sender {
     // A partition the broker left out of its answer is treated as a lost response.
     for (const byPartition of inflight.batches.values()) {
       for (const { q, batch } of byPartition.values()) {
-        if (!answered.has(batch)) this.#retryOrFail(q, batch, new Error(`the Produce response did not mention ${q.name}`), false);
+        if (!answered.has(batch)) this.#retryOrFail(q, batch, new ProtocolError(`the Produce response did not mention ${q.name}`), false);
       }
     }
     this.#wake();
@@ -436,7 +459,7 @@ export class Sender {
         return;
       case 'fatal':
         this.#fail(err, batch, q);
-        this.#channel.post({ t: 'fatal', error: serializeError(new ProducerFatalError(`${err.message}: the producer must be closed`)) });
+        this.#channel.post({ t: 'fatal', error: serializeError(new ProducerFatalError(`${err.message}: the producer must be closed`, err)) });
         return;
       default:
         // The broker refused the batch: it was not written.
@@ -485,9 +508,7 @@ export class Sender {
       return;
     }
     if (now + backoff - batch.createdAt >= cfg.deliveryTimeoutMs) {
-      const timeout = this.#deliveryTimeout(q, batch, now);
-      timeout.message += `; last error: ${err.message}`;
-      this.#fail(timeout, batch, q, 'unknown');
+      this.#fail(this.#deliveryTimeout(q, batch, now, err), batch, q, 'unknown');
       return;
     }
     if (batch.attempts > cfg.retries) {
@@ -495,9 +516,22 @@ export class Sender {
       return;
     }
     this.#counters.retries++;
+    batch.lastError = err;
     q.requeue(batch, this.#producerId);
     q.backoffUntil = now + (connectionLost ? Math.min(backoff, cfg.retryBackoffMs) : backoff);
     this.#scheduleAt(q.backoffUntil);
+    const broker = this.#cluster.metadata.brokers.get(batch.sentTo);
+    this.#event({
+      kind: 'retry',
+      topic: q.topic,
+      partition: q.partition,
+      attempt: batch.attempts + 1,
+      records: batch.count,
+      backoffMs: q.backoffUntil - now,
+      broker: broker ? describeBroker(broker) : '',
+      nodeId: batch.sentTo,
+      error: serializeError(err),
+    });
   }
 
   /** MESSAGE_TOO_LARGE: two halves, each with its share of the sequence range, go first; no attempt is counted. */
@@ -520,14 +554,31 @@ export class Sender {
 
   #report(o: Outcome): void {
     this.#outcomes.push(o);
+    this.#scheduleOutcomes();
+  }
+
+  #reportRequest(facts: ProduceFacts): void {
+    (this.#requests ??= []).push(facts);
+    this.#scheduleOutcomes();
+  }
+
+  /** Outcomes (and traced requests) of one tick go in one message. */
+  #scheduleOutcomes(): void {
     if (this.#outcomesScheduled) return;
     this.#outcomesScheduled = true;
     queueMicrotask(() => {
       this.#outcomesScheduled = false;
       const outcomes = this.#outcomes;
+      const requests = this.#requests;
       this.#outcomes = [];
-      this.#channel.post({ t: 'outcomes', outcomes, counters: { ...this.#counters } });
+      this.#requests = null;
+      this.#channel.post({ t: 'outcomes', outcomes, counters: { ...this.#counters }, requests });
     });
+  }
+
+  /** Connection events and retries, for the producer's diagnostics. */
+  #event(event: SenderEvent): void {
+    this.#channel.post({ t: 'event', event });
   }
 
   // ---- connections, metadata, producer id ----
@@ -545,9 +596,9 @@ export class Sender {
         });
         this.#wake();
       },
-      () => {
+      (err: Error) => {
         this.#connecting.delete(nodeId);
-        this.#backOffNode(nodeId);
+        this.#backOffNode(nodeId, err);
         this.#refreshMetadata();
         this.#wake();
       },
@@ -555,11 +606,11 @@ export class Sender {
   }
 
   /** Reconnect backoff per broker, doubling from retryBackoffMs up to retryBackoffMaxMs. */
-  #backOffNode(nodeId: number): void {
+  #backOffNode(nodeId: number, error: Error): void {
     const prev = this.#nodeBackoff.get(nodeId);
     const failures = (prev?.failures ?? 0) + 1;
     const wait = Math.min(this.#config.retryBackoffMaxMs, this.#config.retryBackoffMs * 2 ** (failures - 1));
-    this.#nodeBackoff.set(nodeId, { until: Date.now() + wait, failures });
+    this.#nodeBackoff.set(nodeId, { until: Date.now() + wait, failures, error });
     this.#scheduleAt(Date.now() + wait);
   }
 
@@ -641,7 +692,12 @@ export class Sender {
           this.#initProducerIdRunning = false;
           this.#channel.post({
             t: 'fatal',
-            error: serializeError(new ProducerFatalError(`InitProducerId failed with ${info.name}: the idempotent producer cannot start (set enableIdempotence: false if the cluster does not allow it)`)),
+            error: serializeError(
+              new ProducerFatalError(
+                `InitProducerId failed with ${info.name}: the idempotent producer cannot start (set enableIdempotence: false if the cluster does not allow it)`,
+                new KafkaResponseError(res.errorCode, 'InitProducerId'),
+              ),
+            ),
           });
         },
         // Brokers not reachable yet: batches wait, and expire after deliveryTimeoutMs.

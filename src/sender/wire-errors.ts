@@ -1,41 +1,66 @@
 // Errors cross between the sender and the producer as plain data and are
-// rebuilt as the same classes, so `instanceof` and `code` work for callers
-// whichever thread the sender runs on.
+// rebuilt as the same classes with the same fields (code, broker, retriable,
+// errorCode, option, a system error's errno and syscall...), message, stack
+// and cause chain, so callers see one error whichever thread the sender runs
+// on. ERROR_CLASSES holds every error class a user can receive.
 
-import {
-  BufferExhaustedError,
-  ConnectionClosedError,
-  KafkaClientError,
-  KafkaResponseError,
-  KafkaTimeoutError,
-  ProducerClosedError,
-  ProducerFatalError,
-} from '../errors.js';
-import type { SerializedError } from './messages.js';
+import * as libraryErrors from '../errors.js';
+import { BootstrapError } from '../network/cluster.js';
+import type { PlainValue, SerializedError } from './messages.js';
 
-export function serializeError(err: unknown): SerializedError {
-  if (err instanceof KafkaResponseError) return { name: err.name, code: err.code, message: err.message, errorCode: err.errorCode };
-  if (err instanceof KafkaClientError) return { name: err.name, code: err.code, message: err.message };
-  const e = err instanceof Error ? err : new Error(String(err));
-  return { name: e.name, code: 'KPT_ERR_UNKNOWN', message: e.message };
+type ErrorClass = new (...args: never[]) => Error;
+
+function isErrorClass(v: unknown): v is ErrorClass {
+  return typeof v === 'function' && (v === Error || v.prototype instanceof Error);
 }
 
-/** Rebuilds the error; a class it does not know becomes a KafkaClientError with the same code. */
-export function deserializeError(s: SerializedError): Error {
-  switch (s.name) {
-    case 'KafkaResponseError':
-      return Object.assign(new KafkaResponseError(s.errorCode ?? -1, ''), { message: s.message });
-    case 'KafkaTimeoutError':
-      return new KafkaTimeoutError(s.message);
-    case 'ProducerClosedError':
-      return new ProducerClosedError(s.message);
-    case 'ProducerFatalError':
-      return new ProducerFatalError(s.message);
-    case 'BufferExhaustedError':
-      return new BufferExhaustedError(s.message);
-    case 'ConnectionClosedError':
-      return Object.assign(new ConnectionClosedError('', ''), { message: s.message });
-    default:
-      return new KafkaClientError(s.code, s.message);
+/**
+ * Every error class by its name: all that errors.ts exports, BootstrapError
+ * (the cluster's), and JavaScript's own (causes are often plain Errors).
+ */
+export const ERROR_CLASSES: Readonly<Record<string, ErrorClass>> = Object.fromEntries(
+  [...Object.values(libraryErrors), BootstrapError, Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError]
+    .filter(isErrorClass)
+    .map((cls) => [cls.name, cls]),
+);
+
+/** Deeper cause chains are cut here (and a cycle cannot loop). */
+const MAX_CAUSE_DEPTH = 8;
+
+function isPlain(v: unknown): v is PlainValue {
+  return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+}
+
+export function serializeError(err: unknown, depth = 0): SerializedError {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const fields: Record<string, PlainValue> = {};
+  // Own enumerable fields: what the constructors assign (code, broker, ...)
+  // and what Node puts on system errors (errno, syscall, address, port).
+  for (const key of Object.keys(e)) {
+    const v = (e as unknown as Record<string, unknown>)[key];
+    if (isPlain(v)) fields[key] = v;
   }
+  const out: SerializedError = { name: e.name, message: e.message, fields };
+  if (typeof e.stack === 'string') out.stack = e.stack;
+  if ('cause' in e && depth < MAX_CAUSE_DEPTH) {
+    const cause: unknown = e.cause;
+    out.cause = isPlain(cause) ? cause : serializeError(cause, depth + 1);
+  }
+  return out;
+}
+
+/**
+ * Rebuilds the error as its class without running the class's constructor
+ * (which would compose the message again): a native Error with the class's
+ * prototype, then the same own fields. An unknown class becomes an Error
+ * with the same name.
+ */
+export function deserializeError(s: SerializedError): Error {
+  const cls = ERROR_CLASSES[s.name] ?? Error;
+  const options = s.cause === undefined ? undefined : { cause: isPlain(s.cause) ? s.cause : deserializeError(s.cause) };
+  const err = Reflect.construct(Error, [s.message, options], cls) as Error;
+  Object.assign(err, s.fields);
+  if (err.name !== s.name) err.name = s.name;
+  if (s.stack !== undefined) Object.defineProperty(err, 'stack', { value: s.stack, writable: true, configurable: true });
+  return err;
 }
