@@ -1,7 +1,8 @@
 // The client's view of a cluster: bootstrap from a list of servers, one
 // connection per broker (opened on first use, reopened after it closes), and
 // the metadata cache. Concurrent callers asking for the same broker share one
-// connection attempt.
+// connection attempt. Every connection opened, closed or failed is told to
+// onConnectionEvent when given (the producer's diagnostics).
 
 import { Metadata } from '../protocol/apis/metadata.js';
 import { KafkaClientError } from '../protocol/errors.js';
