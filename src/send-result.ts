@@ -3,6 +3,8 @@
 // fire-and-forget costs no promise per record and never rejects unhandled.
 // The outcome is delivered exactly once, to the callback and/or the promise.
 // A throwing callback is reported to the producer's sink, never rethrown.
+// One lives per record until its batch is acknowledged, so it stays small:
+// the metadata object and the promise are made only when someone asks.
 
 import type { RecordHandle } from './accumulator/record-accumulator.js';
 import type { SendContext } from './diagnostics/channels.js';
@@ -27,17 +29,27 @@ export interface OutcomeSink {
   callbackFailed(thrown: unknown, result: SendResult): void;
 }
 
+const PENDING = -2;
+const noop = (): void => {};
+
+/** The promise of a result someone awaited, with its settle functions. */
+interface Deferred {
+  promise: Promise<RecordMetadata>;
+  resolve(m: RecordMetadata): void;
+  reject(e: Error): void;
+}
+
 export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
   readonly topic: string;
   partition = -1;
   readonly timestamp: number;
   readonly #sink: OutcomeSink;
   readonly #callback: SendCallback | undefined;
+  /** -2 while pending; the offset once delivered (-1 when unknown). */
+  #offset = PENDING;
+  #appendTime = -1;
   #error: Error | null = null;
-  #metadata: RecordMetadata | null = null;
-  #promise: Promise<RecordMetadata> | null = null;
-  #resolve: ((m: RecordMetadata) => void) | null = null;
-  #reject: ((e: Error) => void) | null = null;
+  #deferred: Deferred | null = null;
   #trace: SendContext | null = null;
 
   constructor(topic: string, timestamp: number, sink: OutcomeSink, callback?: SendCallback) {
@@ -57,7 +69,7 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
   }
 
   get settled(): boolean {
-    return this.#error !== null || this.#metadata !== null;
+    return this.#error !== null || this.#offset !== PENDING;
   }
 
   settle(err: Error | null, offset: number, logAppendTime: number): void {
@@ -65,21 +77,27 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
     if (err) {
       this.#error = err;
       this.#sink.failed(err, this);
-      this.#reject?.(err);
+      this.#deferred?.reject(err);
     } else {
-      const metadata = { topic: this.topic, partition: this.partition, offset, timestamp: logAppendTime >= 0 ? logAppendTime : this.timestamp };
-      this.#metadata = metadata;
+      this.#offset = offset;
+      this.#appendTime = logAppendTime;
       this.#sink.succeeded();
-      this.#resolve?.(metadata);
+      this.#deferred?.resolve(this.#metadata() as RecordMetadata);
     }
     const trace = this.#trace;
-    if (trace) traceSettled(trace, this.#error, this.#metadata, this.#callback ? this.#runCallback : null, this);
+    if (trace) traceSettled(trace, this.#error, this.#metadata(), this.#callback ? this.#runCallback : null, this);
     else if (this.#callback) this.#runCallback();
+  }
+
+  /** The record's metadata once delivered, else null. */
+  #metadata(): RecordMetadata | null {
+    if (this.#offset === PENDING || this.#error) return null;
+    return { topic: this.topic, partition: this.partition, offset: this.#offset, timestamp: this.#appendTime >= 0 ? this.#appendTime : this.timestamp };
   }
 
   #runCallback(): void {
     try {
-      this.#callback?.(this.#error, this.#metadata ?? undefined);
+      this.#callback?.(this.#error, this.#metadata() ?? undefined);
     } catch (thrown) {
       // As in Java: reported, and the other records' outcomes and the process go on.
       this.#sink.callbackFailed(thrown, this);
@@ -87,17 +105,19 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
   }
 
   #asPromise(): Promise<RecordMetadata> {
-    if (!this.#promise) {
-      if (this.#error) this.#promise = Promise.reject(this.#error);
-      else if (this.#metadata) this.#promise = Promise.resolve(this.#metadata);
+    if (!this.#deferred) {
+      const d: Deferred = { promise: null as unknown as Promise<RecordMetadata>, resolve: noop, reject: noop };
+      if (this.#error) d.promise = Promise.reject(this.#error);
+      else if (this.#offset !== PENDING) d.promise = Promise.resolve(this.#metadata() as RecordMetadata);
       else {
-        this.#promise = new Promise<RecordMetadata>((resolve, reject) => {
-          this.#resolve = resolve;
-          this.#reject = reject;
+        d.promise = new Promise<RecordMetadata>((resolve, reject) => {
+          d.resolve = resolve;
+          d.reject = reject;
         });
       }
+      this.#deferred = d;
     }
-    return this.#promise;
+    return this.#deferred.promise;
   }
 
   then<A = RecordMetadata, B = never>(

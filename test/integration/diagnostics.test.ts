@@ -104,11 +104,11 @@ describe.each([
     const sends = traceRecorder<SendContext>(CHANNELS.send);
     const producer = new KafkaProducer({ bootstrapServers: env.bootstrap, worker });
     try {
-      const err = await producer.send({ topic, partition: 99, value: 'v' }).then(() => null, (e: unknown) => e);
+      const err = await producer.send({ topic, partition: 1, value: 'v', timestamp: -1 }).then(() => null, (e: unknown) => e);
       expect(err).toBeInstanceOf(InvalidRecordError);
       const mine = sends.filter(([, c]) => c.record.topic === topic);
       expect(mine.map(([e]) => e)).toEqual(['start', 'end', 'error', 'asyncStart', 'asyncEnd']);
-      expect(mine[0]?.[1]).toEqual({ record: { topic, partition: 99, key: undefined }, error: err });
+      expect(mine[0]?.[1]).toEqual({ record: { topic, partition: 1, key: undefined }, error: err });
     } finally {
       await producer.close();
     }

@@ -59,7 +59,7 @@ describe.each([
 
   it('a failed record: error.type, status ERROR and the exception', async () => {
     exporter.reset();
-    const err = await producer.send({ topic, partition: 7, key: Buffer.from('bytes'), value: 'v' }).then(() => null, (e: unknown) => e);
+    const err = await producer.send({ topic, partition: 1, key: Buffer.from('bytes'), value: 'v', timestamp: -1 }).then(() => null, (e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidRecordError);
     const spans = exporter.getFinishedSpans();
     expect(spans).toHaveLength(1);
@@ -70,13 +70,13 @@ describe.each([
       'messaging.operation.type': 'send',
       'messaging.operation.name': 'send',
       'messaging.destination.name': topic,
-      'messaging.destination.partition.id': '7',
+      'messaging.destination.partition.id': '1',
       'error.type': 'InvalidRecordError',
     });
     expect(span?.status).toEqual({ code: SpanStatusCode.ERROR, message: (err as Error).message });
     expect(span?.events.map((e) => [e.name, e.attributes?.['exception.type'], e.attributes?.['exception.message']])).toEqual([
       // recordException names the type by the error's code when it has one.
-      ['exception', 'KPT_ERR_INVALID_RECORD', `partition 7 of topic ${topic} does not exist (it has 3 partitions)`],
+      ['exception', 'KPT_ERR_INVALID_RECORD', 'record timestamp must be milliseconds since the epoch (a non-negative integer), got -1'],
     ]);
   });
 });
