@@ -97,8 +97,10 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
   readonly #metadataListeners: ((m: TopicMetadata) => void)[] = [];
   readonly #waiting: WaitingSends;
   #readyWaiters: (() => void)[] = [];
-  /** Sends failed at once, awaiting their settle: result, error, result, error, ... */
-  #failing: (SendResult | Error)[] = [];
+  /** Sends refused by send() whose callbacks, event or trace are still to hear of it. */
+  #failing: SendResult[] = [];
+  /** This tick's error for sends refused for the bound (see #refusal). */
+  #refused: BufferExhaustedError | null = null;
   #flushes: FlushWaiter[] = [];
   #counters: SenderCounters = { requests: 0, batches: 0, batchBytes: 0, retries: 0, splits: 0, metadataRefreshes: 0 };
   #sent = 0;
@@ -176,15 +178,29 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     const attempt = this.#waiting.topicBlocked(checked.topic) ? WAIT_FOR_TOPIC : this.#attempt(checked, result, null, now);
     if (attempt.wait === 'none') return result;
     if (!this.#waiting.hasRoomFor(checked.soloSize, this.#waitingAllowance())) {
-      const err = new BufferExhaustedError(
-        `${this.#waiting.size} send(s) already wait for ${attempt.wait === 'memory' ? 'buffer memory' : 'metadata'} holding ${this.#waiting.bytes} bytes, and this record's ${checked.soloSize} would pass what bufferMemory (${this.#config.bufferMemory}) leaves them; pace sends with await producer.ready(), the 'drain' event or producer.writable()`,
-      );
       result.partition = attempt.wait === 'memory' ? attempt.tp.partition : -1;
-      this.#settleSoon(result, err);
+      this.#settleSoon(result, this.#refusal());
       return result;
     }
     this.#waiting.add(checked, result, now, attempt);
     return result;
+  }
+
+  /**
+   * The error of a send refused for the bound. Every refusal of one tick
+   * shares it (as a stream's pending writes share its error): a loop far
+   * past the bound must not pay an error, with its stack, per record.
+   */
+  #refusal(): BufferExhaustedError {
+    if (this.#refused) return this.#refused;
+    const err = new BufferExhaustedError(
+      `send() refused the record: ${this.#waiting.size} send(s) already wait for buffer memory or metadata holding ${this.#waiting.bytes} bytes, all that bufferMemory (${this.#config.bufferMemory}) leaves them; pace sends with await producer.ready(), the 'drain' event or producer.writable()`,
+    );
+    this.#refused = err;
+    queueMicrotask(() => {
+      this.#refused = null;
+    });
+    return err;
   }
 
   /**
@@ -204,19 +220,26 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
   }
 
   /**
-   * Fails a send after send() returned (callers never see a callback before
-   * it returns). One microtask serves every failure of the tick, so a tight
-   * loop past the bound holds one entry per failed send, not a closure.
+   * Fails a send that send() refuses. Its result is failed at once (a later
+   * then() rejects), but callbacks, 'deliveryError' and the trace hear of it
+   * only after send() returned, all of the tick's in one microtask. With none
+   * of those to tell, nothing is kept: a tight loop far past the bound holds
+   * no memory for the sends it was refused.
    */
   #settleSoon(result: SendResult, err: Error): void {
-    this.#failing.push(result, err);
-    if (this.#failing.length === 2) queueMicrotask(this.#settleFailing);
+    result.failNow(err);
+    if (!result.hasCallback && !sendTraced() && this.listenerCount('deliveryError') === 0) {
+      this.#failed++;
+      return;
+    }
+    this.#failing.push(result);
+    if (this.#failing.length === 1) queueMicrotask(this.#notifyFailing);
   }
 
-  readonly #settleFailing = (): void => {
+  readonly #notifyFailing = (): void => {
     const failing = this.#failing;
     this.#failing = [];
-    for (let i = 0; i < failing.length; i += 2) (failing[i] as SendResult).settle(failing[i + 1] as Error, -1, -1);
+    for (const result of failing) result.notify();
   };
 
   /** True while sends wait for buffer memory or metadata; 'drain' fires when none does. */

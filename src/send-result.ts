@@ -76,11 +76,34 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
     if (this.settled) return;
     if (err) {
       this.#error = err;
-      this.#sink.failed(err, this);
-      this.#deferred?.reject(err);
     } else {
       this.#offset = offset;
       this.#appendTime = logAppendTime;
+    }
+    this.notify();
+  }
+
+  /**
+   * Fails the record now without telling anyone yet: send() refused it and
+   * must not run a callback before it returns. notify() tells the sink, the
+   * promise, the trace and the callback later, if anyone is to hear of it.
+   */
+  failNow(err: Error): void {
+    if (!this.settled) this.#error = err;
+  }
+
+  /** Whether a callback waits to hear of the outcome. */
+  get hasCallback(): boolean {
+    return this.#callback !== undefined;
+  }
+
+  /** Delivers the settled outcome to the sink, the promise, the trace and the callback. */
+  notify(): void {
+    const err = this.#error;
+    if (err) {
+      this.#sink.failed(err, this);
+      this.#deferred?.reject(err);
+    } else {
       this.#sink.succeeded();
       this.#deferred?.resolve(this.#metadata() as RecordMetadata);
     }
