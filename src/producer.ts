@@ -13,7 +13,8 @@
 // sockets and timers so the process can exit.
 
 import { EventEmitter } from 'node:events';
-import { RecordAccumulator, type TopicPartition } from './accumulator/record-accumulator.js';
+import { RecordAccumulator, type Batch, type TopicPartition } from './accumulator/record-accumulator.js';
+import { BATCH_HEADER_SIZE, decodeRecords } from './protocol/record-batch.js';
 import { resolveConfig, senderConfig, type Bytes, type ProducerConfig, type ProducerOptions } from './config.js';
 import { BufferExhaustedError, InvalidRecordError, KafkaResponseError, KafkaTimeoutError, ProducerClosedError, ProducerFatalError } from './errors.js';
 import { errorInfo } from './protocol/errors.js';
@@ -135,6 +136,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
       onSlotDropped: (id) => channel.post({ t: 'drop-slot', id }),
       onTopicPartition: (tp) => channel.post({ t: 'tp', ref: tp.ref, topic: tp.topic, partition: tp.partition }),
       onBatchSettled: () => this.#onBatchSettled(),
+      onUnwatchedSettled: (batch, indexes, err) => this.#onUnwatchedSettled(batch, indexes, err),
     });
     channel.onMessage((m) => this.#onSenderMessage(m));
     channel.post({ t: 'init', config: senderConfig(cfg), ring: this.#accumulator.ring.sab });
@@ -415,6 +417,20 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
         this.#senderClosed?.();
         return;
     }
+  }
+
+  /** Records settled whose handles nobody watched (fire-and-forget): counted, and failures announced. */
+  #onUnwatchedSettled(batch: Batch, indexes: number[], err: Error | null): void {
+    if (!err) {
+      this.#sent += indexes.length;
+      return;
+    }
+    this.#failed += indexes.length;
+    if (this.listenerCount('deliveryError') === 0) return;
+    // The records' own timestamps are in the slot, which is freed only after this.
+    const slot = batch.slot;
+    const records = decodeRecords(slot.bytes.subarray(BATCH_HEADER_SIZE, batch.used), batch.count, 0, slot.baseTimestamp);
+    for (const i of indexes) this.emit('deliveryError', err, { topic: batch.tp.topic, partition: batch.tp.partition, timestamp: records[i]?.timestamp ?? -1 });
   }
 
   /** Memory came free: waiting sends may go on. */

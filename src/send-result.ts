@@ -6,7 +6,7 @@
 // One lives per record until its batch is acknowledged, so it stays small:
 // the metadata object and the promise are made only when someone asks.
 
-import type { RecordHandle } from './accumulator/record-accumulator.js';
+import type { Batch, RecordHandle } from './accumulator/record-accumulator.js';
 import type { SendContext } from './diagnostics/channels.js';
 import { ATTACH_TRACE, traceSettled } from './diagnostics/send-trace.js';
 
@@ -51,6 +51,9 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
   #error: Error | null = null;
   #deferred: Deferred | null = null;
   #trace: SendContext | null = null;
+  /** The batch holding the record once appended, and its index there. */
+  #batch: Batch | null = null;
+  #index = -1;
 
   constructor(topic: string, timestamp: number, sink: OutcomeSink, callback?: SendCallback) {
     this.topic = topic;
@@ -66,13 +69,28 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
    */
   [ATTACH_TRACE](ctx: SendContext): void {
     this.#trace = ctx;
+    this.#watch();
+  }
+
+  get watched(): boolean {
+    return this.#callback !== undefined || this.#deferred !== null || this.#trace !== null;
+  }
+
+  appended(batch: Batch, index: number): void {
+    this.#batch = batch;
+    this.#index = index;
+  }
+
+  /** Someone waits now: a record in a batch that did not keep this handle asks the batch for it. */
+  #watch(): void {
+    if (this.#batch && !this.settled) this.#batch.watch(this.#index, this);
   }
 
   get settled(): boolean {
     return this.#error !== null || this.#offset !== PENDING;
   }
 
-  settle(err: Error | null, offset: number, logAppendTime: number): void {
+  settle(err: Error | null, offset: number, logAppendTime: number, announced = false): void {
     if (this.settled) return;
     if (err) {
       this.#error = err;
@@ -80,7 +98,7 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
       this.#offset = offset;
       this.#appendTime = logAppendTime;
     }
-    this.notify();
+    this.notify(announced);
   }
 
   /**
@@ -97,14 +115,14 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
     return this.#callback !== undefined;
   }
 
-  /** Delivers the settled outcome to the sink, the promise, the trace and the callback. */
-  notify(): void {
+  /** Delivers the settled outcome to the sink (unless `announced` already), the promise, the trace and the callback. */
+  notify(announced = false): void {
     const err = this.#error;
     if (err) {
-      this.#sink.failed(err, this);
+      if (!announced) this.#sink.failed(err, this);
       this.#deferred?.reject(err);
     } else {
-      this.#sink.succeeded();
+      if (!announced) this.#sink.succeeded();
       this.#deferred?.resolve(this.#metadata() as RecordMetadata);
     }
     const trace = this.#trace;
@@ -128,19 +146,21 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
   }
 
   #asPromise(): Promise<RecordMetadata> {
-    if (!this.#deferred) {
-      const d: Deferred = { promise: null as unknown as Promise<RecordMetadata>, resolve: noop, reject: noop };
-      if (this.#error) d.promise = Promise.reject(this.#error);
-      else if (this.#offset !== PENDING) d.promise = Promise.resolve(this.#metadata() as RecordMetadata);
-      else {
-        d.promise = new Promise<RecordMetadata>((resolve, reject) => {
-          d.resolve = resolve;
-          d.reject = reject;
-        });
-      }
-      this.#deferred = d;
+    const existing = this.#deferred;
+    if (existing) return existing.promise;
+    const d: Deferred = { promise: null as unknown as Promise<RecordMetadata>, resolve: noop, reject: noop };
+    if (this.#error) d.promise = Promise.reject(this.#error);
+    else if (this.#offset !== PENDING) d.promise = Promise.resolve(this.#metadata() as RecordMetadata);
+    else {
+      d.promise = new Promise<RecordMetadata>((resolve, reject) => {
+        d.resolve = resolve;
+        d.reject = reject;
+      });
     }
-    return this.#deferred.promise;
+    this.#deferred = d;
+    // The batch may not have kept this handle: ask it, now that someone waits.
+    this.#watch();
+    return d.promise;
   }
 
   then<A = RecordMetadata, B = never>(

@@ -29,9 +29,32 @@ export function decodeEvent(event: number): { slotId: number; kind: number } {
   return { slotId: event >>> 1, kind: event & 1 };
 }
 
-/** Gets each record's outcome; partition and offset are known by then. */
+/**
+ * A record's handle. The batch keeps it only while someone waits for the
+ * outcome (a callback, a promise, a trace): a fire-and-forget record's handle
+ * is not kept, so it dies young instead of living, and being promoted to the
+ * old generation, while its batch is in flight. A handle that starts to wait
+ * later asks its batch with watch().
+ */
 export interface RecordHandle {
-  settle(err: Error | null, offset: number, logAppendTime: number): void;
+  /** Whether someone waits for the outcome now. */
+  readonly watched: boolean;
+  /** Appended as record `index` of `batch`. */
+  appended(batch: Batch, index: number): void;
+  /**
+   * The outcome; partition and offset are known by then. `announced`: the
+   * producer already counted it (its record settled while nobody watched).
+   */
+  settle(err: Error | null, offset: number, logAppendTime: number, announced?: boolean): void;
+}
+
+/** One outcome for records [from, from + count) of a batch. */
+export interface RangeOutcome {
+  from: number;
+  count: number;
+  err: Error | null;
+  baseOffset: number;
+  logAppendTime: number;
 }
 
 /** A record ready to be written: key, value and headers as the encoder takes them. */
@@ -64,7 +87,12 @@ export class Batch {
   readonly seq: number;
   readonly slot: Slot;
   readonly tp: TopicPartition;
-  readonly handles: RecordHandle[] = [];
+  /** Watched handles by record index (null: nobody waits, or delivered). */
+  readonly handles: (RecordHandle | null)[] = [];
+  /** Outcomes so far, for handles that start to wait after their record settled. */
+  readonly outcomes: RangeOutcome[] = [];
+  /** 1 per record once settled: every record settles exactly once, whatever is reported twice. */
+  done: Uint8Array | null = null;
   count = 0;
   used = BATCH_HEADER_SIZE;
   settled = 0;
@@ -74,9 +102,28 @@ export class Batch {
     this.slot = slot;
     this.tp = tp;
   }
+
+  /**
+   * A handle starts to wait: kept until its record settles, or settled now
+   * from the outcome already known. False if settled now.
+   */
+  watch(index: number, handle: RecordHandle): boolean {
+    if (this.done?.[index] !== 1) {
+      this.handles[index] = handle;
+      return true;
+    }
+    for (const o of this.outcomes) {
+      if (index < o.from || index >= o.from + o.count) continue;
+      handle.settle(o.err, o.err || o.baseOffset < 0 ? -1 : o.baseOffset + (index - o.from), o.logAppendTime, true);
+      return false;
+    }
+    return true;
+  }
 }
 
 export interface AccumulatorHooks {
+  /** Records nobody watched settled: `indexes` of `batch`, all with `err` (null: delivered). */
+  onUnwatchedSettled(batch: Batch, indexes: number[], err: Error | null): void;
   /** A slot was created: the sender must map its memory before it sees its events. */
   onSlotCreated(slot: Slot): void;
   /** A slot's memory went back to the budget: the sender may drop it. */
@@ -167,7 +214,8 @@ export class RecordAccumulator {
     if (end > slot.capacity) return false;
     writeRecord(slot.bytes, batch.used, body, offsetDelta, timestampDelta, r.key, r.keyLength, r.value, r.valueLength, r.headers);
     batch.used = end;
-    batch.handles.push(handle);
+    batch.handles.push(handle.watched ? handle : null);
+    handle.appended(batch, batch.count);
     batch.count++;
     slot.endAppend(batch.count, end, r.timestamp);
     return true;
@@ -210,13 +258,23 @@ export class RecordAccumulator {
   settle(slotId: number, from: number, count: number, err: Error | null, baseOffset: number, logAppendTime: number): void {
     const batch = this.#bySlot.get(slotId);
     if (!batch) return;
+    const done = (batch.done ??= new Uint8Array(batch.count));
+    batch.outcomes.push({ from, count, err, baseOffset, logAppendTime });
+    let unwatched: number[] | null = null;
     for (let i = 0; i < count; i++) {
-      const handle = batch.handles[from + i];
-      if (!handle || handle === SETTLED) continue;
-      batch.handles[from + i] = SETTLED;
+      const index = from + i;
+      if (index >= batch.count || done[index] === 1) continue;
+      done[index] = 1;
       batch.settled++;
-      handle.settle(err, err || baseOffset < 0 ? -1 : baseOffset + i, logAppendTime);
+      const handle = batch.handles[index];
+      if (handle) {
+        batch.handles[index] = null;
+        handle.settle(err, err || baseOffset < 0 ? -1 : baseOffset + i, logAppendTime);
+      } else {
+        (unwatched ??= []).push(index);
+      }
     }
+    if (unwatched) this.#hooks.onUnwatchedSettled(batch, unwatched, err);
     if (batch.settled >= batch.count) this.#release(batch);
   }
 
@@ -237,6 +295,3 @@ export class RecordAccumulator {
     this.#hooks.onBatchSettled(batch);
   }
 }
-
-/** Marks a record whose outcome was delivered, so a repeated outcome cannot settle it twice. */
-const SETTLED: RecordHandle = { settle() {} };

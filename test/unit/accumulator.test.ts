@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { BufferPool } from '../../src/accumulator/buffer-pool.js';
 import { EventRing } from '../../src/accumulator/event-ring.js';
-import { decodeEvent, EVENT_OPENED, EVENT_SEALED, RecordAccumulator, type PreparedRecord, type RecordHandle } from '../../src/accumulator/record-accumulator.js';
+import { decodeEvent, EVENT_OPENED, EVENT_SEALED, RecordAccumulator, type Batch, type PreparedRecord, type RecordHandle } from '../../src/accumulator/record-accumulator.js';
 import { APPENDING, OPEN, SEALED, Slot } from '../../src/accumulator/slot.js';
 import { decodeRecordBatches, sealBatch } from '../../src/protocol/record-batch.js';
 import { checkRecord } from '../../src/record.js';
@@ -18,13 +18,15 @@ function accumulator(bufferMemory = 4096, batchSize = 1024) {
   const slots: Slot[] = [];
   const dropped: number[] = [];
   const settled: number[] = [];
+  const unwatched: [number, number[], Error | null][] = [];
   const acc = new RecordAccumulator(bufferMemory, batchSize, {
+    onUnwatchedSettled: (b, indexes, err) => unwatched.push([b.seq, indexes, err]),
     onSlotCreated: (s) => slots.push(s),
     onSlotDropped: (id) => dropped.push(id),
     onTopicPartition: () => {},
     onBatchSettled: (b) => settled.push(b.seq),
   });
-  return { acc, slots, dropped, settled };
+  return { acc, slots, dropped, settled, unwatched };
 }
 
 function events(ring: EventRing): { slotId: number; kind: number }[] {
@@ -33,7 +35,7 @@ function events(ring: EventRing): { slotId: number; kind: number }[] {
   return out;
 }
 
-const noop: RecordHandle = { settle() {} };
+const noop: RecordHandle = { watched: false, appended() {}, settle() {} };
 
 describe('RecordAccumulator', () => {
   it('writes records in place; a sealed slot holds a batch Kafka can read', () => {
@@ -129,7 +131,7 @@ describe('RecordAccumulator', () => {
     const { acc } = accumulator();
     const tp = acc.partition('t', 0);
     const seen: [Error | null, number][] = [];
-    const handle: RecordHandle = { settle: (err, offset) => seen.push([err, offset]) };
+    const handle: RecordHandle = { watched: true, appended() {}, settle: (err, offset) => seen.push([err, offset]) };
     acc.tryAppend(tp, prepared('a'), handle, 1);
     acc.tryAppend(tp, prepared('b'), handle, 1);
     acc.settle(0, 0, 1, null, 40, -1);
@@ -140,6 +142,31 @@ describe('RecordAccumulator', () => {
       [null, 41],
     ]);
     expect(acc.outstandingBatches).toBe(0);
+  });
+
+  it('keeps only watched handles; unwatched records settle through the hook; a late watcher gets the known outcome, already counted', () => {
+    const { acc, unwatched } = accumulator();
+    const tp = acc.partition('t', 0);
+    const seen: [Error | null, number, boolean][] = [];
+    const watchedHandle: RecordHandle = { watched: true, appended() {}, settle: (err, offset, _t, announced = false) => seen.push([err, offset, announced]) };
+    const refs: { batch: Batch; index: number }[] = [];
+    const quiet: RecordHandle = { watched: false, appended: (batch, index) => refs.push({ batch, index }), settle: (err, offset, _t, announced = false) => seen.push([err, offset, announced]) };
+    acc.tryAppend(tp, prepared('a'), quiet, 1);
+    acc.tryAppend(tp, prepared('b'), watchedHandle, 1);
+    acc.tryAppend(tp, prepared('c'), quiet, 1);
+    const [first, third] = refs as [{ batch: Batch; index: number }, { batch: Batch; index: number }];
+    expect(first.batch.handles).toEqual([null, watchedHandle, null]);
+    // The third starts to wait before its outcome: the batch keeps it from now on.
+    expect(third.batch.watch(third.index, quiet)).toBe(true);
+    acc.settle(0, 0, 3, null, 100, -1);
+    expect(unwatched).toEqual([[0, [0], null]]);
+    expect(seen).toEqual([
+      [null, 101, false],
+      [null, 102, false],
+    ]);
+    // The first starts to wait after its outcome: it gets it at once, marked as counted.
+    expect(first.batch.watch(first.index, quiet)).toBe(false);
+    expect(seen.at(-1)).toEqual([null, 100, true]);
   });
 
   it('flush marks: the oldest outstanding batch is tracked in creation order', () => {
