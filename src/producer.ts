@@ -157,8 +157,8 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
    * Sends a record. Await it (or call .then) for its metadata, pass a
    * callback, or ignore the result: failures then still reach the
    * 'deliveryError' event and metrics().recordsFailed. A send that would
-   * make the waiting sends hold more than bufferMemory bytes fails at once
-   * with BufferExhaustedError: pace with ready(), 'drain' or writable().
+   * make the waiting sends hold more than bufferMemory leaves them fails at
+   * once with BufferExhaustedError: pace with ready(), 'drain' or writable().
    */
   send(record: ProducerRecord<K, V>, callback?: SendCallback): SendResult {
     // Tracing only while kafka-producer-ts:send has subscribers: otherwise no context is allocated.
@@ -230,7 +230,8 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
    */
   #settleSoon(result: SendResult, err: Error): void {
     result.failNow(err);
-    if (!result.hasCallback && !sendTraced() && this.listenerCount('deliveryError') === 0) {
+    // Nobody to tell: no callback, promise or trace (now or, traced, right after send() returns), no listener.
+    if (!result.watched && !sendTraced() && this.listenerCount('deliveryError') === 0) {
       this.#failed++;
       return;
     }

@@ -110,11 +110,6 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
     if (!this.settled) this.#error = err;
   }
 
-  /** Whether a callback waits to hear of the outcome. */
-  get hasCallback(): boolean {
-    return this.#callback !== undefined;
-  }
-
   /** Delivers the settled outcome to the sink (unless `announced` already), the promise, the trace and the callback. */
   notify(announced = false): void {
     const err = this.#error;
