@@ -11,6 +11,7 @@ import {
   ConnectionError,
   ConnectionRefusedError,
   KafkaProducer,
+  KafkaResponseError,
   KafkaTimeoutError,
   RequestTimeoutError,
   type ProducerOptions,
@@ -142,6 +143,34 @@ describe('errors are the same with the sender on a worker thread or on the main 
           expect(last).toMatchObject({ code, broker: `127.0.0.1:${broker.port} (node 1)`, retriable: true });
         }
         expect(shape(errors[0])).toEqual(shape(errors[1]));
+      } finally {
+        await broker.close();
+      }
+    });
+  });
+
+  describe('a topic the cluster refuses for good', () => {
+    it.each([
+      [29, 'TOPIC_AUTHORIZATION_FAILED'],
+      [17, 'INVALID_TOPIC_EXCEPTION'],
+    ])('Metadata answering %i (%s) fails the send at once, not after maxBlockMs', async (code, name) => {
+      const broker = await fakeBroker([TOPIC], 'hang', { refused: code });
+      try {
+        for (const worker of [true, false]) {
+          const producer = new KafkaProducer({ bootstrapServers: `127.0.0.1:${broker.port}`, worker, maxBlockMs: 120_000 });
+          try {
+            const err = await Promise.resolve(producer.send({ topic: 'refused', value: 'v' })).then(
+              () => null,
+              (e: unknown) => e,
+            );
+            // maxBlockMs (two minutes) is longer than the test may take: only an at-once failure passes.
+            expect(err).toBeInstanceOf(KafkaResponseError);
+            expect(err).toMatchObject({ errorCode: code, errorName: name, retriable: false });
+            expect(producer.metrics().recordsWaiting).toBe(0);
+          } finally {
+            await producer.close();
+          }
+        }
       } finally {
         await broker.close();
       }

@@ -71,8 +71,11 @@ function responseFrame(api: Api<unknown, unknown>, version: number, correlationI
   return frame;
 }
 
-/** A one-node cluster (node 1, itself) serving `topics` with one partition each. */
-export function fakeBroker(topics: readonly string[], produce: ProduceBehaviour): Promise<TestServer> {
+/**
+ * A one-node cluster (node 1, itself) serving `topics` with one partition
+ * each; a topic in `topicErrors` is answered with that error code instead.
+ */
+export function fakeBroker(topics: readonly string[], produce: ProduceBehaviour, topicErrors: Readonly<Record<string, number>> = {}): Promise<TestServer> {
   return serve((socket, port) => {
     let buffered = Buffer.alloc(0);
     let holding = false;
@@ -94,7 +97,10 @@ export function fakeBroker(topics: readonly string[], produce: ProduceBehaviour)
               brokers: [{ nodeId: 1, host: '127.0.0.1', port, rack: null }],
               clusterId: 'fake',
               controllerId: 1,
-              topics: topics.map((name) => ({ errorCode: 0, name, partitions })),
+              topics: [
+                ...topics.map((name) => ({ errorCode: 0, name, partitions })),
+                ...Object.entries(topicErrors).map(([name, errorCode]) => ({ errorCode, name, partitions: [] })),
+              ],
             }),
           );
         } else {
