@@ -7,8 +7,14 @@
 // unawaited send() calls that never yields (past the waiting-sends bound
 // they fail at once), fire-and-forget and with a callback per record.
 // Peak RSS is the process's high-water mark (process.resourceUsage().maxRSS).
+// Each way runs under Node's default V8 heap settings and again with
+// --max-semi-space-size=2: V8 grows the application's young generation to
+// 2 x 16 MiB under any steady allocation that leaves survivors, and that
+// alone is half of the 64 MB allowed on top of bufferMemory, so the report
+// shows how much of the peak is V8's young generation and how much is ours.
 //
 //   BENCH_MEMORY_RECORDS=n   records per run (default 500000)
+//   BENCH_MEMORY_ROUNDS=n    runs per way and setting (default 3; median and max reported)
 
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,6 +31,11 @@ import { runProcess, tailOf } from './proc.js';
 const VARIANTS = ['idle', 'stream', 'paced-loop', 'tight-loop', 'tight-loop-callbacks'] as const;
 type Variant = (typeof VARIANTS)[number];
 const BUFFER_MEMORY = 33_554_432;
+/** The V8 settings each way runs under: Node's defaults, and a young generation capped at 2 x 2 MiB. */
+const SETTINGS = [
+  { label: 'Node defaults', flags: [] as string[] },
+  { label: '--max-semi-space-size=2', flags: ['--max-semi-space-size=2'] },
+];
 const VALUE_SIZE = 1024;
 
 interface ChildResult {
@@ -82,48 +93,75 @@ async function child(variant: Variant, bootstrap: string, topic: string, n: numb
   return { variant, peakRssMb: process.resourceUsage().maxRSS / 1024, delivered, failed, firstError, seconds };
 }
 
+/** One run of one way in a fresh process, and what reached the broker. */
+async function runOnce(variant: Variant, flags: string[], topics: Topics, bootstrap: string, n: number): Promise<ChildResult> {
+  const topic = `bench-memory-${variant}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  await topics.create(topic, 6);
+  const out = await runProcess(process.execPath, [...flags, fileURLToPath(import.meta.url), 'child', variant, bootstrap, topic, String(n)], 600_000);
+  const last = out.stdout.trim().split('\n').at(-1) ?? '';
+  let r: ChildResult;
+  try {
+    r = JSON.parse(last) as ChildResult;
+  } catch {
+    throw new Error(`bench:memory ${variant} failed (exit ${out.code}): ${tailOf(out.stderr || out.stdout)}`);
+  }
+  // What reached the broker, not what the client claims.
+  if (variant !== 'idle') r.delivered = await topics.count(topic, 6);
+  await topics.delete(topic);
+  return r;
+}
+
+interface Row {
+  variant: Variant;
+  setting: string;
+  runs: ChildResult[];
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+};
+
 async function main(): Promise<void> {
   const n = Number(process.env.BENCH_MEMORY_RECORDS ?? 500_000);
+  const rounds = Number(process.env.BENCH_MEMORY_ROUNDS ?? 3);
   const b = await broker();
   const topics = new Topics(b.bootstrap, 'kafka-producer-ts-bench');
-  const results: ChildResult[] = [];
+  const rows: Row[] = [];
   try {
-    for (const variant of VARIANTS) {
-      const topic = `bench-memory-${variant}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-      await topics.create(topic, 6);
-      const out = await runProcess(process.execPath, [fileURLToPath(import.meta.url), 'child', variant, b.bootstrap, topic, String(n)], 600_000);
-      const last = out.stdout.trim().split('\n').at(-1) ?? '';
-      let r: ChildResult;
-      try {
-        r = JSON.parse(last) as ChildResult;
-      } catch {
-        throw new Error(`bench:memory ${variant} failed (exit ${out.code}): ${tailOf(out.stderr || out.stdout)}`);
+    for (const setting of SETTINGS) {
+      for (const variant of VARIANTS) {
+        const row: Row = { variant, setting: setting.label, runs: [] };
+        for (let i = 0; i < rounds; i++) row.runs.push(await runOnce(variant, setting.flags, topics, b.bootstrap, n));
+        rows.push(row);
+        process.stderr.write(`bench:memory ${setting.label} ${variant}: peak RSS ${row.runs.map((r) => r.peakRssMb.toFixed(0)).join(', ')} MB\n`);
       }
-      // What reached the broker, not what the client claims.
-      if (variant !== 'idle') r.delivered = await topics.count(topic, 6);
-      results.push(r);
-      await topics.delete(topic);
-      process.stderr.write(`bench:memory ${variant}: peak RSS ${r.peakRssMb.toFixed(0)} MB\n`);
     }
   } finally {
     await topics.close();
     await b.stop();
   }
-  const idle = results.find((r) => r.variant === 'idle')?.peakRssMb ?? 0;
+  const peaks = (r: Row): number[] => r.runs.map((x) => x.peakRssMb);
+  const idleRow = rows.find((r) => r.variant === 'idle' && r.setting === 'Node defaults');
+  const idle = idleRow ? median(peaks(idleRow)) : 0;
   const limit = idle + BUFFER_MEMORY / 1048576 + 64;
   const lines = [
     `# Peak RSS, ${n.toLocaleString('en-US')} records of 1 KiB (a new Buffer each), bufferMemory 32 MiB`,
     '',
-    `Broker: ${b.description}. Node ${process.version}. Limit: idle producer + bufferMemory + 64 MB = ${limit.toFixed(0)} MB.`,
+    `Broker: ${b.description}. Node ${process.version}. ${rounds} runs per row, each in a fresh process. Limit: idle producer (median, Node defaults) + bufferMemory + 64 MB = ${limit.toFixed(0)} MB; a row is within it when its highest run is.`,
     '',
-    '| way | peak RSS (MB) | within limit | records in the topic | failed at send | seconds |',
-    '|---|---:|---|---:|---:|---:|',
-    ...results.map(
-      (r) =>
-        `| ${r.variant} | ${r.peakRssMb.toFixed(0)} | ${r.variant === 'idle' ? '(baseline)' : r.peakRssMb <= limit ? 'yes' : '**no**'} | ${r.variant === 'idle' ? '-' : r.delivered.toLocaleString('en-US')} | ${r.failed.toLocaleString('en-US')} | ${r.seconds.toFixed(1)} |`,
-    ),
+    '| way | V8 settings | peak RSS median (MB) | min–max | within limit | records in the topic | failed at send | seconds (median) |',
+    '|---|---|---:|---:|---|---:|---:|---:|',
+    ...rows.map((r) => {
+      const p = peaks(r);
+      const last = r.runs.at(-1) as ChildResult;
+      const idleWay = r.variant === 'idle';
+      return `| ${r.variant} | ${r.setting} | ${median(p).toFixed(0)} | ${Math.min(...p).toFixed(0)}–${Math.max(...p).toFixed(0)} | ${idleWay ? '(baseline)' : Math.max(...p) <= limit ? 'yes' : '**no**'} | ${idleWay ? '-' : last.delivered.toLocaleString('en-US')} | ${idleWay ? '-' : last.failed.toLocaleString('en-US')} | ${median(r.runs.map((x) => x.seconds)).toFixed(1)} |`;
+    }),
     '',
-    ...results.filter((r) => r.firstError).map((r) => `${r.variant}, first failure: ${r.firstError}`),
+    'Records in the topic and failed at send are from the last run of each row.',
+    '',
+    ...rows.flatMap((r) => r.runs.filter((x) => x.firstError).slice(0, 1).map((x) => `${r.variant} (${r.setting}), first failure: ${x.firstError}`)),
   ];
   const report = lines.join('\n') + '\n';
   process.stdout.write(report);
