@@ -24,7 +24,8 @@ import { RoundRobinPartitioner } from './partitioner/round-robin.js';
 import { StickyPartitioner } from './partitioner/sticky.js';
 import { checkRecord, type CheckedRecord, type ProducerRecord } from './record.js';
 import { SendResult, type OutcomeSink, type SendCallback } from './send-result.js';
-import { startSender, type SenderHost } from './sender/host.js';
+import { SENDER_DEPS, startSender, type SenderHost } from './sender/host.js';
+import type { SenderDeps } from './sender/sender.js';
 import type { FromSender, PartitionMetadata, SenderCounters, TopicMetadata } from './sender/messages.js';
 import { deserializeError } from './sender/wire-errors.js';
 import { APPENDED, WaitingSends, type Attempt, type Waiting } from './waiting-sends.js';
@@ -103,7 +104,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
   /** This tick's error for sends refused for the bound (see #refusal). */
   #refused: BufferExhaustedError | null = null;
   #flushes: FlushWaiter[] = [];
-  #counters: SenderCounters = { requests: 0, batches: 0, batchBytes: 0, retries: 0, splits: 0, metadataRefreshes: 0 };
+  #counters: SenderCounters = { requests: 0, batches: 0, batchBytes: 0, retries: 0, splits: 0, metadataRefreshes: 0, epochBumps: 0 };
   #sent = 0;
   #failed = 0;
   #closing = false;
@@ -129,7 +130,8 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
       cfg.retryBackoffMs,
     );
     this.#keyless = cfg.partitioner === 'round-robin' ? new RoundRobinPartitioner() : new StickyPartitioner(cfg.batchSize);
-    this.#host = startSender(cfg.worker);
+    const deps = (options as { [SENDER_DEPS]?: SenderDeps } | undefined)?.[SENDER_DEPS];
+    this.#host = startSender(cfg.worker && !deps, deps);
     const channel = this.#host.channel;
     this.#accumulator = new RecordAccumulator(cfg.bufferMemory, cfg.batchSize, {
       onSlotCreated: (slot) => channel.post({ t: 'slot', id: slot.id, sab: slot.sab }),

@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { ProducerFatalError } from '../errors.js';
 import type { Channel, FromSender, ToSender } from './messages.js';
-import { Sender } from './sender.js';
+import { Sender, type SenderDeps } from './sender.js';
 import { serializeError } from './wire-errors.js';
 
 export interface SenderHost {
@@ -15,8 +15,15 @@ export interface SenderHost {
   terminate(): Promise<void>;
 }
 
-export function startSender(onWorker: boolean): SenderHost {
-  return onWorker ? onWorkerThread() : onMainThread();
+/**
+ * Internal, for the Sender's own tests: a producer option under this symbol
+ * gives a main-thread Sender a fake transport and clock. Not exported from
+ * the package entry.
+ */
+export const SENDER_DEPS = Symbol('kafka-producer-ts:sender-deps');
+
+export function startSender(onWorker: boolean, deps?: SenderDeps): SenderHost {
+  return onWorker ? onWorkerThread() : onMainThread(deps);
 }
 
 function onWorkerThread(): SenderHost {
@@ -47,7 +54,7 @@ function onWorkerThread(): SenderHost {
   };
 }
 
-function onMainThread(): SenderHost {
+function onMainThread(deps: SenderDeps | undefined): SenderHost {
   let toProducer: ((m: FromSender) => void) | null = null;
   let toSender: ((m: ToSender) => void) | null = null;
   const senderSide: Channel<ToSender, FromSender> = {
@@ -56,7 +63,7 @@ function onMainThread(): SenderHost {
       toSender = h;
     },
   };
-  new Sender(senderSide);
+  new Sender(senderSide, deps);
   return {
     channel: {
       post: (m) => setImmediate(() => toSender?.(m)),

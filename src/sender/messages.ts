@@ -66,6 +66,8 @@ export interface SenderCounters {
   retries: number;
   splits: number;
   metadataRefreshes: number;
+  /** Idempotent producer epoch bumps (KIP-360), or new producer ids where the broker cannot bump. */
+  epochBumps: number;
 }
 
 /** One Produce request for the `kafka-producer-ts:produce` trace, its error still serialized. */

@@ -1,14 +1,14 @@
 // One partition's queue on the sender side: sealed batches waiting to go out,
-// in order, and what is in flight. With idempotence, sequence numbers are
-// assigned at a batch's first drain and never change; a batch that must be
-// retried goes back in sequence order, and while a retry is pending only the
-// lowest unacknowledged sequence may be sent. Without idempotence and with
+// in order, and what is in flight. With idempotence a batch is numbered at its
+// first drain and keeps its producer id, epoch and sequence for good; a batch
+// that must be retried goes back in sequence order, and while a retry is
+// pending only the lowest sequence may be sent. Without idempotence and with
 // one request in flight the partition is muted while a batch is in flight,
 // which keeps order across retries.
 
 import type { SenderBatch } from './sender-batch.js';
 
-const MAX_SEQUENCE = 2147483647;
+export const MAX_SEQUENCE = 2147483647;
 
 export class PartitionQueue {
   readonly ref: number;
@@ -16,7 +16,16 @@ export class PartitionQueue {
   readonly partition: number;
   readonly queue: SenderBatch[] = [];
   readonly inFlight = new Set<SenderBatch>();
+  /** The next sequence, under the producer id and epoch below. */
   nextSequence = 0;
+  sequenceProducerId = -1;
+  sequenceEpoch = -1;
+  /**
+   * A numbered batch failed, or the broker lost our state: no new batch is
+   * numbered here until the epoch is bumped, which waits until every
+   * numbered batch of the partition is done.
+   */
+  needsBump = false;
   /** Set while a retried batch waits: ordering then allows only the lowest sequence out. */
   retrying = false;
   backoffUntil = 0;
@@ -31,50 +40,35 @@ export class PartitionQueue {
     return `${this.topic}-${this.partition}`;
   }
 
-  /** Sequence for a batch's first drain; it wraps to 0 after 2^31-1, as the broker expects. */
+  /** Numbered batches not done yet: in flight, or back in the queue for a retry. */
+  get numberedPending(): boolean {
+    return this.inFlight.size > 0 || this.queue.some((b) => b.baseSequence >= 0);
+  }
+
+  /** Numbers a batch at its first drain; sequences wrap to 0 after 2^31-1, as the broker expects. */
   assignSequence(batch: SenderBatch): void {
-    if (batch.baseSequence >= 0) return;
-    batch.baseSequence = this.nextSequence;
+    batch.assign(this.sequenceProducerId, this.sequenceEpoch, this.nextSequence);
     this.nextSequence = (this.nextSequence + batch.count) % (MAX_SEQUENCE + 1);
   }
 
-  /**
-   * A batch with sequences failed without being written: every batch
-   * numbered after it moves down by its count, so the broker sees no gap.
-   * Those in flight will be answered OUT_OF_ORDER_SEQUENCE_NUMBER and sent
-   * again with their new numbers (retrying makes that a retry).
-   */
-  releaseSequences(failed: SenderBatch): void {
-    const shift = failed.count;
-    for (const b of [...this.queue, ...this.inFlight]) {
-      if (b.baseSequence > failed.baseSequence) {
-        b.baseSequence -= shift;
-        b.payload = null;
-      }
-    }
-    this.nextSequence = (this.nextSequence - shift + MAX_SEQUENCE + 1) % (MAX_SEQUENCE + 1);
-    this.retrying ||= this.inFlight.size > 0;
-  }
-
-  /** A new producer id: numbering restarts at 0 and queued batches get new numbers when sent. */
-  resetSequences(): void {
+  /** Sequences start again at 0 under a new producer id or epoch. */
+  restartSequences(producerId: number, epoch: number): void {
+    this.sequenceProducerId = producerId;
+    this.sequenceEpoch = epoch;
     this.nextSequence = 0;
-    for (const b of this.queue) {
-      b.baseSequence = -1;
-      b.payload = null;
-    }
+    this.needsBump = false;
   }
 
   /** Puts a batch back for a retry, before every batch that came after it. */
-  requeue(batch: SenderBatch, currentProducerId: number): void {
+  requeue(batch: SenderBatch): void {
     this.inFlight.delete(batch);
-    // Sent under a producer id that was since replaced: it gets a number in the new sequence.
-    if (batch.producerId !== currentProducerId) {
-      batch.baseSequence = -1;
-      batch.payload = null;
-    }
     this.insertInOrder(batch);
     this.retrying = true;
+  }
+
+  /** The queue holds no retry any more: ordinary pipelining resumes. */
+  settleRetrying(): void {
+    if (this.retrying && this.inFlight.size === 0 && !this.queue.some((b) => b.attempts > 0)) this.retrying = false;
   }
 
   /** Places a batch (retried, or half of a split) before every batch that comes after it. */
@@ -86,12 +80,10 @@ export class PartitionQueue {
 }
 
 /**
- * Sequence order when both have one; else arrival order (not creation time:
- * many batches are created within one millisecond), then record index for
- * the halves of a split.
+ * Arrival order (not creation time: many batches are created within one
+ * millisecond), then record index for the halves of a split. Batches are
+ * numbered in that order too, so this is sequence order, across the wrap.
  */
 function isBefore(a: SenderBatch, b: SenderBatch): boolean {
-  if (a.baseSequence >= 0 && b.baseSequence >= 0) return a.baseSequence < b.baseSequence;
-  if (b.baseSequence < 0 && a.baseSequence >= 0) return true;
   return a.order < b.order || (a.order === b.order && a.from < b.from);
 }

@@ -3,14 +3,14 @@
 // was written and answered. Built only while the producer says someone traces
 // (a request then carries a RequestTrace), so untraced requests cost nothing.
 
-import type { Connection } from '../network/connection.js';
 import type { ProduceResponse } from '../protocol/apis/produce.js';
 import type { ProduceFacts } from './messages.js';
 import type { SenderBatch } from './sender-batch.js';
+import type { SenderConnection } from './transport.js';
 import { serializeError } from './wire-errors.js';
 
 export interface RequestTrace {
-  conn: Connection;
+  conn: SenderConnection;
   nodeId: number;
   apiVersion: number;
   acks: -1 | 0 | 1;

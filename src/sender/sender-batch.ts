@@ -1,7 +1,9 @@
 // A batch as the sender sees it: the records' bytes (in their shared slot,
 // or a buffer of its own after a split), which slot records they stand for,
 // and its delivery state. The header is filled in once, at the first drain,
-// when the producer id and sequence are known; retries resend the same bytes.
+// when the producer id, epoch and sequence are known; they never change
+// after that (KIP-360: a batch that may be in the log is only ever resent as
+// it was), so retries resend the same bytes.
 
 import type { Slot } from '../accumulator/slot.js';
 import { compress, type CompressionType } from '../protocol/compression.js';
@@ -23,11 +25,13 @@ export class SenderBatch {
   attempts = 0;
   /** -1 until the first drain assigns one (idempotence). */
   baseSequence = -1;
-  retryAt = 0;
   /** The bytes on the wire, once prepared. */
   payload: Buffer | null = null;
-  /** The producer id the payload carries. */
+  /** The producer id and epoch its sequence belongs to (-1 without idempotence). */
   producerId = -1;
+  producerEpoch = -1;
+  /** Reported: a late response or a second failure must not report it again. */
+  done = false;
   /** Why the last attempt failed: the cause if the batch then expires. */
   lastError: Error | null = null;
   /** The broker (node id) of the last attempt; -1 before the first. */
@@ -53,6 +57,19 @@ export class SenderBatch {
     this.order = order;
   }
 
+  /** Numbers the batch: from now on it is resent only as it is. */
+  assign(producerId: number, producerEpoch: number, baseSequence: number): void {
+    this.producerId = producerId;
+    this.producerEpoch = producerEpoch;
+    this.baseSequence = baseSequence;
+    this.payload = null;
+  }
+
+  /** The broker surely did not write it: it may be numbered again, under a new epoch. */
+  unassign(): void {
+    this.assign(-1, -1, -1);
+  }
+
   static fromSlot(slot: Slot, order: number): SenderBatch {
     return new SenderBatch(slot.id, 0, slot.count, slot.bytes.subarray(0, slot.used), slot.baseTimestamp, slot.maxTimestamp, slot.createdAt, order);
   }
@@ -61,9 +78,8 @@ export class SenderBatch {
    * Fills the header (and compresses) once. Uncompressed batches are sealed
    * in place, in shared memory: the socket writes the slot's own bytes.
    */
-  prepare(compression: CompressionType, producerId: number, producerEpoch: number): Buffer {
+  prepare(compression: CompressionType): Buffer {
     if (this.payload) return this.payload;
-    this.producerId = producerId;
     let out = this.bytes;
     if (compression !== 'none') {
       const compressed = compress(compression, this.bytes.subarray(BATCH_HEADER_SIZE));
@@ -75,8 +91,8 @@ export class SenderBatch {
       lastOffsetDelta: this.count - 1,
       baseTimestamp: this.baseTimestamp,
       maxTimestamp: this.maxTimestamp,
-      producerId,
-      producerEpoch,
+      producerId: this.producerId,
+      producerEpoch: this.producerEpoch,
       baseSequence: this.baseSequence,
       recordCount: this.count,
     });

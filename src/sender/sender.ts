@@ -1,128 +1,113 @@
-// The Sender: takes sealed batches from the shared event ring, seals idle
-// batches at linger time, and drains them per leader broker into Produce
-// requests (one batch per partition per request, up to maxRequestSize, at
-// most maxInFlightRequestsPerConnection outstanding). It handles responses,
-// retries with exponential backoff and jitter, metadata refreshes and leader
-// hints, splits on MESSAGE_TOO_LARGE, expires batches after
-// deliveryTimeoutMs, and reports outcomes to the producer in bulk. It does not
-// know which thread it runs on: it talks through a Channel.
+// The Sender's loop: ties intake (ring events and linger), the request
+// builder, the response policy, the producer-id state (idempotence and
+// KIP-360 epoch bumps), the metadata refresher and the leader connections.
+// It drains ready batches per leader broker into Produce requests, at most
+// maxInFlightRequestsPerConnection outstanding, applies each answer's
+// verdict (retries with exponential backoff and jitter, splits, failures),
+// and expires batches, queued or in flight, after deliveryTimeoutMs. It does
+// not know which thread it runs on (it talks through a Channel), nor what
+// the network and the time are: both are injected (transport.ts, clock.ts).
 
 import { EventRing } from '../accumulator/event-ring.js';
-import { Fifo } from '../accumulator/fifo.js';
-import { decodeEvent, EVENT_OPENED } from '../accumulator/record-accumulator.js';
-import { SEALED, Slot } from '../accumulator/slot.js';
 import type { SenderConfig } from '../config.js';
 import { KafkaTimeoutError, ProducerClosedError, ProducerFatalError } from '../errors.js';
 import { Cluster } from '../network/cluster.js';
-import { describeBroker, type Connection } from '../network/connection.js';
+import { describeBroker } from '../network/connection.js';
 import { ConnectionError } from '../network/errors.js';
 import { InitProducerId } from '../protocol/apis/init-producer-id.js';
-import { Produce, type ProducePartitionResponse, type ProduceRequest, type ProduceResponse } from '../protocol/apis/produce.js';
-import { errorInfo, KafkaResponseError, ProtocolError } from '../protocol/errors.js';
+import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/apis/produce.js';
+import { ProtocolError } from '../protocol/errors.js';
 import { loadCodecs } from '../protocol/compression.js';
 import { BATCH_HEADER_SIZE, buildRecordBatch, decodeRecords } from '../protocol/record-batch.js';
-import type { Channel, FromSender, Outcome, ProduceFacts, SenderCounters, SenderEvent, ToSender, TopicMetadata } from './messages.js';
-import { PartitionQueue } from './partition-queue.js';
+import { systemClock, type Clock } from './clock.js';
+import { NodeConnections } from './connections.js';
+import { ProducerIds } from './idempotence.js';
+import { Intake } from './intake.js';
+import type { Channel, FromSender, SenderEvent, ToSender } from './messages.js';
+import { MetadataRefresher } from './metadata-refresher.js';
+import { OutcomeReporter } from './outcomes.js';
+import type { PartitionQueue } from './partition-queue.js';
 import { produceFacts, traceClock, type RequestTrace } from './produce-trace.js';
+import { buildProduceRequest, type RequestBatches } from './request-builder.js';
+import { judge, type Verdict } from './response-policy.js';
 import { SenderBatch } from './sender-batch.js';
+import type { SenderConnection, Transport } from './transport.js';
 import { serializeError } from './wire-errors.js';
 
 /** Produce v13 names topics by id; this sender names them, so it stays at v12. */
 const MAX_PRODUCE_VERSION = 12;
-/** Produce request overhead besides the batches (headers, names, counts): a safe upper bound per partition. */
-const PER_PARTITION_OVERHEAD = 64;
+/** InitProducerId bumps an idempotent producer's epoch from v3 on (KIP-360). */
+const INIT_PRODUCER_ID_BUMP_VERSION = 3;
+
+export interface SenderDeps {
+  /** The network; by default a Cluster over TCP from the config. */
+  transport?: (config: SenderConfig, onEvent: (e: SenderEvent) => void) => Transport;
+  clock?: Clock;
+}
 
 interface InFlightRequest {
   nodeId: number;
-  batches: Map<string, Map<number, { q: PartitionQueue; batch: SenderBatch }>>;
+  batches: RequestBatches;
   /** Set while the producer traces Produce requests. */
   trace: RequestTrace | null;
 }
 
+function clusterTransport(config: SenderConfig, onEvent: (e: SenderEvent) => void): Transport {
+  return new Cluster({
+    bootstrapServers: config.bootstrapServers,
+    clientId: config.clientId,
+    connectTimeoutMs: config.connectTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    onConnectionEvent: (e) => onEvent({ kind: 'connection', ...e, error: e.error ? serializeError(e.error) : null }),
+  });
+}
+
 export class Sender {
   readonly #channel: Channel<ToSender, FromSender>;
+  readonly #clock: Clock;
+  readonly #makeTransport: NonNullable<SenderDeps['transport']>;
+  readonly #reporter: OutcomeReporter;
   #config!: SenderConfig;
-  #cluster!: Cluster;
+  #transport!: Transport;
   #ring!: EventRing;
-  readonly #slots = new Map<number, Slot>();
-  readonly #queues = new Map<number, PartitionQueue>();
-  /**
-   * Ring events waiting for the message that maps their slot or partition
-   * (the ring is faster than postMessage), and every event behind them:
-   * events are handled strictly in ring order, or a later batch of a
-   * partition could be queued before an earlier one.
-   */
-  readonly #pendingEvents = new Fifo<number>();
-  /** Open batches by slot id, with the time linger seals them. */
-  readonly #lingering = new Map<number, number>();
-  readonly #connections = new Map<number, Connection>();
-  readonly #connecting = new Set<number>();
-  /** Brokers that failed, until when not to try them, and their last error (the cause when batches for them expire). */
-  readonly #nodeBackoff = new Map<number, { until: number; failures: number; error: Error }>();
-  #outcomes: Outcome[] = [];
-  /** Produce requests answered since the last outcomes message, while tracing. */
-  #requests: ProduceFacts[] | null = null;
-  #outcomesScheduled = false;
+  #intake!: Intake;
+  #ids!: ProducerIds;
+  #metadata!: MetadataRefresher;
+  #connections!: NodeConnections;
   #traceProduce = false;
-  readonly #counters: SenderCounters = { requests: 0, batches: 0, batchBytes: 0, retries: 0, splits: 0, metadataRefreshes: 0 };
-  #producerId = -1;
-  #producerEpoch = -1;
-  #initProducerIdRunning = false;
-  readonly #topics = new Set<string>();
-  #metadataRunning = false;
-  #metadataAgain = false;
-  #lastMetadataRefresh = 0;
   #drainScheduled = false;
-  #timer: NodeJS.Timeout | null = null;
+  #timer: unknown = null;
   #timerAt = Infinity;
   #closed = false;
-  #nextOrder = 0;
   #codecsReady = true;
+  /** The producer cannot go on: every batch fails with this. */
+  #fatal: Error | null = null;
 
-  constructor(channel: Channel<ToSender, FromSender>) {
+  constructor(channel: Channel<ToSender, FromSender>, deps: SenderDeps = {}) {
     this.#channel = channel;
+    this.#clock = deps.clock ?? systemClock;
+    this.#makeTransport = deps.transport ?? clusterTransport;
+    this.#reporter = new OutcomeReporter(channel);
     channel.onMessage((m) => this.#onMessage(m));
   }
 
   #onMessage(m: ToSender): void {
     switch (m.t) {
       case 'init':
-        this.#config = m.config;
-        this.#cluster = new Cluster({
-          bootstrapServers: m.config.bootstrapServers,
-          clientId: m.config.clientId,
-          connectTimeoutMs: m.config.connectTimeoutMs,
-          requestTimeoutMs: m.config.requestTimeoutMs,
-          onConnectionEvent: (e) => this.#event({ kind: 'connection', ...e, error: e.error ? serializeError(e.error) : null }),
-        });
-        this.#ring = new EventRing(m.ring);
-        this.#waitForEvents();
-        // As the Java sender does: get the producer id at start, not on the first record.
-        if (m.config.enableIdempotence) this.#initProducerId();
-        // zstd's WebAssembly loads asynchronously; batches wait for it.
-        if (m.config.compressionType === 'zstd') {
-          this.#codecsReady = false;
-          void loadCodecs().then(() => {
-            this.#codecsReady = true;
-            this.#wake();
-          });
-        }
+        this.#init(m.config, m.ring);
         return;
       case 'slot':
-        this.#slots.set(m.id, new Slot(m.id, m.sab));
-        this.#handlePending();
+        this.#intake.addSlot(m.id, m.sab);
         return;
       case 'drop-slot':
-        this.#slots.delete(m.id);
+        this.#intake.dropSlot(m.id);
         return;
       case 'tp':
-        this.#queues.set(m.ref, new PartitionQueue(m.ref, m.topic, m.partition));
-        this.#topics.add(m.topic);
-        this.#handlePending();
+        this.#intake.addPartition(m.ref, m.topic, m.partition);
         return;
       case 'metadata':
-        this.#topics.add(m.topic);
-        this.#refreshMetadata();
+        this.#intake.topics.add(m.topic);
+        this.#metadata.requestNow();
         return;
       case 'trace-produce':
         this.#traceProduce = m.on;
@@ -133,70 +118,64 @@ export class Sender {
     }
   }
 
+  #init(config: SenderConfig, ring: SharedArrayBuffer): void {
+    this.#config = config;
+    const clock = this.#clock;
+    const wake = () => this.#wake();
+    const scheduleAt = (at: number) => this.#scheduleAt(at);
+    this.#transport = this.#makeTransport(config, (e) => this.#event(e));
+    this.#ring = new EventRing(ring);
+    this.#intake = new Intake(config.lingerMs, { wake, scheduleAt });
+    this.#connections = new NodeConnections(this.#transport, clock, config.retryBackoffMs, config.retryBackoffMaxMs, {
+      opened: wake,
+      failed: () => {
+        this.#metadata.request();
+        this.#wake();
+      },
+      scheduleAt,
+    });
+    this.#metadata = new MetadataRefresher(this.#transport, clock, config.retryBackoffMs, config.metadataMaxAgeMs, {
+      topics: () => this.#intake.topics,
+      published: (metadata) => this.#channel.post({ t: 'metadata', metadata }),
+      // Open connections to the leaders now, so the first batches do not wait for them.
+      leaders: (ids) => {
+        for (const id of ids) this.#connections.connect(id);
+      },
+      refreshed: () => {
+        this.#reporter.counters.metadataRefreshes = this.#metadata.requests;
+        this.#wake();
+      },
+    });
+    this.#ids = new ProducerIds(config.enableIdempotence, config.retryBackoffMs, {
+      initProducerId: (producerId, epoch) => this.#initProducerId(producerId, epoch),
+      retryLater: (ms) => this.#clock.setTimeout(wake, ms),
+      wake,
+      fatal: (err) => this.#becomeFatal(err),
+      bumped: () => {
+        this.#reporter.counters.epochBumps = this.#ids.bumps;
+      },
+    });
+    this.#waitForEvents();
+    // As the Java sender does: get the producer id at start, not on the first record.
+    this.#ids.start();
+    // zstd's WebAssembly loads asynchronously; batches wait for it.
+    if (config.compressionType === 'zstd') {
+      this.#codecsReady = false;
+      void loadCodecs().then(() => {
+        this.#codecsReady = true;
+        this.#wake();
+      });
+    }
+  }
+
   // ---- events from the accumulator ----
 
   #waitForEvents(): void {
     if (this.#closed) return;
-    this.#readEvents();
+    this.#intake.readEvents(this.#ring);
     const waiting = this.#ring.waitForEvents();
     if (waiting) void waiting.then(() => this.#waitForEvents());
     else setImmediate(() => this.#waitForEvents());
-  }
-
-  #readEvents(): void {
-    let any = false;
-    this.#ring.drain((event) => {
-      any = true;
-      if (this.#pendingEvents.size > 0 || !this.#onEvent(event)) this.#pendingEvents.push(event);
-    });
-    if (any) this.#wake();
-  }
-
-  /** Handles waiting events from the oldest until one still cannot be handled. */
-  #handlePending(): void {
-    let any = false;
-    for (let e = this.#pendingEvents.peek(); e !== undefined && this.#onEvent(e); e = this.#pendingEvents.peek()) {
-      this.#pendingEvents.shift();
-      any = true;
-    }
-    if (any) this.#wake();
-  }
-
-  /** Handles one ring event; false if its slot or partition is not mapped yet. */
-  #onEvent(event: number): boolean {
-    const { slotId, kind } = decodeEvent(event);
-    const slot = this.#slots.get(slotId);
-    const q = slot ? this.#queues.get(slot.tpRef) : undefined;
-    if (!slot || !q) return false;
-    if (kind === EVENT_OPENED) {
-      this.#lingering.set(slotId, slot.createdAt + this.#config.lingerMs);
-      this.#scheduleAt(slot.createdAt + this.#config.lingerMs);
-      return true;
-    }
-    this.#lingering.delete(slotId);
-    q.queue.push(SenderBatch.fromSlot(slot, this.#nextOrder++));
-    return true;
-  }
-
-  /** Seals open batches whose linger time is up; main may hold one for an append, then we try again next tick. */
-  #sealLingering(now: number): void {
-    for (const [slotId, deadline] of this.#lingering) {
-      if (deadline > now) {
-        this.#scheduleAt(deadline);
-        continue;
-      }
-      const slot = this.#slots.get(slotId);
-      if (!slot) continue;
-      if (slot.trySeal()) {
-        this.#lingering.delete(slotId);
-        this.#queues.get(slot.tpRef)?.queue.push(SenderBatch.fromSlot(slot, this.#nextOrder++));
-      } else if (slot.state === SEALED) {
-        // Main sealed it; its SEALED event is on the ring.
-        this.#lingering.delete(slotId);
-      } else {
-        this.#scheduleAt(now + 1);
-      }
-    }
   }
 
   // ---- the drain loop ----
@@ -205,7 +184,7 @@ export class Sender {
   #wake(): void {
     if (this.#drainScheduled || this.#closed) return;
     this.#drainScheduled = true;
-    setImmediate(() => {
+    this.#clock.setImmediate(() => {
       this.#drainScheduled = false;
       this.#drain();
     });
@@ -213,57 +192,64 @@ export class Sender {
 
   #scheduleAt(at: number): void {
     if (this.#closed || at >= this.#timerAt) return;
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#timerAt = at;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.#timerAt = Infinity;
-      this.#drain();
-    }, Math.max(0, at - Date.now()));
+    this.#timer = this.#clock.setTimeout(
+      () => {
+        this.#timer = null;
+        this.#timerAt = Infinity;
+        this.#drain();
+      },
+      Math.max(0, at - this.#clock.now()),
+    );
   }
 
   #drain(): void {
     if (this.#closed) return;
-    const now = Date.now();
-    this.#readEvents();
-    this.#sealLingering(now);
-    if (now - this.#lastMetadataRefresh >= this.#config.metadataMaxAgeMs) this.#refreshMetadata();
-    this.#scheduleAt(this.#lastMetadataRefresh + this.#config.metadataMaxAgeMs);
-    this.#expire(now);
-    if (this.#config.enableIdempotence && this.#producerId < 0) {
-      if (this.#hasQueued()) this.#initProducerId();
+    const now = this.#clock.now();
+    this.#intake.readEvents(this.#ring);
+    this.#intake.sealLingering(now);
+    this.#metadata.tick(now);
+    this.#scheduleAt(this.#metadata.dueAt);
+    if (this.#fatal) {
+      this.#failQueued(this.#fatal);
       return;
     }
-    if (!this.#codecsReady) return;
-    const byNode = this.#readyByNode(now);
-    for (const [nodeId, queues] of byNode) this.#sendTo(nodeId, queues, now);
+    this.#expire(now);
+    this.#ids.step(this.#intake.queues.values(), this.#intake.hasQueued());
+    if (!this.#ids.ready || !this.#codecsReady) return;
+    for (const [nodeId, queues] of this.#readyByNode(now)) this.#sendTo(nodeId, queues, now);
   }
 
-  #hasQueued(): boolean {
-    for (const q of this.#queues.values()) if (q.queue.length > 0) return true;
-    return false;
-  }
-
-  /** Fails queued batches older than deliveryTimeoutMs (in-flight ones are judged when they come back). */
+  /**
+   * Fails batches older than deliveryTimeoutMs, queued or in flight (an
+   * in-flight one's late answer is then ignored). A numbered batch that
+   * expires in flight may be in the log: its partition gets a bump.
+   */
   #expire(now: number): void {
     const limit = this.#config.deliveryTimeoutMs;
-    for (const q of this.#queues.values()) {
-      while (q.queue.length > 0) {
-        const b = q.queue[0] as SenderBatch;
+    for (const q of this.#intake.queues.values()) {
+      for (const b of q.inFlight) {
+        if (now - b.createdAt < limit) this.#scheduleAt(b.createdAt + limit);
+        else this.#fail(this.#deliveryTimeout(q, b, now, b.lastError ?? undefined), b, q);
+      }
+      for (let i = 0; i < q.queue.length; ) {
+        const b = q.queue[i] as SenderBatch;
         if (now - b.createdAt < limit) {
           this.#scheduleAt(b.createdAt + limit);
-          break;
+          i++;
+          continue;
         }
-        q.queue.shift();
-        this.#fail(this.#deliveryTimeout(q, b, now, b.lastError ?? this.#leaderError(q)), b, q, b.attempts === 0 ? 'not-written' : 'unknown');
+        q.queue.splice(i, 1);
+        this.#fail(this.#deliveryTimeout(q, b, now, b.lastError ?? this.#leaderError(q)), b, q);
       }
     }
   }
 
   /** Why the partition's leader could not be reached lately, if it could not. */
   #leaderError(q: PartitionQueue): Error | undefined {
-    const leader = this.#cluster.metadata.leaderFor(q.topic, q.partition);
-    return leader ? this.#nodeBackoff.get(leader.nodeId)?.error : undefined;
+    const leader = this.#transport.metadata.leaderFor(q.topic, q.partition);
+    return leader ? this.#connections.backoffOf(leader.nodeId)?.error : undefined;
   }
 
   /** `last`: the error of the last attempt, kept as the cause (a ConnectionError names its broker). */
@@ -274,26 +260,30 @@ export class Sender {
     );
   }
 
+  /** May the partition's head batch go now? Backoff, ordering, and the epoch rules. */
+  #mayDrain(q: PartitionQueue, head: SenderBatch, now: number): boolean {
+    if (q.backoffUntil > now) {
+      this.#scheduleAt(q.backoffUntil);
+      return false;
+    }
+    // Keep order: one batch at a time when so configured, and only the lowest sequence while retrying.
+    if (q.inFlight.size > 0 && (this.#config.maxInFlightRequestsPerConnection === 1 || q.retrying)) return false;
+    return head.baseSequence >= 0 || this.#ids.mayNumber(q);
+  }
+
   /** Partitions with a batch that may go now, grouped by their leader. */
   #readyByNode(now: number): Map<number, PartitionQueue[]> {
     const out = new Map<number, PartitionQueue[]>();
-    const ordered = this.#config.maxInFlightRequestsPerConnection === 1;
     let missingLeader = false;
-    for (const q of this.#queues.values()) {
+    for (const q of this.#intake.queues.values()) {
       const head = q.queue[0];
-      if (!head) continue;
-      if (q.backoffUntil > now) {
-        this.#scheduleAt(q.backoffUntil);
-        continue;
-      }
-      // Keep order: one batch at a time when so configured, and only the lowest sequence while retrying.
-      if (q.inFlight.size > 0 && (ordered || q.retrying)) continue;
-      const leader = this.#cluster.metadata.leaderFor(q.topic, q.partition);
+      if (!head || !this.#mayDrain(q, head, now)) continue;
+      const leader = this.#transport.metadata.leaderFor(q.topic, q.partition);
       if (!leader) {
         missingLeader = true;
         continue;
       }
-      const backoff = this.#nodeBackoff.get(leader.nodeId);
+      const backoff = this.#connections.backoffOf(leader.nodeId);
       if (backoff && backoff.until > now) {
         this.#scheduleAt(backoff.until);
         continue;
@@ -302,72 +292,35 @@ export class Sender {
       if (list) list.push(q);
       else out.set(leader.nodeId, [q]);
     }
-    if (missingLeader) this.#refreshMetadata();
+    if (missingLeader) this.#metadata.request();
     return out;
   }
 
   #sendTo(nodeId: number, queues: PartitionQueue[], now: number): void {
     const conn = this.#connections.get(nodeId);
-    if (!conn || conn.closed) {
-      this.#connect(nodeId);
-      return;
-    }
-    const max = this.#config.maxInFlightRequestsPerConnection;
-    while (conn.inFlight < max && !conn.writableNeedDrain) {
-      const request = this.#buildRequest(nodeId, queues, now);
-      if (!request) return;
-      this.#send(conn, request.body, request.inflight, conn.versionFor(Produce));
-    }
-  }
-
-  /** One request: the next batch of each ready partition, up to maxRequestSize (a lone batch may exceed it). */
-  #buildRequest(nodeId: number, queues: PartitionQueue[], now: number): { body: ProduceRequest; inflight: InFlightRequest } | null {
+    if (!conn) return;
     const cfg = this.#config;
-    const topics = new Map<string, { index: number; records: Buffer }[]>();
-    const inflight: InFlightRequest = { nodeId, batches: new Map(), trace: null };
-    let size = 0;
-    let any = false;
-    for (const q of queues) {
-      const b = q.queue[0];
-      if (!b || q.backoffUntil > now || (q.inFlight.size > 0 && (cfg.maxInFlightRequestsPerConnection === 1 || q.retrying))) continue;
-      if (cfg.enableIdempotence) q.assignSequence(b);
-      let payload: Buffer;
-      try {
-        payload = b.prepare(cfg.compressionType, this.#producerId, this.#producerEpoch);
-      } catch (err) {
-        q.queue.shift();
-        this.#fail(new ProducerFatalError(`compressing a batch for ${q.name} with ${cfg.compressionType} failed: ${(err as Error).message}`, err), b, q);
-        continue;
-      }
-      if (any && size + payload.length + PER_PARTITION_OVERHEAD > cfg.maxRequestSize) continue;
-      q.queue.shift();
-      q.inFlight.add(b);
-      b.attempts++;
-      b.sentTo = nodeId;
-      size += payload.length + PER_PARTITION_OVERHEAD;
-      any = true;
-      const list = topics.get(q.topic);
-      if (list) list.push({ index: q.partition, records: payload });
-      else topics.set(q.topic, [{ index: q.partition, records: payload }]);
-      let byPartition = inflight.batches.get(q.topic);
-      if (!byPartition) inflight.batches.set(q.topic, (byPartition = new Map()));
-      byPartition.set(q.partition, { q, batch: b });
-      this.#counters.batches++;
-      this.#counters.batchBytes += payload.length;
-    }
-    if (!any) return null;
-    const body: ProduceRequest = {
-      transactionalId: null,
-      acks: cfg.acks,
-      timeoutMs: cfg.requestTimeoutMs,
-      topicData: [...topics].map(([name, partitionData]) => ({ name, partitionData })),
+    const gate = {
+      mayDrain: (q: PartitionQueue, head: SenderBatch) => this.#mayDrain(q, head, now),
+      number: (q: PartitionQueue, b: SenderBatch) => {
+        if (cfg.enableIdempotence) q.assignSequence(b);
+      },
+      failed: (q: PartitionQueue, b: SenderBatch, err: unknown) =>
+        this.#fail(new ProducerFatalError(`compressing a batch for ${q.name} with ${cfg.compressionType} failed: ${(err as Error).message}`, err), b, q),
     };
-    return { body, inflight };
+    while (conn.inFlight < cfg.maxInFlightRequestsPerConnection && !conn.writableNeedDrain) {
+      const built = buildProduceRequest(queues, cfg, gate);
+      if (!built) return;
+      for (const byPartition of built.batches.values()) for (const { batch } of byPartition.values()) batch.sentTo = nodeId;
+      this.#reporter.counters.batches += built.batchCount;
+      this.#reporter.counters.batchBytes += built.payloadBytes;
+      this.#send(conn, { nodeId, batches: built.batches, trace: null }, built.body);
+    }
   }
 
-  #send(conn: Connection, body: ProduceRequest, inflight: InFlightRequest, negotiated: number): void {
-    const version = Math.min(negotiated, MAX_PRODUCE_VERSION);
-    this.#counters.requests++;
+  #send(conn: SenderConnection, inflight: InFlightRequest, body: ProduceRequest): void {
+    const version = Math.min(conn.versionFor(Produce), MAX_PRODUCE_VERSION);
+    this.#reporter.counters.requests++;
     if (this.#traceProduce) inflight.trace = { conn, nodeId: inflight.nodeId, apiVersion: version, acks: this.#config.acks, startTime: traceClock() };
     if (this.#config.acks === 0) {
       conn.sendWithoutResponse(Produce, body, (err) => this.#onAcksZeroWritten(inflight, err), version);
@@ -377,9 +330,10 @@ export class Sender {
   }
 
   #onAcksZeroWritten(inflight: InFlightRequest, err: Error | null): void {
-    if (inflight.trace) this.#reportRequest(produceFacts(inflight.trace, inflight.batches, err, undefined));
+    if (inflight.trace) this.#reporter.reportRequest(produceFacts(inflight.trace, inflight.batches, err, undefined));
     for (const byPartition of inflight.batches.values()) {
       for (const { q, batch } of byPartition.values()) {
+        if (batch.done) continue;
         if (err) this.#retryOrFail(q, batch, err, true);
         else this.#succeed(q, batch, -1, -1);
       }
@@ -388,139 +342,138 @@ export class Sender {
   }
 
   #onResponse(inflight: InFlightRequest, err: Error | null, res: ProduceResponse | undefined): void {
-    if (inflight.trace) this.#reportRequest(produceFacts(inflight.trace, inflight.batches, err, res));
+    if (inflight.trace) this.#reporter.reportRequest(produceFacts(inflight.trace, inflight.batches, err, res));
     if (err || !res) {
       const failure = err ?? new ProtocolError('empty Produce response');
-      if (failure instanceof ConnectionError) this.#backOffNode(inflight.nodeId, failure);
+      if (failure instanceof ConnectionError) this.#connections.backOff(inflight.nodeId, failure);
       for (const byPartition of inflight.batches.values()) {
-        for (const { q, batch } of byPartition.values()) this.#retryOrFail(q, batch, failure, true);
+        for (const { q, batch } of byPartition.values()) if (!batch.done) this.#retryOrFail(q, batch, failure, true);
       }
-      this.#refreshMetadata();
+      this.#metadata.request();
       this.#wake();
       return;
     }
-    this.#nodeBackoff.delete(inflight.nodeId);
-    for (const ep of res.nodeEndpoints) this.#cluster.metadata.addBroker({ nodeId: ep.nodeId, host: ep.host, port: ep.port, rack: ep.rack });
+    this.#connections.healthy(inflight.nodeId);
+    for (const ep of res.nodeEndpoints) this.#transport.metadata.addBroker({ nodeId: ep.nodeId, host: ep.host, port: ep.port, rack: ep.rack });
     const answered = new Set<SenderBatch>();
     for (const topic of res.responses) {
       const byPartition = topic.name === undefined ? undefined : inflight.batches.get(topic.name);
       for (const p of topic.partitionResponses) {
         const entry = byPartition?.get(p.index);
-        if (!entry) continue;
+        if (!entry || answered.has(entry.batch)) continue;
         answered.add(entry.batch);
-        this.#onPartitionResponse(entry.q, entry.batch, p);
+        if (entry.batch.done) continue;
+        const { q, batch } = entry;
+        const verdict = judge(p, { count: batch.count, numbered: batch.baseSequence >= 0, staleEpoch: batch.producerEpoch !== this.#ids.epoch || batch.producerId !== this.#ids.producerId, lowestPending: this.#lowestPending(q, batch) }, q.name);
+        this.#apply(verdict, q, batch);
       }
     }
     // A partition the broker left out of its answer is treated as a lost response.
     for (const byPartition of inflight.batches.values()) {
       for (const { q, batch } of byPartition.values()) {
-        if (!answered.has(batch)) this.#retryOrFail(q, batch, new ProtocolError(`the Produce response did not mention ${q.name}`), false);
+        if (!answered.has(batch) && !batch.done) this.#retryOrFail(q, batch, new ProtocolError(`the Produce response did not mention ${q.name}`), false);
       }
     }
     this.#wake();
   }
 
-  #onPartitionResponse(q: PartitionQueue, batch: SenderBatch, p: ProducePartitionResponse): void {
-    if (p.errorCode === 0) {
-      this.#succeed(q, batch, p.baseOffset, p.logAppendTimeMs);
-      return;
-    }
-    const detail = [p.errorMessage, ...p.recordErrors.map((e) => `record ${e.batchIndex}: ${e.batchIndexErrorMessage ?? 'invalid'}`)]
-      .filter((s) => s)
-      .join('; ');
-    const err = new KafkaResponseError(p.errorCode, `Produce to ${q.name}`, detail || null);
-    switch (err.action) {
-      case 'duplicate':
-        this.#succeed(q, batch, -1, -1);
-        return;
-      case 'split':
-        if (batch.count > 1) this.#split(q, batch);
-        else this.#fail(Object.assign(err, { message: `${err.message}: the record is larger than the topic's max.message.bytes or the broker's message.max.bytes` }), batch, q);
-        return;
-      case 'refresh-metadata':
-        if (p.currentLeader && p.currentLeader.leaderId >= 0) {
-          this.#cluster.metadata.moveLeader(q.topic, q.partition, p.currentLeader.leaderId, p.currentLeader.leaderEpoch);
-        } else {
-          this.#refreshMetadata();
-        }
-        this.#retryOrFail(q, batch, err, false);
+  /** No numbered batch of the partition, under the same id and epoch, comes before this one and is still pending. */
+  #lowestPending(q: PartitionQueue, b: SenderBatch): boolean {
+    const earlier = (x: SenderBatch) =>
+      x !== b && x.baseSequence >= 0 && x.producerId === b.producerId && x.producerEpoch === b.producerEpoch && (x.order < b.order || (x.order === b.order && x.from < b.from));
+    for (const x of q.inFlight) if (earlier(x)) return false;
+    return !q.queue.some(earlier);
+  }
+
+  #apply(v: Verdict, q: PartitionQueue, batch: SenderBatch): void {
+    switch (v.kind) {
+      case 'succeed':
+        this.#succeed(q, batch, v.baseOffset, v.logAppendTime);
         return;
       case 'retry':
-      case 'find-coordinator':
-        this.#retryOrFail(q, batch, err, false);
+        if (v.leader) this.#transport.metadata.moveLeader(q.topic, q.partition, v.leader.id, v.leader.epoch);
+        else if (v.refreshMetadata) this.#metadata.request();
+        this.#retryOrFail(q, batch, v.error, false);
         return;
-      case 'reset-producer':
-        // Out of order behind a batch that is being retried, or sent under a
-        // producer id that was since replaced: it simply goes again. Anything
-        // else means the broker lost track of our sequences: take a new
-        // producer id, renumber, and send again.
-        if (!(err.errorCode === 45 && q.retrying) && batch.producerId === this.#producerId) this.#resetProducerId();
-        this.#retryOrFail(q, batch, err, false);
+      case 'split':
+        this.#split(q, batch);
+        return;
+      case 'rewrite':
+        this.#rewrite(q, batch, v.error);
+        return;
+      case 'fail':
+        this.#fail(v.error, batch, q);
         return;
       case 'fatal':
-        this.#fail(err, batch, q);
-        this.#channel.post({ t: 'fatal', error: serializeError(new ProducerFatalError(`${err.message}: the producer must be closed`, err)) });
+        this.#fail(v.error, batch, q);
+        this.#becomeFatal(new ProducerFatalError(`${v.error.message}: the producer must be closed`, v.error));
         return;
-      default:
-        // The broker refused the batch: it was not written.
-        this.#fail(err, batch, q);
     }
   }
 
   #succeed(q: PartitionQueue, batch: SenderBatch, baseOffset: number, logAppendTime: number): void {
+    batch.done = true;
     q.inFlight.delete(batch);
-    if (q.retrying && !q.queue.some((b) => b.attempts > 0) && q.inFlight.size === 0) q.retrying = false;
-    this.#report({ slot: batch.slotId, from: batch.from, count: batch.count, baseOffset, logAppendTime, error: null });
+    q.settleRetrying();
+    this.#reporter.report({ slot: batch.slotId, from: batch.from, count: batch.count, baseOffset, logAppendTime, error: null });
   }
 
   /**
-   * Reports a batch as failed. With idempotence its sequence numbers must not
-   * leave a gap: when the broker surely did not write it, the batches after
-   * it are renumbered down; when that is unknown (it timed out after being
-   * sent), a new producer id starts the numbering afresh.
+   * Reports a batch as failed, once. A numbered batch leaves a gap in its
+   * partition's sequences (and may even be in the log): the partition asks
+   * for an epoch bump, and the batches after it keep their numbers.
    */
-  #fail(err: Error, batch: SenderBatch, q: PartitionQueue, written: 'not-written' | 'unknown' = 'not-written'): void {
+  #fail(err: Error, batch: SenderBatch, q: PartitionQueue): void {
+    if (batch.done) return;
+    batch.done = true;
     q.inFlight.delete(batch);
-    this.#report({ slot: batch.slotId, from: batch.from, count: batch.count, baseOffset: -1, logAppendTime: -1, error: serializeError(err) });
-    if (!this.#config.enableIdempotence || batch.baseSequence < 0 || this.#closed || batch.producerId !== this.#producerId) return;
-    if (written === 'unknown') this.#resetProducerId();
-    else q.releaseSequences(batch);
-  }
-
-  /** Forgets the producer id: the next drain asks for a new one and every unsent batch is numbered again. */
-  #resetProducerId(): void {
-    this.#producerId = -1;
-    this.#producerEpoch = -1;
-    for (const q of this.#queues.values()) q.resetSequences();
+    const i = q.queue.indexOf(batch);
+    if (i >= 0) q.queue.splice(i, 1);
+    q.settleRetrying();
+    this.#reporter.report({ slot: batch.slotId, from: batch.from, count: batch.count, baseOffset: -1, logAppendTime: -1, error: serializeError(err) });
+    if (batch.baseSequence >= 0 && !this.#closed) this.#ids.gapAt(q, batch.producerId, batch.producerEpoch);
   }
 
   /**
-   * Retries while attempts and delivery time remain. The backoff doubles
-   * from retryBackoffMs up to retryBackoffMaxMs with ±20% jitter.
+   * The broker surely did not write this batch, nor (sequences being
+   * contiguous) any later one numbered under the same epoch: they are
+   * numbered again after an epoch bump. Those in flight come back with the
+   * same answer.
+   */
+  #rewrite(q: PartitionQueue, batch: SenderBatch, err: Error): void {
+    this.#ids.gapAt(q, batch.producerId, batch.producerEpoch);
+    const { producerId, producerEpoch } = batch;
+    for (const b of q.queue) if (b.baseSequence >= 0 && b.producerId === producerId && b.producerEpoch === producerEpoch) b.unassign();
+    batch.unassign();
+    batch.lastError = err;
+    q.requeue(batch);
+    this.#reporter.counters.retries++;
+  }
+
+  /**
+   * Retries while attempts remain; the batch expires at deliveryTimeoutMs
+   * wherever it is. The backoff doubles from retryBackoffMs up to
+   * retryBackoffMaxMs with ±20% jitter.
    */
   #retryOrFail(q: PartitionQueue, batch: SenderBatch, err: Error, connectionLost: boolean): void {
-    const now = Date.now();
+    const now = this.#clock.now();
     const cfg = this.#config;
-    const exp = Math.min(cfg.retryBackoffMaxMs, cfg.retryBackoffMs * 2 ** Math.max(0, batch.attempts - 1));
-    const backoff = Math.round(exp * (0.8 + Math.random() * 0.4));
     if (this.#closed) {
       this.#fail(new ProducerClosedError(`the producer closed before ${q.name} was acknowledged`), batch, q);
       return;
     }
-    if (now + backoff - batch.createdAt >= cfg.deliveryTimeoutMs) {
-      this.#fail(this.#deliveryTimeout(q, batch, now, err), batch, q, 'unknown');
-      return;
-    }
     if (batch.attempts > cfg.retries) {
-      this.#fail(err, batch, q, 'unknown');
+      this.#fail(err, batch, q);
       return;
     }
-    this.#counters.retries++;
+    const exp = Math.min(cfg.retryBackoffMaxMs, cfg.retryBackoffMs * 2 ** Math.max(0, batch.attempts - 1));
+    const backoff = Math.round(exp * (0.8 + this.#clock.random() * 0.4));
+    this.#reporter.counters.retries++;
     batch.lastError = err;
-    q.requeue(batch, this.#producerId);
+    q.requeue(batch);
     q.backoffUntil = now + (connectionLost ? Math.min(backoff, cfg.retryBackoffMs) : backoff);
     this.#scheduleAt(q.backoffUntil);
-    const broker = this.#cluster.metadata.brokers.get(batch.sentTo);
+    const broker = this.#transport.metadata.brokers.get(batch.sentTo);
     this.#event({
       kind: 'retry',
       topic: q.topic,
@@ -534,46 +487,23 @@ export class Sender {
     });
   }
 
-  /** MESSAGE_TOO_LARGE: two halves, each with its share of the sequence range, go first; no attempt is counted. */
+  /** MESSAGE_TOO_LARGE: two halves go first, each with its share of the parent's numbers; no attempt is counted. */
   #split(q: PartitionQueue, batch: SenderBatch): void {
+    batch.done = true;
     q.inFlight.delete(batch);
     // Batches behind it may be answered out of order now: they go again after the halves.
     q.retrying = true;
-    this.#counters.splits++;
+    this.#reporter.counters.splits++;
     const records = decodeRecords(batch.bytes.subarray(BATCH_HEADER_SIZE), batch.count, 0, batch.baseTimestamp);
     const half = Math.ceil(records.length / 2);
     const parts = [records.slice(0, half), records.slice(half)].map((part, i) => {
       const bytes = buildRecordBatch(part.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp })));
       const timestamps = part.map((r) => r.timestamp);
       const b = new SenderBatch(batch.slotId, batch.from + i * half, part.length, bytes, timestamps[0] as number, Math.max(...timestamps), batch.createdAt, batch.order);
-      if (batch.baseSequence >= 0) b.baseSequence = batch.baseSequence + i * half;
+      if (batch.baseSequence >= 0) b.assign(batch.producerId, batch.producerEpoch, batch.baseSequence + i * half);
       return b;
     });
     for (const part of parts) q.insertInOrder(part);
-  }
-
-  #report(o: Outcome): void {
-    this.#outcomes.push(o);
-    this.#scheduleOutcomes();
-  }
-
-  #reportRequest(facts: ProduceFacts): void {
-    (this.#requests ??= []).push(facts);
-    this.#scheduleOutcomes();
-  }
-
-  /** Outcomes (and traced requests) of one tick go in one message. */
-  #scheduleOutcomes(): void {
-    if (this.#outcomesScheduled) return;
-    this.#outcomesScheduled = true;
-    queueMicrotask(() => {
-      this.#outcomesScheduled = false;
-      const outcomes = this.#outcomes;
-      const requests = this.#requests;
-      this.#outcomes = [];
-      this.#requests = null;
-      this.#channel.post({ t: 'outcomes', outcomes, counters: { ...this.#counters }, requests });
-    });
   }
 
   /** Connection events and retries, for the producer's diagnostics. */
@@ -581,144 +511,53 @@ export class Sender {
     this.#channel.post({ t: 'event', event });
   }
 
-  // ---- connections, metadata, producer id ----
-
-  #connect(nodeId: number): void {
-    if (this.#connecting.has(nodeId) || this.#closed) return;
-    this.#connecting.add(nodeId);
-    this.#cluster.connectionTo(nodeId).then(
-      (conn) => {
-        this.#connecting.delete(nodeId);
-        if (this.#closed) return;
-        this.#connections.set(nodeId, conn);
-        conn.once('close', () => {
-          if (this.#connections.get(nodeId) === conn) this.#connections.delete(nodeId);
-        });
-        this.#wake();
-      },
-      (err: Error) => {
-        this.#connecting.delete(nodeId);
-        this.#backOffNode(nodeId, err);
-        this.#refreshMetadata();
-        this.#wake();
-      },
-    );
+  /** InitProducerId on the least loaded open connection (not behind held Produce requests), else any. */
+  async #initProducerId(producerId: number, epoch: number) {
+    const conn = this.#connections.leastLoaded() ?? (await this.#transport.anyConnection());
+    const canBump = conn.versionFor(InitProducerId) >= INIT_PRODUCER_ID_BUMP_VERSION;
+    const bump = producerId >= 0 && canBump;
+    const res = await conn.request(InitProducerId, {
+      transactionalId: null,
+      transactionTimeoutMs: 60_000,
+      producerId: bump ? producerId : -1,
+      producerEpoch: bump ? epoch : -1,
+    });
+    return { res, canBump };
   }
 
-  /** Reconnect backoff per broker, doubling from retryBackoffMs up to retryBackoffMaxMs. */
-  #backOffNode(nodeId: number, error: Error): void {
-    const prev = this.#nodeBackoff.get(nodeId);
-    const failures = (prev?.failures ?? 0) + 1;
-    const wait = Math.min(this.#config.retryBackoffMaxMs, this.#config.retryBackoffMs * 2 ** (failures - 1));
-    this.#nodeBackoff.set(nodeId, { until: Date.now() + wait, failures, error });
-    this.#scheduleAt(Date.now() + wait);
+  /** The producer cannot go on: every batch, queued or in flight, fails now with the error; the producer hears once. */
+  #becomeFatal(err: ProducerFatalError): void {
+    if (this.#fatal) return;
+    this.#fatal = err;
+    this.#channel.post({ t: 'fatal', error: serializeError(err) });
+    this.#failQueued(err);
   }
 
-  #refreshMetadata(): void {
-    if (this.#closed) return;
-    if (this.#metadataRunning) {
-      this.#metadataAgain = true;
-      return;
+  #failQueued(err: Error): void {
+    for (const q of this.#intake.queues.values()) {
+      for (const b of [...q.inFlight]) this.#fail(err, b, q);
+      for (const b of q.queue.splice(0)) this.#fail(err, b, q);
     }
-    this.#metadataRunning = true;
-    this.#lastMetadataRefresh = Date.now();
-    this.#counters.metadataRefreshes++;
-    const topics = [...this.#topics];
-    this.#cluster.refreshMetadata(topics, true).then(
-      (md) => {
-        for (const name of topics) {
-          const t = md.topic(name);
-          const metadata: TopicMetadata = t
-            ? {
-                topic: name,
-                partitionCount: t.errorCode === 0 ? t.partitions.length : 0,
-                available: t.partitions.filter((p) => p && p.leader >= 0).map((p) => p.partition),
-                partitions: t.partitions.map((p) => ({ partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: p.replicas, isr: p.isr })),
-                errorCode: t.errorCode,
-                error: t.errorCode === 0 ? null : serializeError(new KafkaResponseError(t.errorCode, `Metadata for topic ${name}`)),
-              }
-            : { topic: name, partitionCount: 0, available: [], partitions: [], errorCode: 3, error: null };
-          this.#channel.post({ t: 'metadata', metadata });
-        }
-        // Open connections to the leaders now, so the first batches do not wait for them.
-        for (const name of topics) {
-          for (const p of md.topic(name)?.partitions ?? []) if (p && p.leader >= 0 && !this.#connections.has(p.leader)) this.#connect(p.leader);
-        }
-        this.#metadataDone();
-      },
-      (err: unknown) => {
-        for (const name of topics) {
-          this.#channel.post({ t: 'metadata', metadata: { topic: name, partitionCount: 0, available: [], partitions: [], errorCode: -1, error: serializeError(err) } });
-        }
-        this.#metadataDone(this.#config.retryBackoffMs);
-      },
-    );
-  }
-
-  #metadataDone(delay = 0): void {
-    this.#metadataRunning = false;
-    if (this.#metadataAgain) {
-      this.#metadataAgain = false;
-      if (delay > 0) setTimeout(() => this.#refreshMetadata(), delay);
-      else this.#refreshMetadata();
-    }
-    this.#wake();
-  }
-
-  #initProducerId(): void {
-    if (this.#initProducerIdRunning || this.#closed) return;
-    this.#initProducerIdRunning = true;
-    const retry = () => {
-      this.#initProducerIdRunning = false;
-      setTimeout(() => this.#wake(), this.#config.retryBackoffMs);
-    };
-    this.#cluster
-      .anyConnection()
-      .then((conn) => conn.request(InitProducerId, { transactionalId: null, transactionTimeoutMs: 60_000 }))
-      .then(
-        (res) => {
-          if (res.errorCode === 0) {
-            this.#producerId = res.producerId;
-            this.#producerEpoch = res.producerEpoch;
-            this.#initProducerIdRunning = false;
-            this.#wake();
-            return;
-          }
-          const info = errorInfo(res.errorCode);
-          if (info.retriable) {
-            retry();
-            return;
-          }
-          this.#initProducerIdRunning = false;
-          this.#channel.post({
-            t: 'fatal',
-            error: serializeError(
-              new ProducerFatalError(
-                `InitProducerId failed with ${info.name}: the idempotent producer cannot start (set enableIdempotence: false if the cluster does not allow it)`,
-                new KafkaResponseError(res.errorCode, 'InitProducerId'),
-              ),
-            ),
-          });
-        },
-        // Brokers not reachable yet: batches wait, and expire after deliveryTimeoutMs.
-        () => retry(),
-      );
+    // Open batches too: the producer refuses new records, so nothing will seal them.
+    this.#intake.sealLingering(Infinity);
+    for (const q of this.#intake.queues.values()) for (const b of q.queue.splice(0)) this.#fail(err, b, q);
   }
 
   async #close(): Promise<void> {
     const closed = new ProducerClosedError('the producer was closed before the record was acknowledged');
-    for (const q of this.#queues.values()) {
+    for (const q of this.#intake?.queues.values() ?? []) {
       for (const b of q.queue.splice(0)) this.#fail(closed, b, q);
       for (const b of [...q.inFlight]) this.#fail(closed, b, q);
     }
     this.#closed = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
+    this.#metadata?.close();
+    this.#connections?.close();
     // Resolve our own pending Atomics.waitAsync so nothing is left waiting.
     this.#ring?.wakeConsumer();
-    // Let the last outcomes go out before the closing word.
-    await new Promise<void>((r) => queueMicrotask(r));
-    await this.#cluster?.close();
+    // The last outcomes go out before the closing word.
+    this.#reporter.flush();
+    await this.#transport?.close();
     this.#channel.post({ t: 'closed' });
   }
 }
-

@@ -1,0 +1,44 @@
+// Outcomes go to the producer in bulk: every outcome (and traced Produce
+// request) of one tick in one message, with the counters as they stand.
+
+import type { Channel, FromSender, Outcome, ProduceFacts, SenderCounters, ToSender } from './messages.js';
+
+export class OutcomeReporter {
+  readonly #channel: Channel<ToSender, FromSender>;
+  readonly counters: SenderCounters = { requests: 0, batches: 0, batchBytes: 0, retries: 0, splits: 0, metadataRefreshes: 0, epochBumps: 0 };
+  #outcomes: Outcome[] = [];
+  /** Produce requests answered since the last message, while tracing. */
+  #requests: ProduceFacts[] | null = null;
+  #scheduled = false;
+
+  constructor(channel: Channel<ToSender, FromSender>) {
+    this.#channel = channel;
+  }
+
+  report(o: Outcome): void {
+    this.#outcomes.push(o);
+    this.#schedule();
+  }
+
+  reportRequest(facts: ProduceFacts): void {
+    (this.#requests ??= []).push(facts);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  /** Sends what is pending now (also before the closing word). */
+  flush(): void {
+    this.#scheduled = false;
+    if (this.#outcomes.length === 0 && this.#requests === null) return;
+    const outcomes = this.#outcomes;
+    const requests = this.#requests;
+    this.#outcomes = [];
+    this.#requests = null;
+    this.#channel.post({ t: 'outcomes', outcomes, counters: { ...this.counters }, requests });
+  }
+}
