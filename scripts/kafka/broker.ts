@@ -28,6 +28,16 @@ export interface ClusterSpec {
   /** Extra broker properties, e.g. { 'auto.create.topics.enable': 'true' }. */
   overrides?: Record<string, string>;
   /**
+   * Per node (index nodeId - 1), a second client listener, CLIENT, on `port`
+   * that advertises `advertisedPort`: for a test proxy on advertisedPort in
+   * front of `port`. A broker answers Metadata with the endpoints of the
+   * listener the request came in on
+   * (https://kafka.apache.org/documentation/#brokerconfigs_advertised.listeners),
+   * so a client that bootstraps through the proxies stays on them, while
+   * replication and the state's bootstrap list keep PLAINTEXT, direct.
+   */
+  clientListeners?: { port: number; advertisedPort: number }[];
+  /**
    * A process the brokers must not outlive (a test run): every JVM started
    * for this cluster, restarts included, gets a watchdog that stops it when
    * that process exits, however it exits.
@@ -94,19 +104,25 @@ function newClusterId(): string {
   }
 }
 
-function brokerProperties(spec: { basePort: number; overrides: Record<string, string> }, nodeId: number, nodes: number, logDir: string): string {
+function brokerProperties(
+  spec: { basePort: number; overrides: Record<string, string>; clientListeners?: { port: number; advertisedPort: number }[] | undefined },
+  nodeId: number,
+  nodes: number,
+  logDir: string,
+): string {
   const port = (i: number) => spec.basePort + 2 * (i - 1);
   const voters = Array.from({ length: nodes }, (_, i) => `${i + 1}@127.0.0.1:${port(i + 1) + 1}`).join(',');
   const replication = String(Math.min(nodes, 3));
+  const client = spec.clientListeners?.[nodeId - 1];
   const props: Record<string, string> = {
     'process.roles': 'broker,controller',
     'node.id': String(nodeId),
     'controller.quorum.voters': voters,
-    listeners: `PLAINTEXT://127.0.0.1:${port(nodeId)},CONTROLLER://127.0.0.1:${port(nodeId) + 1}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port(nodeId)}`,
+    listeners: `PLAINTEXT://127.0.0.1:${port(nodeId)},CONTROLLER://127.0.0.1:${port(nodeId) + 1}${client ? `,CLIENT://127.0.0.1:${client.port}` : ''}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port(nodeId)}${client ? `,CLIENT://127.0.0.1:${client.advertisedPort}` : ''}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map': `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${client ? ',CLIENT:PLAINTEXT' : ''}`,
     'log.dirs': logDir,
     'num.partitions': '1',
     // Production-like: a producer must not create topics by accident.
@@ -138,8 +154,9 @@ function java(libsDir: string, mainClass: string, args: string[], heap = '512m')
 export async function startCluster(spec: ClusterSpec = {}): Promise<ClusterState> {
   const name = spec.name ?? 'single';
   const nodes = spec.nodes ?? (name === 'cluster' ? 3 : 1);
-  const full = { name, basePort: spec.basePort ?? (name === 'cluster' ? 19092 : 9092), overrides: spec.overrides ?? {} };
+  const full = { name, basePort: spec.basePort ?? (name === 'cluster' ? 19092 : 9092), overrides: spec.overrides ?? {}, clientListeners: spec.clientListeners };
   if (full.basePort + 2 * nodes > 32768) throw new Error(`kafka: basePort ${full.basePort} is in the ephemeral port range; use one below ${32768 - 2 * nodes}`);
+  for (const l of spec.clientListeners ?? []) if (Math.max(l.port, l.advertisedPort) >= 32768) throw new Error(`kafka: client listener ports ${l.port}/${l.advertisedPort} must be below 32768`);
   const version = spec.version ?? kafkaVersion();
   const running = readState(name);
   if (running && running.nodes.every((n) => isAlive(n.pid))) {

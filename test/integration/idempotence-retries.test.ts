@@ -1,0 +1,358 @@
+// Idempotence under network faults, on a 3-broker cluster of this file's own
+// reached only through test proxies (test/support/tcp-proxy.ts): brokers
+// advertise the proxies' ports on a CLIENT listener, so every connection the
+// producer makes, after bootstrap too, goes through a proxy, while
+// replication stays direct. While records stream to a topic with
+// replication 3 and min.insync.replicas=2, connections are reset
+// mid-request, a response is cut mid-frame, one broker's proxy stalls past
+// requestTimeoutMs, and a partition leader is SIGKILLed and restarted.
+//
+// Then every record must have settled once; kcat must read back each
+// acknowledged record exactly once, in send order per partition; and
+// DumpLogSegments must show per partition one producer id and sequences
+// without a hole (KIP-98: a broker appends a batch only at the next
+// sequence of its producer id and epoch; a new epoch starts again at 0).
+
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { KafkaProducer, type RecordMetadata } from 'kafka-producer-ts';
+import { isAlive, restartNode, startCluster, stopCluster, type ClusterState, type NodeState } from '../../scripts/kafka/broker.js';
+import { Cluster } from '../../src/network/cluster.js';
+import { createTopic, dumpLogSegments, kcatConsume, partitionLogFiles, uniqueTopic, type DumpedBatch } from '../support/kafka-tools.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+
+const env = inject('kafka');
+const local = env.libsDir !== null;
+const NAME = 'eos';
+const BASE_PORT = 28092; // brokers 28092, 28094, 28096 (controllers +1)
+const PROXY_PORT = 28192; // proxy of node i: 28192 + i - 1
+const LISTENER_PORT = 28292; // CLIENT listener of node i, behind its proxy: 28292 + i - 1
+const NODES = 3;
+const PARTITIONS = 6;
+const REQUEST_TIMEOUT_MS = 3000;
+
+let state: ClusterState;
+const proxies = new Map<number, TcpProxy>();
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (msg: string) => console.log(`[idempotence-retries] ${msg}`);
+
+/** SIGKILL to the node's process group: no controlled shutdown, no leadership handed over. */
+async function killNode(node: NodeState): Promise<void> {
+  try {
+    process.kill(-node.pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+  while (isAlive(node.pid)) await sleep(50);
+}
+
+/** Until the node answers Metadata on its own PLAINTEXT port. */
+async function waitServing(node: NodeState, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'not listed in its own Metadata yet';
+  while (Date.now() < deadline) {
+    const client = new Cluster({ bootstrapServers: `127.0.0.1:${node.port}`, connectTimeoutMs: 1000, requestTimeoutMs: 3000 });
+    try {
+      const md = await client.refreshMetadata([]);
+      if (md.brokers.has(node.nodeId)) return;
+    } catch (err) {
+      last = (err as Error).message;
+    } finally {
+      await client.close();
+    }
+    await sleep(250);
+  }
+  throw new Error(`node ${node.nodeId} did not come back within ${timeoutMs} ms: ${last}`);
+}
+
+interface FaultContext {
+  topic: string;
+  producer: KafkaProducer;
+  /** Stream time: ms since the first send. */
+  elapsed: () => number;
+  leaderOf: (partition: number) => Promise<number>;
+  proxyOf: (nodeId: number) => TcpProxy;
+  /** Nodes SIGKILLed at some point (their logs may lag: DumpLogSegments reads another). */
+  killed: Set<number>;
+}
+
+interface ScenarioResult {
+  sent: number;
+  acknowledged: number;
+  failed: number;
+  settledTwice: number;
+  retries: number;
+  readBack: number;
+  duplicates: number;
+  missing: number;
+  outOfOrder: number;
+  offsetMismatches: number;
+  producerIdsPerPartition: number[];
+  epochBumps: number;
+  sequenceBreaks: string[];
+  failureMessages: string[];
+}
+
+/**
+ * Streams `n` records (value: the counter; partition: counter mod
+ * PARTITIONS) paced over about `streamMs` while `faults` runs, then checks
+ * what landed. Returns the figures; the assertions are the caller's.
+ */
+async function runScenario(label: string, n: number, streamMs: number, faults: (ctx: FaultContext) => Promise<void>): Promise<ScenarioResult> {
+  const topic = uniqueTopic(`eos-${label}`);
+  await createTopic(state.bootstrap, topic, PARTITIONS, { 'min.insync.replicas': '2' });
+  const retryReasons = new Map<string, number>();
+  const producer = new KafkaProducer({
+    bootstrapServers: [...proxies.values()].map((p) => p.address).join(','),
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    retryBackoffMaxMs: 500,
+    logger: {
+      debug: () => {},
+      info: () => {},
+      warn: (message: string, context?: object) => {
+        // "Retrying 17 record(s) for t-3 ...: <error> [broker ...]" counts as "Retrying: <error>".
+        const error = (context as { error?: { message?: string } | null } | undefined)?.error?.message ?? '';
+        const reason = `${message.split(' ')[0]}: ${error.split(' [broker')[0]}`.replace(/\d+/g, '#');
+        retryReasons.set(reason, (retryReasons.get(reason) ?? 0) + 1);
+      },
+      error: () => {},
+    },
+  });
+  const outcomes: (Error | RecordMetadata | undefined)[] = new Array(n);
+  let settled = 0;
+  let settledTwice = 0;
+  const killed = new Set<number>();
+  const started = Date.now();
+  const ctx: FaultContext = {
+    topic,
+    producer,
+    elapsed: () => Date.now() - started,
+    leaderOf: async (partition) => ((await producer.partitionsFor(topic)).find((x) => x.partition === partition)?.leader ?? -1) as number,
+    proxyOf: (nodeId) => proxies.get(nodeId) as TcpProxy,
+    killed,
+  };
+  try {
+    const faultsDone = faults(ctx).catch((err: unknown) => {
+      log(`${label}: fault script failed: ${(err as Error).stack ?? String(err)}`);
+      throw err;
+    });
+    const chunk = 100;
+    const pause = Math.max(1, Math.floor(streamMs / (n / chunk)));
+    for (let i = 0; i < n; i++) {
+      producer.send({ topic, partition: i % PARTITIONS, value: String(i) }, (err, md) => {
+        if (outcomes[i] !== undefined) settledTwice++;
+        outcomes[i] = err ?? md;
+        settled++;
+      });
+      if (i % chunk === chunk - 1) {
+        if (producer.needsDrain) await producer.ready();
+        await sleep(pause);
+      }
+    }
+    log(`${label}: ${n} sent in ${ctx.elapsed()} ms`);
+    await faultsDone;
+    // A hang is a finding too: wait at most a minute past the faults, then report what is still open.
+    const deadline = Date.now() + 60_000;
+    while (settled < n && Date.now() < deadline) await sleep(50);
+    if (settled < n) log(`${label}: ${n - settled} record(s) never settled (metrics ${JSON.stringify(producer.metrics())})`);
+    expect(settled, 'records settled (a shortfall is a hang)').toBeGreaterThanOrEqual(n);
+  } finally {
+    await producer.close();
+  }
+  const retries = producer.metrics().retries;
+  log(`${label}: settled in ${ctx.elapsed()} ms; warnings by reason: ${JSON.stringify([...retryReasons].sort((a, b) => b[1] - a[1]))}`);
+
+  const failures = outcomes.filter((o): o is Error => o instanceof Error);
+  const acked = new Map<number, RecordMetadata>();
+  outcomes.forEach((o, i) => {
+    if (o && !(o instanceof Error)) acked.set(i, o);
+  });
+
+  // Read back with kcat, on the direct PLAINTEXT listeners (no proxy).
+  const messages = await kcatConsume(state.bootstrap, topic);
+  let duplicates = 0;
+  let missing = 0;
+  let outOfOrder = 0;
+  let offsetMismatches = 0;
+  for (let partition = 0; partition < PARTITIONS; partition++) {
+    const inPartition = messages.filter((m) => m.partition === partition);
+    const values = inPartition.map((m) => Number(m.payload));
+    const seen = new Set<number>();
+    for (const v of values) {
+      if (seen.has(v)) duplicates++;
+      seen.add(v);
+    }
+    for (let k = 1; k < values.length; k++) if ((values[k] as number) <= (values[k - 1] as number)) outOfOrder++;
+    for (const [i, md] of acked) {
+      if (i % PARTITIONS !== partition) continue;
+      if (!seen.has(i)) missing++;
+      if (md.partition !== partition) offsetMismatches++;
+    }
+    // An acknowledged offset (>= 0; a batch answered as a duplicate has none) must hold that record.
+    const byOffset = new Map(inPartition.map((m) => [m.offset, Number(m.payload)]));
+    for (const [i, md] of acked) if (i % PARTITIONS === partition && md.offset >= 0 && byOffset.get(md.offset) !== i) offsetMismatches++;
+  }
+
+  // DumpLogSegments over each partition's log on a node that was never killed,
+  // once it holds as many records as kcat read (a follower may lag a little).
+  const node = state.nodes.find((x) => !killed.has(x.nodeId)) as NodeState;
+  const dumpEnv = { ...env, libsDir: state.libsDir, logDirs: [node.logDir], bootstrap: state.bootstrap };
+  let batchesByPartition: DumpedBatch[][] = [];
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const files = Array.from({ length: PARTITIONS }, (_, p) => partitionLogFiles(dumpEnv, topic, p));
+    const dumped = await dumpLogSegments(dumpEnv, files.flat());
+    batchesByPartition = files.map((fs) => fs.flatMap((f) => dumped.get(f) ?? []).filter((b) => b.isControl !== 'true'));
+    const records = batchesByPartition.flat().reduce((s, b) => s + Number(b.count), 0);
+    if (records >= messages.length) break;
+    await sleep(1000);
+  }
+  const producerIdsPerPartition: number[] = [];
+  const sequenceBreaks: string[] = [];
+  let epochBumps = 0;
+  batchesByPartition.forEach((batches, partition) => {
+    producerIdsPerPartition.push(new Set(batches.map((b) => b.producerId)).size);
+    let prev: DumpedBatch | undefined;
+    for (const b of batches) {
+      const at = `partition ${partition} offset ${b.baseOffset}`;
+      if (prev) {
+        const [pid, epoch, base] = [Number(b.producerId), Number(b.producerEpoch), Number(b.baseSequence)];
+        const [prevPid, prevEpoch, prevLast] = [Number(prev.producerId), Number(prev.producerEpoch), Number(prev.lastSequence)];
+        if (pid !== prevPid) {
+          sequenceBreaks.push(`${at}: producer id ${prevPid} -> ${pid} (sequence ${prevLast} -> ${base})`);
+        } else if (epoch !== prevEpoch) {
+          epochBumps++;
+          if (epoch < prevEpoch || base !== 0) sequenceBreaks.push(`${at}: epoch ${prevEpoch} -> ${epoch} with sequence ${prevLast} -> ${base}`);
+        } else if (base !== (prevLast + 1) % 2 ** 31) {
+          sequenceBreaks.push(`${at}: sequence ${prevLast} -> ${base} under producer id ${pid} epoch ${epoch}`);
+        }
+      } else if (Number(b.baseSequence) !== 0) {
+        sequenceBreaks.push(`${at}: first batch starts at sequence ${b.baseSequence}`);
+      }
+      prev = b;
+    }
+  });
+
+  const result: ScenarioResult = {
+    sent: n,
+    acknowledged: acked.size,
+    failed: failures.length,
+    settledTwice,
+    retries,
+    readBack: messages.length,
+    duplicates,
+    missing,
+    outOfOrder,
+    offsetMismatches,
+    producerIdsPerPartition,
+    epochBumps,
+    sequenceBreaks,
+    failureMessages: [...new Set(failures.map((e) => e.message.replace(/\d+/g, '#')))].slice(0, 5),
+  };
+  log(`${label}: ${JSON.stringify(result)}`);
+  return result;
+}
+
+/** The invariants, soft so that one failing does not hide the others. */
+function expectExactlyOnce(r: ScenarioResult): void {
+  expect.soft(r.settledTwice, 'records settled twice').toBe(0);
+  expect.soft(r.acknowledged + r.failed, 'acknowledged + failed = sent').toBe(r.sent);
+  expect.soft(r.failureMessages, 'failures (deliveryTimeoutMs is far off)').toEqual([]);
+  expect.soft(r.duplicates, 'duplicates read back').toBe(0);
+  expect.soft(r.missing, 'acknowledged records missing (gaps)').toBe(0);
+  expect.soft(r.outOfOrder, 'records out of order in their partition').toBe(0);
+  expect.soft(r.offsetMismatches, 'acknowledged offsets not holding their record').toBe(0);
+  expect.soft(r.readBack, 'records read back').toBe(r.acknowledged);
+  expect.soft(r.producerIdsPerPartition, 'producer ids per partition').toEqual(Array.from({ length: PARTITIONS }, () => 1));
+  expect.soft(r.sequenceBreaks, 'sequence breaks in the log').toEqual([]);
+}
+
+describe.skipIf(!local)('idempotence through resets, cut responses, a stall and a killed leader (3 brokers behind proxies)', () => {
+  beforeAll(async () => {
+    // The proxies first: brokers advertise their ports from the start.
+    for (let nodeId = 1; nodeId <= NODES; nodeId++) {
+      proxies.set(nodeId, await TcpProxy.start({ port: PROXY_PORT + nodeId - 1, upstreamPort: LISTENER_PORT + nodeId - 1 }));
+    }
+    state = await startCluster({
+      name: NAME,
+      nodes: NODES,
+      basePort: BASE_PORT,
+      version: env.version,
+      ownerPid: process.pid,
+      clientListeners: Array.from({ length: NODES }, (_, i) => ({ port: LISTENER_PORT + i, advertisedPort: PROXY_PORT + i })),
+    });
+  });
+
+  afterAll(async () => {
+    await stopCluster(NAME);
+    for (const p of proxies.values()) await p.close();
+  });
+
+  it('every fault in one stream: resets, a cut response, a stall past requestTimeoutMs, a SIGKILLed leader', { timeout: 240_000 }, async () => {
+    const r = await runScenario('all', 60_000, 30_000, async (ctx) => {
+      const at = async (ms: number) => {
+        while (ctx.elapsed() < ms) await sleep(20);
+      };
+      const say = (what: string) => log(`t=${ctx.elapsed()} ${what}`);
+      await at(2_000);
+      for (const p of proxies.values()) p.resetAll();
+      say('reset every connection on every proxy');
+
+      await at(4_000);
+      const l0 = await ctx.leaderOf(0);
+      ctx.proxyOf(l0).resetAll();
+      say(`reset node ${l0}'s connections (leader of partition 0)`);
+
+      await at(6_000);
+      const l1 = await ctx.leaderOf(1);
+      const cutProxy = ctx.proxyOf(l1);
+      cutProxy.cutNextResponse({ apiKey: 0 });
+      while (cutProxy.cutPending && ctx.elapsed() < 8_000) await sleep(10);
+      say(`cut a Produce response mid-frame from node ${l1} (leader of partition 1): ${cutProxy.cutPending ? 'NOT DONE' : 'done'}`);
+
+      await at(8_000);
+      const l2 = await ctx.leaderOf(2);
+      ctx.proxyOf(l2).stall();
+      say(`stalled node ${l2}'s proxy (leader of partition 2)`);
+      await sleep(REQUEST_TIMEOUT_MS + 2_000);
+      ctx.proxyOf(l2).resume();
+      say(`resumed node ${l2}'s proxy`);
+
+      await at(15_000);
+      const l3 = await ctx.leaderOf(3);
+      const victim = state.nodes.find((x) => x.nodeId === l3) as NodeState;
+      ctx.killed.add(l3);
+      await killNode(victim);
+      say(`SIGKILLed node ${l3} (leader of partition 3)`);
+      await sleep(2_000);
+      // restartNode returns once Metadata lists every broker, which the dead
+      // one still is until its session times out: wait for it to answer too.
+      const back = restartNode(state, l3)
+        .then(() => waitServing(victim))
+        .then(() => say(`node ${l3} is back and answering`));
+
+      // Slow and fragmented responses from a survivor meanwhile.
+      await at(20_000);
+      const slow = await ctx.leaderOf(4);
+      ctx.proxyOf(slow).delayResponses(300);
+      say(`delaying node ${slow}'s responses by 300 ms (leader of partition 4)`);
+      await sleep(3_000);
+      ctx.proxyOf(slow).delayResponses(0);
+      ctx.proxyOf(slow).byteByByte(true);
+      say(`node ${slow}'s responses one byte at a time`);
+      await sleep(2_000);
+      ctx.proxyOf(slow).byteByByte(false);
+      say(`node ${slow}'s responses whole again`);
+
+      await back;
+      for (const p of proxies.values()) p.resetAll();
+      say('reset every connection on every proxy again');
+      const cuts = [...proxies.values()].reduce((s, p) => s + p.stats.cuts, 0);
+      const resets = [...proxies.values()].reduce((s, p) => s + p.stats.resets, 0);
+      log(`proxies: ${resets} connection(s) reset, ${cuts} response(s) cut`);
+      expect.soft(cuts, 'responses cut').toBe(1);
+    });
+    // The faults reached the producer: it had to retry.
+    expect.soft(r.retries).toBeGreaterThan(0);
+    expectExactlyOnce(r);
+  });
+});
