@@ -107,6 +107,8 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
   #counters: SenderCounters = { requests: 0, batches: 0, batchBytes: 0, retries: 0, splits: 0, metadataRefreshes: 0, epochBumps: 0 };
   #sent = 0;
   #failed = 0;
+  /** Batch creation times (and default record timestamps) come from here. */
+  #now: () => number = Date.now;
   #closing = false;
   #closed: Promise<void> | null = null;
   #senderClosed: (() => void) | null = null;
@@ -131,6 +133,9 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     );
     this.#keyless = cfg.partitioner === 'round-robin' ? new RoundRobinPartitioner() : new StickyPartitioner(cfg.batchSize);
     const deps = (options as { [SENDER_DEPS]?: SenderDeps } | undefined)?.[SENDER_DEPS];
+    // A test's clock dates batches too, so the Sender's linger and expiry see one time.
+    const clock = deps?.clock;
+    if (clock) this.#now = () => clock.now();
     this.#host = startSender(cfg.worker && !deps, deps);
     const channel = this.#host.channel;
     this.#accumulator = new RecordAccumulator(cfg.bufferMemory, cfg.batchSize, {
@@ -168,7 +173,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
   }
 
   #send(record: ProducerRecord<K, V>, callback: SendCallback | undefined): SendResult {
-    const now = Date.now();
+    const now = this.#now();
     let checked: CheckedRecord;
     try {
       if (this.#fatal) throw this.#fatal;
@@ -375,7 +380,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
         this.#diagnostics.outcomes(m.requests);
         this.#counters = m.counters;
         for (const o of m.outcomes) {
-          this.#accumulator.settle(o.slot, o.from, o.count, o.error ? deserializeError(o.error) : null, o.baseOffset, o.logAppendTime);
+          this.#accumulator.settle(o.slot, o.gen, o.from, o.count, o.error ? deserializeError(o.error) : null, o.baseOffset, o.logAppendTime);
         }
         this.#checkFlushes();
         return;
@@ -394,7 +399,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
           const err = m.metadata.error ? deserializeError(m.metadata.error) : new KafkaResponseError(code, `Metadata for topic ${m.metadata.topic}`);
           this.#waiting.failTopic(m.metadata.topic, err);
         }
-        this.#waiting.onMetadata(m.metadata.topic, Date.now());
+        this.#waiting.onMetadata(m.metadata.topic, this.#now());
         return;
       }
       case 'fatal':
@@ -438,7 +443,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
 
   /** Memory came free: waiting sends may go on. */
   #onBatchSettled(): void {
-    if (this.#waiting.size > 0) this.#waiting.onMemory(Date.now());
+    if (this.#waiting.size > 0) this.#waiting.onMemory(this.#now());
   }
 
   /** Resolves when every record sent before it has settled (sent or failed). */

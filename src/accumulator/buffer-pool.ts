@@ -22,6 +22,8 @@ export class BufferPool {
   /** Bytes not held by any slot (free pooled slots are counted separately). */
   #unallocated: number;
   #nextId = 0;
+  /** Ids of dropped slots, given again: ids stay below the most slots that exist at once, as the event ring's encoding needs. */
+  readonly #freeIds: number[] = [];
   /** Told about every slot created and dropped, so the sender can map and unmap it. */
   readonly #onCreate: (slot: Slot) => void;
   readonly #onDrop: (slot: Slot) => void;
@@ -58,7 +60,7 @@ export class BufferPool {
     }
     // A one-off size: free pooled slots give their bytes back to the budget first.
     while (this.#unallocated < this.#charge(size) && this.#free.length > 0) {
-      this.#onDrop(this.#free.pop() as Slot);
+      this.#drop(this.#free.pop() as Slot);
       this.#unallocated += this.#charge(this.slotSize);
     }
     return this.#create(size);
@@ -67,7 +69,7 @@ export class BufferPool {
   #create(size: number): Slot | null {
     if (this.#unallocated < this.#charge(size)) return null;
     this.#unallocated -= this.#charge(size);
-    const slot = new Slot(this.#nextId++, size);
+    const slot = new Slot(this.#freeIds.pop() ?? this.#nextId++, size);
     this.#onCreate(slot);
     return slot;
   }
@@ -78,7 +80,12 @@ export class BufferPool {
       this.#free.push(slot);
     } else {
       this.#unallocated += this.#charge(slot.capacity);
-      this.#onDrop(slot);
+      this.#drop(slot);
     }
+  }
+
+  #drop(slot: Slot): void {
+    this.#onDrop(slot);
+    this.#freeIds.push(slot.id);
   }
 }

@@ -86,6 +86,8 @@ export class TopicPartition {
 export class Batch {
   readonly seq: number;
   readonly slot: Slot;
+  /** The slot's generation while it holds this batch: outcomes for another are ignored. */
+  readonly generation: number;
   readonly tp: TopicPartition;
   /** Watched handles by record index (null: nobody waits, or delivered). */
   readonly handles: (RecordHandle | null)[] = [];
@@ -100,6 +102,7 @@ export class Batch {
   constructor(seq: number, slot: Slot, tp: TopicPartition) {
     this.seq = seq;
     this.slot = slot;
+    this.generation = slot.generation;
     this.tp = tp;
   }
 
@@ -187,8 +190,8 @@ export class RecordAccumulator {
     const size = BATCH_HEADER_SIZE + recordSize(recordBodySize(0, 0, r.keyLength, r.valueLength, r.headerBytes));
     const slot = this.pool.allocate(Math.max(size, this.pool.slotSize));
     if (!slot) return false;
-    const batch = new Batch(this.#nextSeq++, slot, tp);
     slot.open(tp.ref, now, r.timestamp);
+    const batch = new Batch(this.#nextSeq++, slot, tp);
     this.#write(batch, r, handle);
     this.#bySlot.set(slot.id, batch);
     this.#outstanding.set(batch.seq, batch);
@@ -255,9 +258,9 @@ export class RecordAccumulator {
    * Settles records [from, from + count) of the batch in `slotId`. Once all
    * of a batch's records are settled its slot goes back to the pool.
    */
-  settle(slotId: number, from: number, count: number, err: Error | null, baseOffset: number, logAppendTime: number): void {
+  settle(slotId: number, generation: number, from: number, count: number, err: Error | null, baseOffset: number, logAppendTime: number): void {
     const batch = this.#bySlot.get(slotId);
-    if (!batch) return;
+    if (!batch || batch.generation !== generation) return;
     const done = (batch.done ??= new Uint8Array(batch.count));
     batch.outcomes.push({ from, count, err, baseOffset, logAppendTime });
     let unwatched: number[] | null = null;
@@ -282,7 +285,7 @@ export class RecordAccumulator {
   failAll(err: Error): void {
     for (const batch of [...this.#outstanding.values()]) {
       batch.tp.open = null;
-      this.settle(batch.slot.id, 0, batch.count, err, -1, -1);
+      this.settle(batch.slot.id, batch.generation, 0, batch.count, err, -1, -1);
     }
   }
 

@@ -25,6 +25,8 @@ const COUNT = 1;
 /** End of the last record, relative to the batch start (header included). */
 const USED = 2;
 const TP_REF = 3;
+/** Counts the batches the slot has held: an outcome names the one it is about, so a late one cannot reach the next. */
+const GENERATION = 4;
 // Float64 words after them.
 const CREATED_AT = 0;
 const BASE_TIMESTAMP = 1;
@@ -62,6 +64,7 @@ export class Slot {
     Atomics.store(this.#ints, COUNT, 0);
     Atomics.store(this.#ints, USED, BATCH_HEADER_SIZE);
     Atomics.store(this.#ints, TP_REF, tpRef);
+    Atomics.add(this.#ints, GENERATION, 1);
     this.#times[CREATED_AT] = now;
     this.#times[BASE_TIMESTAMP] = timestamp;
     this.#times[MAX_TIMESTAMP] = timestamp;
@@ -101,6 +104,10 @@ export class Slot {
 
   get used(): number {
     return Atomics.load(this.#ints, USED);
+  }
+
+  get generation(): number {
+    return Atomics.load(this.#ints, GENERATION);
   }
 
   get tpRef(): number {

@@ -1,7 +1,8 @@
 // What the client knows of the cluster from its last Metadata responses:
 // brokers, topics with their ids, and per partition the leader and its epoch.
 // An answer with an older leader epoch than the one cached is ignored, so a
-// stale broker cannot move a partition back to a leader it already left.
+// stale broker cannot move a partition back to a leader it already left;
+// unless the topic id changed (the topic was deleted and created again).
 
 import type { MetadataResponse } from '../protocol/apis/metadata.js';
 
@@ -43,7 +44,9 @@ export class MetadataCache {
     for (const b of res.brokers) this.brokers.set(b.nodeId, { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack });
     for (const t of res.topics) {
       if (t.name === null) continue;
-      const previous = this.topics.get(t.name);
+      const cached = this.topics.get(t.name);
+      // A topic deleted and created again has a new id and leader epochs from 0: nothing cached of the old one holds.
+      const previous = cached && sameTopic(cached.topicId, t.topicId) ? cached : undefined;
       const partitions: PartitionInfo[] = [];
       for (const p of t.partitions) {
         const known = previous?.partitions[p.partitionIndex];
@@ -86,4 +89,10 @@ export class MetadataCache {
     const p = this.topics.get(topic)?.partitions[partition];
     return p && p.leader >= 0 ? this.brokers.get(p.leader) : undefined;
   }
+}
+
+/** Same topic, or one of the ids unknown (all zeros: brokers before topic ids). */
+function sameTopic(a: Buffer, b: Buffer): boolean {
+  const unknown = (id: Buffer) => id.every((x) => x === 0);
+  return unknown(a) || unknown(b) || a.equals(b);
 }

@@ -83,7 +83,8 @@ export class ProducerIds {
     }
     let asked = false;
     for (const q of queues) {
-      if (!q.needsBump) continue;
+      // A partition numbered under an older epoch starts at 0 anyway: a bump since answered its ask.
+      if (!q.needsBump || this.isStale(q.sequenceProducerId, q.sequenceEpoch)) continue;
       if (q.numberedPending) return;
       asked = true;
     }

@@ -32,6 +32,8 @@ export type ToSender =
 /** One outcome for records [from, from + count) of the batch in `slot`. */
 export interface Outcome {
   slot: number;
+  /** The slot's generation when the batch was made (slots are reused). */
+  gen: number;
   from: number;
   count: number;
   baseOffset: number;

@@ -39,13 +39,19 @@ export interface BuiltRequest {
   batchCount: number;
 }
 
-export function buildProduceRequest(queues: readonly PartitionQueue[], limits: RequestLimits, gate: BuildGate): BuiltRequest | null {
+/**
+ * `start`: the partition to look at first. The caller moves it on each
+ * request, so that when maxRequestSize cuts a request short the same
+ * partitions do not always go first (the Java client's drain index).
+ */
+export function buildProduceRequest(queues: readonly PartitionQueue[], limits: RequestLimits, gate: BuildGate, start = 0): BuiltRequest | null {
   const topics = new Map<string, { index: number; records: Buffer }[]>();
   const batches: RequestBatches = new Map();
   let size = 0;
   let payloadBytes = 0;
   let count = 0;
-  for (const q of queues) {
+  for (let i = 0; i < queues.length; i++) {
+    const q = queues[(start + i) % queues.length] as PartitionQueue;
     const b = q.queue[0];
     if (!b || !gate.mayDrain(q, b)) continue;
     if (b.baseSequence < 0) gate.number(q, b);

@@ -10,8 +10,9 @@ import { compress, type CompressionType } from '../protocol/compression.js';
 import { BATCH_HEADER_SIZE, batchAttributes, sealBatch } from '../protocol/record-batch.js';
 
 export class SenderBatch {
-  /** The slot whose records these are (outcomes are reported against it). */
+  /** The slot whose records these are (outcomes are reported against it and its generation). */
   readonly slotId: number;
+  readonly generation: number;
   /** Index of the first record in the slot. */
   readonly from: number;
   readonly count: number;
@@ -39,6 +40,7 @@ export class SenderBatch {
 
   constructor(
     slotId: number,
+    generation: number,
     from: number,
     count: number,
     bytes: Buffer,
@@ -48,6 +50,7 @@ export class SenderBatch {
     order: number,
   ) {
     this.slotId = slotId;
+    this.generation = generation;
     this.from = from;
     this.count = count;
     this.bytes = bytes;
@@ -71,7 +74,7 @@ export class SenderBatch {
   }
 
   static fromSlot(slot: Slot, order: number): SenderBatch {
-    return new SenderBatch(slot.id, 0, slot.count, slot.bytes.subarray(0, slot.used), slot.baseTimestamp, slot.maxTimestamp, slot.createdAt, order);
+    return new SenderBatch(slot.id, slot.generation, 0, slot.count, slot.bytes.subarray(0, slot.used), slot.baseTimestamp, slot.maxTimestamp, slot.createdAt, order);
   }
 
   /**

@@ -43,6 +43,8 @@ export interface SenderDeps {
   /** The network; by default a Cluster over TCP from the config. */
   transport?: (config: SenderConfig, onEvent: (e: SenderEvent) => void) => Transport;
   clock?: Clock;
+  /** Sees every message to the producer (tests count outcomes: each record must be reported once). */
+  tap?: (message: FromSender) => void;
 }
 
 interface InFlightRequest {
@@ -75,6 +77,8 @@ export class Sender {
   #metadata!: MetadataRefresher;
   #connections!: NodeConnections;
   #traceProduce = false;
+  /** Where the next request starts among the ready partitions (see buildProduceRequest). */
+  #drainStart = 0;
   #drainScheduled = false;
   #timer: unknown = null;
   #timerAt = Infinity;
@@ -84,11 +88,20 @@ export class Sender {
   #fatal: Error | null = null;
 
   constructor(channel: Channel<ToSender, FromSender>, deps: SenderDeps = {}) {
-    this.#channel = channel;
+    const tap = deps.tap;
+    this.#channel = tap
+      ? {
+          post: (m) => {
+            tap(m);
+            channel.post(m);
+          },
+          onMessage: (h) => channel.onMessage(h),
+        }
+      : channel;
     this.#clock = deps.clock ?? systemClock;
     this.#makeTransport = deps.transport ?? clusterTransport;
-    this.#reporter = new OutcomeReporter(channel);
-    channel.onMessage((m) => this.#onMessage(m));
+    this.#reporter = new OutcomeReporter(this.#channel);
+    this.#channel.onMessage((m) => this.#onMessage(m));
   }
 
   #onMessage(m: ToSender): void {
@@ -309,7 +322,7 @@ export class Sender {
         this.#fail(new ProducerFatalError(`compressing a batch for ${q.name} with ${cfg.compressionType} failed: ${(err as Error).message}`, err), b, q),
     };
     while (conn.inFlight < cfg.maxInFlightRequestsPerConnection && !conn.writableNeedDrain) {
-      const built = buildProduceRequest(queues, cfg, gate);
+      const built = buildProduceRequest(queues, cfg, gate, this.#drainStart++ % queues.length);
       if (!built) return;
       for (const byPartition of built.batches.values()) for (const { batch } of byPartition.values()) batch.sentTo = nodeId;
       this.#reporter.counters.batches += built.batchCount;
@@ -415,7 +428,7 @@ export class Sender {
     batch.done = true;
     q.inFlight.delete(batch);
     q.settleRetrying();
-    this.#reporter.report({ slot: batch.slotId, from: batch.from, count: batch.count, baseOffset, logAppendTime, error: null });
+    this.#reporter.report({ slot: batch.slotId, gen: batch.generation, from: batch.from, count: batch.count, baseOffset, logAppendTime, error: null });
   }
 
   /**
@@ -430,7 +443,7 @@ export class Sender {
     const i = q.queue.indexOf(batch);
     if (i >= 0) q.queue.splice(i, 1);
     q.settleRetrying();
-    this.#reporter.report({ slot: batch.slotId, from: batch.from, count: batch.count, baseOffset: -1, logAppendTime: -1, error: serializeError(err) });
+    this.#reporter.report({ slot: batch.slotId, gen: batch.generation, from: batch.from, count: batch.count, baseOffset: -1, logAppendTime: -1, error: serializeError(err) });
     if (batch.baseSequence >= 0 && !this.#closed) this.#ids.gapAt(q, batch.producerId, batch.producerEpoch);
   }
 
@@ -499,7 +512,7 @@ export class Sender {
     const parts = [records.slice(0, half), records.slice(half)].map((part, i) => {
       const bytes = buildRecordBatch(part.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp })));
       const timestamps = part.map((r) => r.timestamp);
-      const b = new SenderBatch(batch.slotId, batch.from + i * half, part.length, bytes, timestamps[0] as number, Math.max(...timestamps), batch.createdAt, batch.order);
+      const b = new SenderBatch(batch.slotId, batch.generation, batch.from + i * half, part.length, bytes, timestamps[0] as number, Math.max(...timestamps), batch.createdAt, batch.order);
       if (batch.baseSequence >= 0) b.assign(batch.producerId, batch.producerEpoch, batch.baseSequence + i * half);
       return b;
     });

@@ -121,7 +121,7 @@ describe('RecordAccumulator', () => {
     while (acc.tryAppend(tp, prepared('y'.repeat(200)), noop, 1)) appended++;
     expect(appended).toBeGreaterThan(4);
     expect(acc.pool.availableMemory).toBe(0);
-    acc.settle(0, 0, 100, null, 0, -1);
+    acc.settle(0, 1, 0, 100, null, 0, -1);
     expect(settled).toEqual([0]);
     expect(acc.pool.availableMemory).toBe(1024);
     expect(acc.tryAppend(tp, prepared('y'.repeat(200)), noop, 1)).toBe(true);
@@ -134,9 +134,9 @@ describe('RecordAccumulator', () => {
     const handle: RecordHandle = { watched: true, appended() {}, settle: (err, offset) => seen.push([err, offset]) };
     acc.tryAppend(tp, prepared('a'), handle, 1);
     acc.tryAppend(tp, prepared('b'), handle, 1);
-    acc.settle(0, 0, 1, null, 40, -1);
-    acc.settle(0, 0, 1, null, 40, -1);
-    acc.settle(0, 1, 1, null, 41, -1);
+    acc.settle(0, 1, 0, 1, null, 40, -1);
+    acc.settle(0, 1, 0, 1, null, 40, -1);
+    acc.settle(0, 1, 1, 1, null, 41, -1);
     expect(seen).toEqual([
       [null, 40],
       [null, 41],
@@ -158,7 +158,7 @@ describe('RecordAccumulator', () => {
     expect(first.batch.handles).toEqual([null, watchedHandle, null]);
     // The third starts to wait before its outcome: the batch keeps it from now on.
     expect(third.batch.watch(third.index, quiet)).toBe(true);
-    acc.settle(0, 0, 3, null, 100, -1);
+    acc.settle(0, 1, 0, 3, null, 100, -1);
     expect(unwatched).toEqual([[0, [0], null]]);
     expect(seen).toEqual([
       [null, 101, false],
@@ -169,6 +169,33 @@ describe('RecordAccumulator', () => {
     expect(seen.at(-1)).toEqual([null, 100, true]);
   });
 
+  it('a late outcome for a batch its slot held before is ignored: outcomes name the slot and its generation', () => {
+    const { acc } = accumulator(1024, 1024);
+    const tp = acc.partition('t', 0);
+    const seen: (number | string)[] = [];
+    const handle = (name: string): RecordHandle => ({ watched: true, appended() {}, settle: (err, offset) => seen.push(`${name}:${err ? 'failed' : offset}`) });
+    acc.tryAppend(tp, prepared('a'), handle('a'), 1);
+    acc.settle(0, 1, 0, 1, null, 7, -1);
+    // The same slot (the only one) holds the next batch, generation 2.
+    expect(acc.tryAppend(tp, prepared('b'), handle('b'), 1)).toBe(true);
+    acc.settle(0, 1, 0, 1, new Error('late, about a'), -1, -1);
+    acc.settle(0, 2, 0, 1, null, 8, -1);
+    expect(seen).toEqual(['a:7', 'b:8']);
+  });
+
+  it('gives the ids of dropped slots again, so records larger than batchSize never run the ids up', () => {
+    const { acc, slots, dropped } = accumulator(8192, 1024);
+    const tp = acc.partition('t', 0);
+    for (let i = 0; i < 50; i++) {
+      expect(acc.tryAppend(tp, prepared('z'.repeat(2000)), noop, 1)).toBe(true);
+      events(acc.ring);
+      acc.failAll(new Error('done'));
+    }
+    expect(slots).toHaveLength(50);
+    expect(dropped).toHaveLength(50);
+    expect(Math.max(...slots.map((x) => x.id))).toBe(0);
+  });
+
   it('flush marks: the oldest outstanding batch is tracked in creation order', () => {
     const { acc } = accumulator(8192, 1024);
     const a = acc.partition('t', 0);
@@ -176,9 +203,9 @@ describe('RecordAccumulator', () => {
     acc.tryAppend(a, prepared('1'), noop, 1);
     acc.tryAppend(b, prepared('2'), noop, 1);
     expect(acc.oldestOutstandingSeq).toBe(0);
-    acc.settle(1, 0, 1, null, 0, -1);
+    acc.settle(1, 1, 0, 1, null, 0, -1);
     expect(acc.oldestOutstandingSeq).toBe(0);
-    acc.settle(0, 0, 1, null, 0, -1);
+    acc.settle(0, 1, 0, 1, null, 0, -1);
     expect(acc.oldestOutstandingSeq).toBe(acc.nextBatchSeq);
   });
 });
