@@ -75,10 +75,12 @@ export class SenderBatch {
   }
 
   /**
-   * Fills the header (and compresses) once. Uncompressed batches are sealed
+   * Fills the header (and compresses) once; a transactional producer's
+   * batches carry the transactional attribute, so the broker holds them back
+   * from read_committed consumers until the transaction's marker. Uncompressed batches are sealed
    * in place, in shared memory: the socket writes the slot's own bytes.
    */
-  prepare(compression: CompressionType): Buffer {
+  prepare(compression: CompressionType, transactional: boolean): Buffer {
     if (this.payload) return this.payload;
     let out = this.bytes;
     if (compression !== 'none') {
@@ -87,7 +89,7 @@ export class SenderBatch {
       compressed.copy(out, BATCH_HEADER_SIZE);
     }
     sealBatch(out, {
-      attributes: batchAttributes(compression, false),
+      attributes: batchAttributes(compression, transactional),
       lastOffsetDelta: this.count - 1,
       baseTimestamp: this.baseTimestamp,
       maxTimestamp: this.maxTimestamp,
