@@ -11,26 +11,37 @@ import { errorInfo, KafkaResponseError } from '../protocol/errors.js';
 import type { Clock } from './clock.js';
 import type { SenderConnection, Transport } from './transport.js';
 
-/** INVALID_PRODUCER_EPOCH and PRODUCER_FENCED: a newer producer with the same transactional id took over. */
-export const FENCED_CODES: ReadonlySet<number> = new Set([47, 90]);
+/** From a coordinator, INVALID_PRODUCER_EPOCH and PRODUCER_FENCED both mean a newer producer with the same transactional id took over. */
+const FENCED_CODES: ReadonlySet<number> = new Set([47, 90]);
 
 /**
  * Codes after which the transactional producer cannot go on: fenced, not
- * authorized for its transactional id or the cluster, a state or mapping
- * the coordinator rejects, a timeout it refuses, or a coordinator fenced
- * itself (Java's TransactionManager treats these as fatal).
+ * authorized for its transactional id or the cluster, a transaction state
+ * or timeout the coordinator rejects, an unsupported version or format, or a
+ * coordinator fenced itself (as Java's TransactionManager treats them).
  */
-const FATAL_CODES: ReadonlySet<number> = new Set([31, 47, 48, 49, 50, 52, 53, 90]);
+const FATAL_CODES: ReadonlySet<number> = new Set([31, 35, 43, 47, 48, 50, 52, 53, 90]);
 
-export type CoordinatorVerdict = 'retry' | 'find-coordinator' | 'fatal' | 'abortable';
+/**
+ * Codes that only doom the ongoing transaction: not authorized for a topic
+ * or the group, the consumer's group membership is stale (KIP-447), or the
+ * coordinator lost the producer id (the abort then bumps the epoch).
+ */
+const ABORTABLE_CODES: ReadonlySet<number> = new Set([22, 25, 29, 30, 49, 59, 82]);
+
+/** UNKNOWN_PRODUCER_ID, INVALID_PRODUCER_ID_MAPPING: after the abort, the epoch is bumped (KIP-360). */
+export const LOST_PRODUCER_ID_CODES: ReadonlySet<number> = new Set([49, 59]);
+
+export type CoordinatorVerdict = 'retry' | 'find-coordinator' | 'fatal' | 'abortable' | 'unexpected';
 
 export function coordinatorVerdict(code: number): CoordinatorVerdict {
   // COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR: it moved or is moving.
   if (code === 15 || code === 16) return 'find-coordinator';
   if (FATAL_CODES.has(code)) return 'fatal';
+  if (ABORTABLE_CODES.has(code)) return 'abortable';
   // COORDINATOR_LOAD_IN_PROGRESS, CONCURRENT_TRANSACTIONS, timeouts, unknown partitions...
   if (errorInfo(code).retriable) return 'retry';
-  return 'abortable';
+  return 'unexpected';
 }
 
 /** The fatal error for a coordinator's answer: ProducerFencedError when a newer instance took over. */
@@ -52,8 +63,8 @@ export interface CoordinatorRequest<Res> {
   send(conn: SenderConnection): Promise<Res>;
   /** The answer's error code (0: done). */
   codeOf(res: Res): number;
-  /** A refusal that is not retriable: a transaction's step is abortable, InitProducerId's is fatal. */
-  refusal: 'abortable' | 'fatal';
+  /** What a code the request does not expect means: AddPartitionsToTxn's dooms the transaction, the others' the producer (as in Java). */
+  unexpected: 'abortable' | 'fatal';
   deadline: number;
 }
 
@@ -95,8 +106,9 @@ export class Coordinators {
         last = err as Error;
         code = err instanceof KafkaResponseError ? err.errorCode : 15;
       }
-      const verdict = coordinatorVerdict(code);
-      if (verdict === 'fatal' || (verdict === 'abortable' && r.refusal === 'fatal')) {
+      const judged = coordinatorVerdict(code);
+      const verdict = judged === 'unexpected' ? r.unexpected : judged;
+      if (verdict === 'fatal') {
         throw transactionFatal(last instanceof KafkaResponseError ? last : new KafkaResponseError(code, r.what), this.#transactionalId);
       }
       if (verdict === 'abortable') {

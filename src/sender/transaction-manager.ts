@@ -21,7 +21,7 @@ import { InitProducerId } from '../protocol/apis/init-producer-id.js';
 import { TxnOffsetCommit } from '../protocol/apis/txn-offset-commit.js';
 import { KafkaResponseError } from '../protocol/errors.js';
 import type { Clock } from './clock.js';
-import { Coordinators, FENCED_CODES, transactionFatal, type CoordinatorRequest } from './coordinator.js';
+import { Coordinators, LOST_PRODUCER_ID_CODES, transactionFatal, type CoordinatorRequest } from './coordinator.js';
 import type { ProducerIds } from './idempotence.js';
 import type { GroupMetadata, TransactionOffset, TxnOp } from './messages.js';
 import type { PartitionQueue } from './partition-queue.js';
@@ -38,6 +38,7 @@ export const TXN_V1_MAX_PRODUCE_VERSION = 11;
 const TXN_V1_MAX_END_VERSION = 4;
 /** InitProducerId takes the current id and epoch (an epoch bump) from v3 on (KIP-360). */
 const INIT_PRODUCER_ID_BUMP_VERSION = 3;
+const PRODUCER_FENCED = 90;
 
 export interface TransactionHooks {
   queues(): Iterable<PartitionQueue>;
@@ -73,6 +74,8 @@ export class TransactionManager {
   #abortable: TransactionAbortableError | null = null;
   /** abortTransaction() is under way: queued batches fail with this. */
   #aborting: TransactionAbortedError | null = null;
+  /** The coordinator lost the producer id: the abort bumps the epoch. */
+  #bumpRequired = false;
   /** Resolved by tick() once no batch is in flight. */
   #settledWaiters: (() => void)[] = [];
 
@@ -130,16 +133,19 @@ export class TransactionManager {
   }
 
   /**
-   * A batch of the transaction failed. Fenced means fatal; any other failure
-   * (not the abort's own) means the transaction cannot commit. Only flags
-   * are set: the caller may be iterating the queues.
+   * A batch of the transaction failed. PRODUCER_FENCED means fatal; any
+   * other failure (not the abort's own) means the transaction cannot commit,
+   * INVALID_PRODUCER_EPOCH included: from a partition leader it means the
+   * coordinator timed the transaction out (KIP-588), and the abort's EndTxn
+   * then tells whether this producer was fenced. Only flags are set: the
+   * caller may be iterating the queues.
    */
   batchFailed(err: Error): void {
     // An abort waits for its batches in flight: each one done may be the last (tick()).
     this.#hooks.wake();
     if (this.#aborting || err instanceof TransactionAbortedError || err instanceof TransactionAbortableError) return;
     if (err instanceof ProducerFatalError || err instanceof ProducerClosedError) return;
-    if (err instanceof KafkaResponseError && FENCED_CODES.has(err.errorCode)) {
+    if (err instanceof KafkaResponseError && err.errorCode === PRODUCER_FENCED) {
       this.#hooks.fatal(transactionFatal(err, this.#transactionalId));
       return;
     }
@@ -166,8 +172,10 @@ export class TransactionManager {
 
   /** A failed step's error; an abortable one also marks the transaction. */
   #failed(err: Error): Error {
-    if (err instanceof TransactionAbortableError) this.#abortable ??= err;
-    else if (err instanceof TransactionFatalError) this.#hooks.fatal(err);
+    if (err instanceof TransactionAbortableError) {
+      this.#abortable ??= err;
+      if (err.cause instanceof KafkaResponseError && LOST_PRODUCER_ID_CODES.has(err.cause.errorCode)) this.#bumpRequired = true;
+    } else if (err instanceof TransactionFatalError) this.#hooks.fatal(err);
     return err;
   }
 
@@ -184,8 +192,8 @@ export class TransactionManager {
     return this.#abortable;
   }
 
-  #txnRequest<Res>(what: string, deadline: number, send: CoordinatorRequest<Res>['send'], codeOf: (res: Res) => number): Promise<Res> {
-    return this.#coordinators.request({ what, keyType: COORDINATOR_TRANSACTION, key: this.#transactionalId, send, codeOf, refusal: 'abortable', deadline });
+  #txnRequest<Res>(what: string, deadline: number, send: CoordinatorRequest<Res>['send'], codeOf: (res: Res) => number, unexpected: 'abortable' | 'fatal' = 'fatal'): Promise<Res> {
+    return this.#coordinators.request({ what, keyType: COORDINATOR_TRANSACTION, key: this.#transactionalId, send, codeOf, unexpected, deadline });
   }
 
   /** InitProducerId with the transactional id: fences older instances and lets the coordinator finish their transaction. (-1, -1): the first; else an epoch bump. */
@@ -204,7 +212,7 @@ export class TransactionManager {
         });
       },
       codeOf: (r) => r.errorCode,
-      refusal: 'fatal',
+      unexpected: 'fatal',
       deadline,
     });
     this.#ids.adopt(res.producerId, res.producerEpoch);
@@ -236,6 +244,7 @@ export class TransactionManager {
           }),
         // OPERATION_NOT_ATTEMPTED (55) only says another partition's error stopped this one: that error is the answer.
         (res) => res.resultsByTopicV3AndBelow.flatMap((t) => t.resultsByPartition.map((p) => p.partitionErrorCode)).find((c) => c !== 0 && c !== 55) ?? 0,
+        'abortable',
       );
       for (const q of asked) this.#added.add(q);
     } catch (err) {
@@ -277,7 +286,7 @@ export class TransactionManager {
           { version: Math.min(conn.versionFor(TxnOffsetCommit), TXN_V1_MAX_END_VERSION) },
         ),
       codeOf: (res) => res.topics.flatMap((t) => t.partitions.map((p) => p.errorCode)).find((c) => c !== 0) ?? 0,
-      refusal: 'abortable',
+      unexpected: 'fatal',
       deadline,
     });
   }
@@ -321,7 +330,7 @@ export class TransactionManager {
     const aborted = this.#aborting ?? new TransactionAbortedError('the transaction was aborted');
     for (const q of this.#hooks.queues()) for (const b of q.queue.slice()) this.#hooks.fail(aborted, b, q);
     if (this.#started()) await this.#endTxn(false, deadline);
-    let gap = false;
+    let gap = this.#bumpRequired;
     for (const q of this.#hooks.queues()) gap ||= q.needsBump;
     if (gap) await this.#initProducerId(this.#ids.producerId, this.#ids.epoch, deadline);
     this.#reset();
@@ -331,6 +340,7 @@ export class TransactionManager {
     this.#added.clear();
     this.#pending.clear();
     this.#offsetsAdded = false;
+    this.#bumpRequired = false;
     this.#abortable = null;
     this.#aborting = null;
     this.#hooks.wake();

@@ -15,6 +15,7 @@ import { ProducerIds } from '../../src/sender/idempotence.js';
 import type { TxnOp } from '../../src/sender/messages.js';
 import { PartitionQueue } from '../../src/sender/partition-queue.js';
 import { SenderBatch } from '../../src/sender/sender-batch.js';
+import { coordinatorVerdict } from '../../src/sender/coordinator.js';
 import { TransactionManager } from '../../src/sender/transaction-manager.js';
 import type { SenderConnection, Transport } from '../../src/sender/transport.js';
 
@@ -81,6 +82,14 @@ const added = (errorCode: number): Handler => (body) => ({
   resultsByTopicV3AndBelow: (body.v3AndBelowTopics as { name: string; partitions: number[] }[]).map((t) => ({
     name: t.name,
     resultsByPartition: t.partitions.map((partitionIndex) => ({ partitionIndex, partitionErrorCode: errorCode })),
+  })),
+});
+const offsetsAdded = (errorCode: number): Handler => () => ({ throttleTimeMs: 0, errorCode });
+const offsetsCommitted = (errorCode: number): Handler => (body) => ({
+  throttleTimeMs: 0,
+  topics: (body.topics as { name: string; partitions: { partitionIndex: number }[] }[]).map((t) => ({
+    name: t.name,
+    partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
   })),
 });
 const ended = (errorCode: number): Handler => () => ({ throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 });
@@ -210,10 +219,13 @@ describe('failed batches', () => {
     expect(t.fatal).toEqual([]);
   });
 
-  it('fenced (INVALID_PRODUCER_EPOCH from a Produce) is fatal: ProducerFencedError', async () => {
-    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)] });
+  it('PRODUCER_FENCED from a Produce is fatal: ProducerFencedError; INVALID_PRODUCER_EPOCH (a transaction timed out, KIP-588) is abortable', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], EndTxn: [ended(0)] });
     await t.step({ kind: 'init' });
     t.txn.batchFailed(new KafkaResponseError(47, 'Produce to a-0'));
+    expect(t.fatal).toEqual([]);
+    expect(await t.step({ kind: 'end', commit: true })).toBeInstanceOf(TransactionAbortableError);
+    t.txn.batchFailed(new KafkaResponseError(90, 'Produce to a-0'));
     expect(t.fatal[0]).toBeInstanceOf(ProducerFencedError);
     expect(t.fatal[0]?.message).toMatch(/another producer with transactionalId "tx" called initTransactions\(\) after this one/);
   });
@@ -239,8 +251,11 @@ describe('commit and abort', () => {
     expect(t.txn.mayDrain(q)).toBe(false);
   });
 
-  it('commit fenced by the coordinator: ProducerFencedError, and the producer is failed for good', async () => {
-    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddPartitionsToTxn: [added(0)], EndTxn: [ended(90)] });
+  it.each([
+    ['PRODUCER_FENCED', 90],
+    ['INVALID_PRODUCER_EPOCH', 47],
+  ])('commit answered %s by the coordinator: ProducerFencedError, and the producer is failed for good', async (_name, code) => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddPartitionsToTxn: [added(0)], EndTxn: [ended(code)] });
     await t.step({ kind: 'init' });
     const q = t.queues[0] as PartitionQueue;
     t.batch(q);
@@ -281,5 +296,67 @@ describe('commit and abort', () => {
     const bump = t.calls.filter((c) => c.api === 'InitProducerId')[1];
     expect(bump?.body).toMatchObject({ transactionalId: 'tx', producerId: 7, producerEpoch: 3 });
     expect([t.ids.producerId, t.ids.epoch, q.needsBump]).toEqual([7, 4, false]);
+  });
+});
+
+describe('what a coordinator\'s error code means', () => {
+  it.each([
+    [15, 'find-coordinator'],
+    [16, 'find-coordinator'],
+    [14, 'retry'],
+    [51, 'retry'],
+    [3, 'retry'],
+    [90, 'fatal'],
+    [47, 'fatal'],
+    [53, 'fatal'],
+    [48, 'fatal'],
+    [29, 'abortable'],
+    [30, 'abortable'],
+    [22, 'abortable'],
+    [59, 'abortable'],
+    [42, 'unexpected'],
+  ])('%i: %s', (code, verdict) => {
+    expect(coordinatorVerdict(code)).toBe(verdict);
+  });
+});
+
+describe('sendOffsetsToTransaction on the sender', () => {
+  const offsets: TxnOp = { kind: 'offsets', offsets: [{ topic: 'in', partition: 2, offset: 9 }], group: { groupId: 'g', generationId: 4, memberId: 'm' } };
+
+  it('AddOffsetsToTxn to the transaction coordinator, then TxnOffsetCommit (v4 at most) to the group coordinator', async () => {
+    const t = setup({ FindCoordinator: [found(1), found(5)], InitProducerId: [initAnswer(0)], AddOffsetsToTxn: [offsetsAdded(0)], TxnOffsetCommit: [offsetsCommitted(14), offsetsCommitted(0)] });
+    await t.step({ kind: 'init' });
+    expect(await t.step(offsets)).toBeNull();
+    const commit = t.calls.filter((c) => c.api === 'TxnOffsetCommit');
+    expect(commit).toHaveLength(2);
+    expect(commit[0]).toMatchObject({ node: 5, version: 4 });
+    expect(commit[0]?.body).toMatchObject({ transactionalId: 'tx', groupId: 'g', producerId: 7, producerEpoch: 3, generationId: 4, memberId: 'm', topics: [{ name: 'in', partitions: [{ partitionIndex: 2, committedOffset: 9 }] }] });
+    expect(t.calls.find((c) => c.api === 'FindCoordinator' && c.body.keyType === 0)?.body.key).toBe('g');
+  });
+
+  it.each([
+    ['AddOffsetsToTxn GROUP_AUTHORIZATION_FAILED', offsetsAdded(30), offsetsCommitted(0), TransactionAbortableError],
+    ['TxnOffsetCommit ILLEGAL_GENERATION (a stale consumer)', offsetsAdded(0), offsetsCommitted(22), TransactionAbortableError],
+    ['TxnOffsetCommit INVALID_REQUEST (unexpected)', offsetsAdded(0), offsetsCommitted(42), TransactionFatalError],
+  ])('%s', async (_name, add, commit, cls) => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddOffsetsToTxn: [add], TxnOffsetCommit: [commit] });
+    await t.step({ kind: 'init' });
+    expect(await t.step(offsets)).toBeInstanceOf(cls);
+    expect(t.fatal.length > 0).toBe(cls === TransactionFatalError);
+  });
+});
+
+describe('a coordinator that lost the producer id', () => {
+  it('UNKNOWN_PRODUCER_ID on EndTxn(commit) is abortable; the abort then bumps the epoch', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0), initAnswer(0, 7, 4)], AddOffsetsToTxn: [offsetsAdded(0)], TxnOffsetCommit: [offsetsCommitted(0)], EndTxn: [ended(59), ended(0)] });
+    await t.step({ kind: 'init' });
+    await t.step({ kind: 'offsets', offsets: [], group: { groupId: 'g' } });
+    expect(await t.step({ kind: 'end', commit: true })).toBeInstanceOf(TransactionAbortableError);
+    expect(await t.step({ kind: 'end', commit: false })).toBeNull();
+    expect(t.calls.filter((c) => c.api === 'InitProducerId').map((c) => [c.body.producerId, c.body.producerEpoch])).toEqual([
+      [-1, -1],
+      [7, 3],
+    ]);
+    expect(t.ids.epoch).toBe(4);
   });
 });
