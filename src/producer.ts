@@ -73,6 +73,14 @@ interface FlushWaiter {
   resolve: () => void;
 }
 
+/** Waits for `p`, or for timeoutMs at most (Infinity: for `p`). */
+async function within(p: Promise<void>, timeoutMs: number): Promise<void> {
+  if (!Number.isFinite(timeoutMs)) return p;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, timeoutMs))))]);
+  clearTimeout(timer);
+}
+
 const WAIT_FOR_TOPIC: Attempt = { wait: 'metadata', partition: null };
 
 const keyScratch = { buf: Buffer.allocUnsafe(256) };
@@ -152,10 +160,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
         : new Transactions(cfg.maxBlockMs, {
             post: (id, op, timeoutMs) => channel.post({ t: 'txn', id, op, timeoutMs }),
             flush: () => this.flush(),
-            abandon: (err) => {
-              this.#waiting.failAll(err);
-              this.#accumulator.sealAll();
-            },
+            abandon: (err) => this.#waiting.failAll(err),
             fatal: () => this.#fatal,
           });
     this.#sink = {
@@ -600,16 +605,9 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
 
   async #close(timeoutMs: number): Promise<void> {
     // As Java's producer does on close: a transaction still open is aborted, not left to its timeout.
-    if (this.#txn?.open) await this.#txn.abort().catch(() => undefined);
+    if (this.#txn?.open) await within(this.#txn.abort().catch(() => undefined), timeoutMs);
     this.#closing = true;
-    let timer: NodeJS.Timeout | null = null;
-    const flushed = this.flush();
-    if (Number.isFinite(timeoutMs)) {
-      await Promise.race([flushed, new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, timeoutMs))))]);
-      if (timer) clearTimeout(timer);
-    } else {
-      await flushed;
-    }
+    await within(this.flush(), timeoutMs);
     const closedError = new ProducerClosedError(`the producer was closed (close timeout ${timeoutMs} ms) before the record was delivered`);
     this.#waiting.failAll(closedError);
     // The sender fails what it holds and closes its connections; its last outcomes arrive before 'closed'.

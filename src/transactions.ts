@@ -16,7 +16,7 @@ export interface TransactionHooks {
   post(id: number, op: TxnOp, timeoutMs: number): void;
   /** Every record sent so far settles. */
   flush(): Promise<void>;
-  /** Sends still waiting (metadata, memory) fail with this, and open batches are sealed for the sender to abort. */
+  /** Sends still waiting (metadata, memory) fail with this; the sender aborts the batches (sealing open ones itself, so none slips out first). */
   abandon(err: TransactionAbortedError): void;
   /** The producer's fatal error, if any: every call fails with it. */
   fatal(): Error | null;
@@ -82,6 +82,8 @@ export class Transactions {
 
   async sendOffsets(offsets: TransactionOffset[], group: GroupMetadata): Promise<void> {
     this.#expect('sendOffsetsToTransaction()', ['in-transaction'], 'call it between beginTransaction() and commitTransaction()');
+    // No offsets, nothing to add to the transaction (as in Java).
+    if (offsets.length === 0) return;
     await this.#step({ kind: 'offsets', offsets, group }, 'in-transaction');
   }
 

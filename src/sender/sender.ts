@@ -540,7 +540,10 @@ export class Sender {
   #transactions(config: SenderConfig & { transactionalId: string }): TransactionManager {
     return new TransactionManager(config, this.#transport, this.#clock, this.#ids, {
       queues: () => this.#intake.queues.values(),
-      collect: () => this.#intake.readEvents(this.#ring),
+      collect: () => {
+        this.#intake.readEvents(this.#ring);
+        this.#intake.sealLingering(Infinity);
+      },
       fail: (err, b, q) => this.#fail(err, b, q),
       fatal: (err) => this.#becomeFatal(err),
       fatalError: () => this.#fatal,

@@ -42,7 +42,7 @@ const PRODUCER_FENCED = 90;
 
 export interface TransactionHooks {
   queues(): Iterable<PartitionQueue>;
-  /** Reads the accumulator's latest events, so every sealed batch is in its queue. */
+  /** Every batch the accumulator holds, open ones sealed now, into its queue. */
   collect(): void;
   fail(err: Error, batch: SenderBatch, q: PartitionQueue): void;
   /** The producer cannot go on: every batch fails, the producer hears it. */

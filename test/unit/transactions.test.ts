@@ -54,6 +54,8 @@ describe('transaction calls in order', () => {
     h.txn.begin();
     expect(h.txn.sendRefusal()).toBeNull();
     await h.txn.sendOffsets([{ topic: 't', partition: 0, offset: 5 }], { groupId: 'g' });
+    // No offsets: nothing to add, no step.
+    await h.txn.sendOffsets([], { groupId: 'g' });
     await h.txn.commit();
     expect(h.flushes()).toBe(1);
     h.txn.begin();
@@ -148,7 +150,7 @@ describe('a step that fails', () => {
     const h = harness([null, new TransactionAbortableError('TxnOffsetCommit: GROUP_AUTHORIZATION_FAILED')]);
     await h.txn.init();
     h.txn.begin();
-    await expect(h.txn.sendOffsets([], { groupId: 'g' })).rejects.toBeInstanceOf(TransactionAbortableError);
+    await expect(h.txn.sendOffsets([{ topic: 't', partition: 0, offset: 1 }], { groupId: 'g' })).rejects.toBeInstanceOf(TransactionAbortableError);
     expect(h.txn.state).toBe('abortable-error');
     await expect(h.txn.commit()).rejects.toBeInstanceOf(TransactionAbortableError);
     await h.txn.abort();
