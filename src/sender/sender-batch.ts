@@ -75,10 +75,10 @@ export class SenderBatch {
   }
 
   /**
-   * Fills the header (and compresses) once; a transactional producer's
-   * batches carry the transactional attribute, so the broker holds them back
-   * from read_committed consumers until the transaction's marker. Uncompressed batches are sealed
-   * in place, in shared memory: the socket writes the slot's own bytes.
+   * Fills the header (and compresses) once. Uncompressed batches are sealed
+   * in place, in shared memory: the socket writes the slot's own bytes. A
+   * transactional producer's batches carry the transactional attribute: the
+   * broker keeps them from read_committed consumers until the marker.
    */
   prepare(compression: CompressionType, transactional: boolean): Buffer {
     if (this.payload) return this.payload;

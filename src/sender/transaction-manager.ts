@@ -39,6 +39,7 @@ const TXN_V1_MAX_END_VERSION = 4;
 /** InitProducerId takes the current id and epoch (an epoch bump) from v3 on (KIP-360). */
 const INIT_PRODUCER_ID_BUMP_VERSION = 3;
 const PRODUCER_FENCED = 90;
+const INVALID_PRODUCER_ID_MAPPING = 49;
 
 export interface TransactionHooks {
   queues(): Iterable<PartitionQueue>;
@@ -74,8 +75,8 @@ export class TransactionManager {
   #abortable: TransactionAbortableError | null = null;
   /** abortTransaction() is under way: queued batches fail with this. */
   #aborting: TransactionAbortedError | null = null;
-  /** The coordinator lost the producer id: the abort bumps the epoch. */
-  #bumpRequired = false;
+  /** The code with which the coordinator said it lost the producer id: the abort bumps the epoch. */
+  #lostProducerId: number | null = null;
   /** Resolved by tick() once no batch is in flight. */
   #settledWaiters: (() => void)[] = [];
 
@@ -85,6 +86,7 @@ export class TransactionManager {
     this.#deliveryTimeoutMs = config.deliveryTimeoutMs;
     this.#clock = clock;
     this.#ids = ids;
+    // The id comes from InitProducerId with the transactional id (here), never from ProducerIds' own.
     ids.transactional = true;
     this.#hooks = hooks;
     this.#coordinators = new Coordinators(transport, clock, config.retryBackoffMs, config.retryBackoffMaxMs, config.transactionalId);
@@ -174,7 +176,7 @@ export class TransactionManager {
   #failed(err: Error): Error {
     if (err instanceof TransactionAbortableError) {
       this.#abortable ??= err;
-      if (err.cause instanceof KafkaResponseError && LOST_PRODUCER_ID_CODES.has(err.cause.errorCode)) this.#bumpRequired = true;
+      if (err.cause instanceof KafkaResponseError && LOST_PRODUCER_ID_CODES.has(err.cause.errorCode)) this.#lostProducerId = err.cause.errorCode;
     } else if (err instanceof TransactionFatalError) this.#hooks.fatal(err);
     return err;
   }
@@ -329,8 +331,9 @@ export class TransactionManager {
     // Batches that came back for a retry meanwhile are queued again: they are aborted too.
     const aborted = this.#aborting ?? new TransactionAbortedError('the transaction was aborted');
     for (const q of this.#hooks.queues()) for (const b of q.queue.slice()) this.#hooks.fail(aborted, b, q);
-    if (this.#started()) await this.#endTxn(false, deadline);
-    let gap = this.#bumpRequired;
+    // INVALID_PRODUCER_ID_MAPPING: the coordinator would refuse EndTxn alike; the bump alone ends the transaction (as in Java).
+    if (this.#started() && this.#lostProducerId !== INVALID_PRODUCER_ID_MAPPING) await this.#endTxn(false, deadline);
+    let gap = this.#lostProducerId !== null;
     for (const q of this.#hooks.queues()) gap ||= q.needsBump;
     if (gap) await this.#initProducerId(this.#ids.producerId, this.#ids.epoch, deadline);
     this.#reset();
@@ -340,7 +343,7 @@ export class TransactionManager {
     this.#added.clear();
     this.#pending.clear();
     this.#offsetsAdded = false;
-    this.#bumpRequired = false;
+    this.#lostProducerId = null;
     this.#abortable = null;
     this.#aborting = null;
     this.#hooks.wake();

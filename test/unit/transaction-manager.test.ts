@@ -359,4 +359,13 @@ describe('a coordinator that lost the producer id', () => {
     ]);
     expect(t.ids.epoch).toBe(4);
   });
+
+  it('INVALID_PRODUCER_ID_MAPPING on AddOffsetsToTxn: the abort sends no EndTxn (it would be refused alike), the epoch bump alone ends it', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0), initAnswer(0, 7, 4)], AddOffsetsToTxn: [offsetsAdded(49)] });
+    await t.step({ kind: 'init' });
+    expect(await t.step({ kind: 'offsets', offsets: [{ topic: 'in', partition: 0, offset: 1 }], group: { groupId: 'g' } })).toBeInstanceOf(TransactionAbortableError);
+    expect(await t.step({ kind: 'end', commit: false })).toBeNull();
+    expect(t.calls.map((c) => c.api)).toEqual(['FindCoordinator', 'InitProducerId', 'AddOffsetsToTxn', 'InitProducerId']);
+    expect(t.ids.epoch).toBe(4);
+  });
 });
