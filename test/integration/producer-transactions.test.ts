@@ -36,7 +36,7 @@ async function committedValues(topic: string, count: number): Promise<string[]> 
 describe.each([
   ['worker', true],
   ['main', false],
-])('a transactional producer with the sender on the %s thread', (_host, worker) => {
+])('a transactional producer with the sender on the %s thread', (host, worker) => {
   it('a committed transaction is visible to read_committed, an aborted one is not', async () => {
     const topic = uniqueTopic('txn-commit');
     await createTopic(env.bootstrap, topic, 2);
@@ -87,6 +87,54 @@ describe.each([
     await expect(plain.initTransactions()).rejects.toThrow(/initTransactions\(\) needs a transactional producer: set the transactionalId option/);
     expect(() => plain.beginTransaction()).toThrow(TransactionStateError);
   });
+
+  it('a second producer with the same transactionalId fences the first: ProducerFencedError, and its open transaction never becomes visible', async () => {
+    const topic = uniqueTopic(`txn-fenced-${host}`);
+    await createTopic(env.bootstrap, topic, 1);
+    const transactionalId = uniqueTopic('txn-shared');
+    const first = producer({ transactionalId, worker });
+    const fatal: Error[] = [];
+    first.on('fatalError', (err) => fatal.push(err));
+    await first.initTransactions();
+    first.beginTransaction();
+    await first.send({ topic, value: 'zombie' });
+
+    const second = producer({ transactionalId });
+    await second.initTransactions();
+    second.beginTransaction();
+    await second.send({ topic, value: 'successor' });
+    await second.commitTransaction();
+
+    const commit = first.commitTransaction();
+    await expect(commit).rejects.toBeInstanceOf(ProducerFencedError);
+    await expect(commit).rejects.toThrow(new RegExp(`another producer with transactionalId "${transactionalId}" called initTransactions\\(\\) after this one`));
+    expect(fatal[0]).toBeInstanceOf(ProducerFencedError);
+    expect(() => first.beginTransaction()).toThrow(ProducerFencedError);
+    await expect(first.send({ topic, value: 'late' })).rejects.toBeInstanceOf(ProducerFencedError);
+
+    expect(await committedValues(topic, 1)).toEqual(['successor']);
+    // The zombie's record is in the log, aborted by the coordinator when the second producer started.
+    expect((await kcatConsume(env.bootstrap, topic)).map((m) => m.payload)).toEqual(['zombie', 'successor']);
+  });
+
+  it('a record that fails makes commit reject with TransactionAbortableError; after the abort the next transaction commits', async () => {
+    const topic = uniqueTopic(`txn-failed-${host}`);
+    await createTopic(env.bootstrap, topic, 1, { 'max.message.bytes': '2000' });
+    const p = producer({ worker });
+    await p.initTransactions();
+    p.beginTransaction();
+    const tooLarge = p.send({ topic, value: 'x'.repeat(5000) });
+    await expect(tooLarge).rejects.toThrow(/MESSAGE_TOO_LARGE/);
+    await expect(p.send({ topic, value: 'after' })).rejects.toBeInstanceOf(TransactionAbortableError);
+    const commit = p.commitTransaction();
+    await expect(commit).rejects.toBeInstanceOf(TransactionAbortableError);
+    await expect(commit).rejects.toThrow(/call abortTransaction\(\)/);
+    await p.abortTransaction();
+    p.beginTransaction();
+    await p.send({ topic, value: 'next' });
+    await p.commitTransaction();
+    expect(await committedValues(topic, 1)).toEqual(['next']);
+  });
 });
 
 describe('transactions across many partitions', () => {
@@ -115,37 +163,6 @@ describe('transactions across many partitions', () => {
       // The aborted records are in the log, each partition's: read_uncommitted sees all 24.
       expect(await kcatConsume(env.bootstrap, topic)).toHaveLength(24);
     }
-  });
-});
-
-describe('fencing', () => {
-  it('a second producer with the same transactionalId fences the first: ProducerFencedError, and its open transaction never becomes visible', async () => {
-    const topic = uniqueTopic('txn-fenced');
-    await createTopic(env.bootstrap, topic, 1);
-    const transactionalId = uniqueTopic('txn-shared');
-    const first = producer({ transactionalId });
-    const fatal: Error[] = [];
-    first.on('fatalError', (err) => fatal.push(err));
-    await first.initTransactions();
-    first.beginTransaction();
-    await first.send({ topic, value: 'zombie' });
-
-    const second = producer({ transactionalId });
-    await second.initTransactions();
-    second.beginTransaction();
-    await second.send({ topic, value: 'successor' });
-    await second.commitTransaction();
-
-    const commit = first.commitTransaction();
-    await expect(commit).rejects.toBeInstanceOf(ProducerFencedError);
-    await expect(commit).rejects.toThrow(new RegExp(`another producer with transactionalId "${transactionalId}" called initTransactions\\(\\) after this one`));
-    expect(fatal[0]).toBeInstanceOf(ProducerFencedError);
-    expect(() => first.beginTransaction()).toThrow(ProducerFencedError);
-    await expect(first.send({ topic, value: 'late' })).rejects.toBeInstanceOf(ProducerFencedError);
-
-    expect(await committedValues(topic, 1)).toEqual(['successor']);
-    // The zombie's record is in the log, aborted by the coordinator when the second producer started.
-    expect((await kcatConsume(env.bootstrap, topic)).map((m) => m.payload)).toEqual(['zombie', 'successor']);
   });
 });
 
@@ -185,26 +202,7 @@ describe('offsets in a transaction', () => {
   });
 });
 
-describe('a record that fails inside a transaction', () => {
-  it('commit rejects with TransactionAbortableError; after the abort the next transaction commits', async () => {
-    const topic = uniqueTopic('txn-failed');
-    await createTopic(env.bootstrap, topic, 1, { 'max.message.bytes': '2000' });
-    const p = producer({ worker: false });
-    await p.initTransactions();
-    p.beginTransaction();
-    const tooLarge = p.send({ topic, value: 'x'.repeat(5000) });
-    await expect(tooLarge).rejects.toThrow(/MESSAGE_TOO_LARGE/);
-    await expect(p.send({ topic, value: 'after' })).rejects.toBeInstanceOf(TransactionAbortableError);
-    const commit = p.commitTransaction();
-    await expect(commit).rejects.toBeInstanceOf(TransactionAbortableError);
-    await expect(commit).rejects.toThrow(/call abortTransaction\(\)/);
-    await p.abortTransaction();
-    p.beginTransaction();
-    await p.send({ topic, value: 'next' });
-    await p.commitTransaction();
-    expect(await committedValues(topic, 1)).toEqual(['next']);
-  });
-
+describe('close()', () => {
   it('close() aborts a transaction still open', async () => {
     const topic = uniqueTopic('txn-close');
     await createTopic(env.bootstrap, topic, 1);
