@@ -62,7 +62,7 @@ export class Transactions {
 
   /** A record sent in the transaction failed: it cannot commit any more. */
   recordFailed(err: Error): void {
-    if (err instanceof TransactionAbortedError || (this.#state !== 'in-transaction' && this.#state !== 'committing')) return;
+    if (err instanceof TransactionAbortedError || this.#hooks.fatal() || (this.#state !== 'in-transaction' && this.#state !== 'committing')) return;
     this.#abortable ??= new TransactionAbortableError(`a record of the transaction failed (${err.message}): the transaction cannot commit; call abortTransaction(), then begin another`, err);
     if (this.#state === 'in-transaction') this.#state = 'abortable-error';
   }
@@ -91,6 +91,9 @@ export class Transactions {
     this.#expect('commitTransaction()', ['in-transaction'], 'call beginTransaction() first');
     this.#state = 'committing';
     await this.#hooks.flush();
+    // The producer failed for good while its records settled (fenced, say): that, not an abortable error, is the answer.
+    const fatal = this.#hooks.fatal();
+    if (fatal) throw fatal;
     if (this.#abortable) {
       this.#state = 'abortable-error';
       throw this.#abortable;

@@ -166,6 +166,25 @@ describe('transactions across many partitions', () => {
   });
 });
 
+describe('a fenced producer that sends on', () => {
+  it('its record fails (INVALID_PRODUCER_EPOCH), commit is abortable, and the abort learns it was fenced', async () => {
+    const topic = uniqueTopic('txn-zombie');
+    await createTopic(env.bootstrap, topic, 1);
+    const transactionalId = uniqueTopic('txn-zombie-id');
+    const first = producer({ transactionalId });
+    await first.initTransactions();
+    first.beginTransaction();
+    await first.send({ topic, value: 'zombie-1' });
+    await producer({ transactionalId }).initTransactions();
+
+    // The partition leader refuses the old epoch; only the coordinator can say whether that is a timeout or a fence (KIP-588).
+    await expect(first.send({ topic, value: 'zombie-2' })).rejects.toThrow(/INVALID_PRODUCER_EPOCH/);
+    await expect(first.commitTransaction()).rejects.toBeInstanceOf(TransactionAbortableError);
+    await expect(first.abortTransaction()).rejects.toBeInstanceOf(ProducerFencedError);
+    await expect(first.send({ topic, value: 'zombie-3' })).rejects.toBeInstanceOf(ProducerFencedError);
+  });
+});
+
 describe('offsets in a transaction', () => {
   it.skipIf(!env.libsDir)('sendOffsetsToTransaction commits the group\'s offsets only when the transaction commits', async () => {
     const source = uniqueTopic('txn-source');

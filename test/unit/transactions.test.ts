@@ -122,6 +122,19 @@ describe('a record that fails inside a transaction', () => {
     expect(h.ops.map((o) => o.kind)).toEqual(['init']);
   });
 
+  it('fenced while the commit flushes: commit rejects with the fatal error, not an abortable one', async () => {
+    const h = harness();
+    await h.txn.init();
+    h.txn.begin();
+    const commit = h.txn.commit();
+    const fenced = new ProducerFencedError('Produce to t-0: PRODUCER_FENCED');
+    h.setFatal(fenced);
+    h.txn.recordFailed(new KafkaResponseError(90, 'Produce to t-0'));
+    await expect(commit).rejects.toBe(fenced);
+    expect(h.txn.state).toBe('fatal-error');
+    expect(h.ops.map((o) => o.kind)).toEqual(['init']);
+  });
+
   it('records failed by the abort itself do not count', async () => {
     const h = harness();
     await h.txn.init();
