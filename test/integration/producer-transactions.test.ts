@@ -5,13 +5,16 @@
 
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import {
+  CHANNELS,
   KafkaProducer,
   ProducerFencedError,
   TransactionAbortedError,
   TransactionAbortableError,
   TransactionStateError,
+  type ProduceContext,
   type ProducerOptions,
 } from 'kafka-producer-ts';
+import { stopRecording, traceRecorder } from '../support/diagnostics-recorders.js';
 import { createTopic, groupOffsets, kcatConsume, kcatConsumeAtLeast, uniqueTopic } from '../support/kafka-tools.js';
 
 const env = inject('kafka');
@@ -24,6 +27,7 @@ function producer(options: Partial<ProducerOptions> = {}): KafkaProducer {
 }
 
 afterEach(async () => {
+  stopRecording();
   await Promise.all(producers.splice(0).map((p) => p.close({ timeoutMs: 10_000 })));
 });
 
@@ -40,6 +44,7 @@ describe.each([
   it('a committed transaction is visible to read_committed, an aborted one is not', async () => {
     const topic = uniqueTopic('txn-commit');
     await createTopic(env.bootstrap, topic, 2);
+    const produces = traceRecorder<ProduceContext>(CHANNELS.produce);
     // Records linger until a flush (or commit) sends them, so the abort finds one not sent yet.
     const p = producer({ worker, lingerMs: 60_000 });
     await p.initTransactions();
@@ -65,6 +70,9 @@ describe.each([
     expect(await committedValues(topic, 4)).toEqual(['c1', 'c2', 'c3', 'c4']);
     const everything = (await kcatConsume(env.bootstrap, topic)).map((m) => m.payload ?? '').sort();
     expect(everything).toEqual(['a1', 'a2', 'c1', 'c2', 'c3', 'c4']);
+    // Transactions v1 (the producer adds partitions): Produce v11 at most, never v12, which tells the broker v2.
+    const versions = new Set(produces.filter(([e, c]) => e === 'asyncEnd' && c.partitions.some((x) => x.topic === topic)).map(([, c]) => c.apiVersion));
+    expect([...versions]).toEqual([11]);
   });
 
   it('calls out of order are refused with TransactionStateError', async () => {
