@@ -55,8 +55,11 @@ export class Transactions {
         return new TransactionStateError(`send() while the transaction is ${this.#state}: call beginTransaction() for the next one first`);
       case 'ready':
         return new TransactionStateError('send() outside a transaction: a transactional producer sends only between beginTransaction() and commitTransaction() or abortTransaction()');
-      default:
+      case 'uninitialized':
+      case 'initializing':
         return new TransactionStateError('send() before initTransactions(): call initTransactions() once, then beginTransaction()');
+      case 'fatal-error':
+        return new TransactionStateError(`send() is not allowed while the transactional producer is ${describe(this.#state)}`);
     }
   }
 
