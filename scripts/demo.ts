@@ -1,8 +1,9 @@
 // npm run demo: starts a local Kafka broker unless KAFKA_BROKERS names one,
 // then repeats the classic producer experiment: 10,000 messages sent each of
 // the three ways (fire-and-forget, synchronous, asynchronous with callbacks),
-// timing each; then keyed records, a custom partitioner and a JSON value
-// serializer. A broker it started is stopped before it exits.
+// timing each; then keyed records, a custom partitioner, a JSON value
+// serializer, and a transaction committed and one aborted. A broker it
+// started is stopped before it exits.
 
 import { KafkaProducer, type RecordMetadata } from '../src/index.js';
 import { isAlive, readState, startCluster, stopCluster } from './kafka/broker.js';
@@ -35,10 +36,10 @@ async function main(): Promise<void> {
 
 async function run(bootstrap: string): Promise<void> {
   const suffix = Date.now().toString(36);
-  const topics = { threeWays: `demo-three-ways-${suffix}`, orders: `demo-orders-${suffix}`, events: `demo-events-${suffix}` };
+  const topics = { threeWays: `demo-three-ways-${suffix}`, orders: `demo-orders-${suffix}`, events: `demo-events-${suffix}`, transfers: `demo-transfers-${suffix}` };
   const admin = new Topics(bootstrap, 'demo-admin');
   try {
-    await Promise.all([admin.create(topics.threeWays, 3), admin.create(topics.orders, 4), admin.create(topics.events, 3)]);
+    await Promise.all([admin.create(topics.threeWays, 3), admin.create(topics.orders, 4), admin.create(topics.events, 3), admin.create(topics.transfers, 3)]);
   } finally {
     await admin.close();
   }
@@ -96,7 +97,28 @@ async function run(bootstrap: string): Promise<void> {
     console.log(`  ${level.padEnd(5)} -> partition ${md.partition}, offset ${md.offset}`);
   }
   await json.close();
+
+  await transactions(bootstrap, topics.transfers, suffix);
   console.log('\nproducers closed');
+}
+
+/** A transaction of three records committed, then one aborted: read_committed consumers see only the first. */
+async function transactions(bootstrap: string, topic: string, suffix: string): Promise<void> {
+  console.log(`\ntransactions to ${topic}:`);
+  const producer = new KafkaProducer({ bootstrapServers: bootstrap, clientId: 'demo-txn', transactionalId: `demo-transfers-${suffix}` });
+  await producer.initTransactions();
+
+  producer.beginTransaction();
+  const sends = ['debit alice 10', 'credit bob 10', 'fee 0'].map((value) => producer.send({ topic, key: 'transfer-1', value }));
+  await producer.commitTransaction();
+  const placed = await Promise.all(sends);
+  console.log(`  committed: 3 records on partition ${placed[0]?.partition}, offsets ${placed.map((m) => m.offset).join(', ')}`);
+
+  producer.beginTransaction();
+  const written = await producer.send({ topic, key: 'transfer-2', value: 'debit carol 99' });
+  await producer.abortTransaction();
+  console.log(`  aborted: a record written at partition ${written.partition}, offset ${written.offset}, which read_committed consumers skip`);
+  await producer.close();
 }
 
 function message(i: number, way: string): string {

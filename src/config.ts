@@ -52,8 +52,10 @@ export interface ProducerOptions<K = Bytes, V = Bytes> {
   worker?: boolean;
   /** Gets retries, connection and metadata events and callback errors as (message, context); see Logger. */
   logger?: Logger;
-  /** Transactions come in a later release; setting it is a ConfigError for now. */
+  /** Makes the producer transactional (initTransactions, beginTransaction, ...); it is then idempotent with acks 'all'. */
   transactionalId?: string;
+  /** How long the coordinator lets a transaction stay open before it aborts it (Java's transaction.timeout.ms). */
+  transactionTimeoutMs?: number;
 }
 
 export interface ProducerConfig {
@@ -82,6 +84,9 @@ export interface ProducerConfig {
   valueSerializer: AnySerializer | null;
   worker: boolean;
   logger: Logger | null;
+  /** null: not transactional. */
+  transactionalId: string | null;
+  transactionTimeoutMs: number;
 }
 
 /** What the sender needs; plain data so it can cross to a worker thread. */
@@ -142,9 +147,10 @@ const CHECKS: Record<keyof ProducerOptions, Check> = {
   valueSerializer: fn,
   worker: bool,
   logger: checkLogger,
-  transactionalId: (name) => {
-    throw new ConfigError(name, 'transactions are not available in this release; leave transactionalId unset');
+  transactionalId: (name, v) => {
+    if (typeof v !== 'string' || v === '') throw new ConfigError(name, `must be a non-empty string, got ${describe(v)}`);
   },
+  transactionTimeoutMs: int(1),
 };
 
 /**
@@ -188,6 +194,15 @@ export function resolveConfig<K, V>(options: ProducerOptions<K, V>): ProducerCon
   if (acks !== -1) conflicts.push(`acks=${options.acks} (needs 'all')`);
   if (maxInFlight > 5) conflicts.push(`maxInFlightRequestsPerConnection=${maxInFlight} (needs 5 or fewer)`);
   if (retries === 0) conflicts.push('retries=0 (needs retries)');
+  const transactionalId = options.transactionalId ?? null;
+  // A transaction is the producer id, epoch and sequences of idempotence plus
+  // the coordinator's markers: without idempotence there is nothing to commit.
+  if (transactionalId !== null && options.enableIdempotence === false) {
+    throw new ConfigError('enableIdempotence', 'false conflicts with transactionalId: a transactional producer is idempotent; remove enableIdempotence: false, or transactionalId');
+  }
+  if (transactionalId !== null && conflicts.length > 0) {
+    throw new ConfigError('transactionalId', `makes the producer idempotent, which conflicts with ${conflicts.join(', ')}; change those, or leave transactionalId unset`);
+  }
   if (options.enableIdempotence === true && conflicts.length > 0) {
     throw new ConfigError('enableIdempotence', `true conflicts with ${conflicts.join(', ')}; change those or set enableIdempotence: false`);
   }
@@ -238,6 +253,8 @@ export function resolveConfig<K, V>(options: ProducerOptions<K, V>): ProducerCon
     valueSerializer: (options.valueSerializer as AnySerializer | undefined) ?? null,
     worker: options.worker ?? true,
     logger: options.logger ?? null,
+    transactionalId,
+    transactionTimeoutMs: options.transactionTimeoutMs ?? 60_000,
   };
 }
 

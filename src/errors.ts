@@ -70,3 +70,48 @@ export class ProducerFatalError extends KafkaClientError {
     super('KPT_ERR_PRODUCER_FATAL', message, cause === undefined ? undefined : { cause });
   }
 }
+
+/**
+ * A transaction call out of order: a send or commit with no transaction
+ * begun, beginTransaction() twice, anything before initTransactions(), or a
+ * transaction call on a producer without transactionalId. Nothing was done;
+ * call the methods in order (initTransactions once, then begin, send,
+ * commit or abort).
+ */
+export class TransactionStateError extends KafkaClientError {
+  constructor(message: string) {
+    super('KPT_ERR_TRANSACTION_STATE', message);
+  }
+}
+
+/**
+ * The ongoing transaction cannot commit (a record of it failed, or the
+ * coordinator refused a step of it): call abortTransaction(), then begin a
+ * new one. The producer itself can go on. `cause`: what failed.
+ */
+export class TransactionAbortableError extends KafkaClientError {
+  constructor(message: string, cause?: unknown) {
+    super('KPT_ERR_TRANSACTION_ABORTABLE', message, cause === undefined ? undefined : { cause });
+  }
+}
+
+/** A record of a transaction that abortTransaction() aborted before it was sent. */
+export class TransactionAbortedError extends KafkaClientError {
+  constructor(message: string) {
+    super('KPT_ERR_TRANSACTION_ABORTED', message);
+  }
+}
+
+/**
+ * The transactional producer cannot go on (the coordinator refused its
+ * transactional id, or its state): close it. Every later call fails with it.
+ * `cause`: the broker's answer (a KafkaResponseError with its errorCode).
+ */
+export class TransactionFatalError extends ProducerFatalError {}
+
+/**
+ * Another producer with the same transactionalId started (initTransactions)
+ * after this one: this one is fenced off for good and its open transaction
+ * will not commit. Close it; the newer instance carries on.
+ */
+export class ProducerFencedError extends TransactionFatalError {}

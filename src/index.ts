@@ -18,7 +18,7 @@ export {
 export type { ProducerRecord, HeaderValue } from './record.js';
 export type { ProducerWritable, WritableOptions, StreamRecord } from './writable.js';
 export { SendResult, type RecordMetadata, type SendCallback } from './send-result.js';
-export type { PartitionMetadata } from './sender/messages.js';
+export type { PartitionMetadata, GroupMetadata, TransactionOffset } from './sender/messages.js';
 export type { Partitioner } from './partitioner/partitioner.js';
 export * from './errors.js';
 export { murmur2, partitionForKey } from './partitioner/murmur2.js';

@@ -16,7 +16,7 @@ import { EventEmitter } from 'node:events';
 import { RecordAccumulator, type Batch, type TopicPartition } from './accumulator/record-accumulator.js';
 import { BATCH_HEADER_SIZE, decodeRecords } from './protocol/record-batch.js';
 import { resolveConfig, senderConfig, type Bytes, type ProducerConfig, type ProducerOptions } from './config.js';
-import { BufferExhaustedError, InvalidRecordError, KafkaResponseError, KafkaTimeoutError, ProducerClosedError, ProducerFatalError } from './errors.js';
+import { BufferExhaustedError, InvalidRecordError, KafkaResponseError, KafkaTimeoutError, ProducerClosedError, ProducerFatalError, TransactionStateError } from './errors.js';
 import { errorInfo } from './protocol/errors.js';
 import { murmur2 } from './partitioner/murmur2.js';
 import type { KeylessStrategy } from './partitioner/partitioner.js';
@@ -26,7 +26,8 @@ import { checkRecord, type CheckedRecord, type ProducerRecord } from './record.j
 import { SendResult, type OutcomeSink, type SendCallback } from './send-result.js';
 import { SENDER_DEPS, startSender, type SenderHost } from './sender/host.js';
 import type { SenderDeps } from './sender/sender.js';
-import type { FromSender, PartitionMetadata, SenderCounters, TopicMetadata } from './sender/messages.js';
+import type { FromSender, GroupMetadata, PartitionMetadata, SenderCounters, TopicMetadata, TransactionOffset } from './sender/messages.js';
+import { Transactions } from './transactions.js';
 import { deserializeError } from './sender/wire-errors.js';
 import { APPENDED, WaitingSends, type Attempt, type Waiting } from './waiting-sends.js';
 import { ProducerWritable, type WritableOptions } from './writable.js';
@@ -72,6 +73,14 @@ interface FlushWaiter {
   resolve: () => void;
 }
 
+/** Waits for `p`, or for timeoutMs at most (Infinity: for `p`). */
+async function within(p: Promise<void>, timeoutMs: number): Promise<void> {
+  if (!Number.isFinite(timeoutMs)) return p;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, timeoutMs))))]);
+  clearTimeout(timer);
+}
+
 const WAIT_FOR_TOPIC: Attempt = { wait: 'metadata', partition: null };
 
 const keyScratch = { buf: Buffer.allocUnsafe(256) };
@@ -114,6 +123,8 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
   #senderClosed: (() => void) | null = null;
   #fatal: Error | null = null;
   readonly #sink: OutcomeSink;
+  /** Set with transactionalId: the transaction API's state. */
+  readonly #txn: Transactions | null;
   readonly #diagnostics: DiagnosticsReporter;
   readonly #queued = (topic: string, partition: number): number => this.#accumulator.queued(topic, partition);
 
@@ -148,12 +159,21 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     channel.onMessage((m) => this.#onSenderMessage(m));
     channel.post({ t: 'init', config: senderConfig(cfg), ring: this.#accumulator.ring.sab });
     this.#diagnostics = new DiagnosticsReporter(cfg.logger, (m) => channel.post(m));
+    this.#txn =
+      cfg.transactionalId === null
+        ? null
+        : new Transactions(cfg.maxBlockMs, {
+            post: (id, op, timeoutMs) => channel.post({ t: 'txn', id, op, timeoutMs }),
+            flush: () => this.flush(),
+            abandon: (err) => this.#waiting.failAll(err),
+            fatal: () => this.#fatal,
+          });
     this.#sink = {
       succeeded: () => {
         this.#sent++;
       },
       failed: (err, result) => {
-        this.#failed++;
+        this.#countFailed(1, err);
         this.emit('deliveryError', err, { topic: result.topic, partition: result.partition, timestamp: result.timestamp });
       },
       callbackFailed: (thrown, result) => this.#diagnostics.callbackFailed(thrown, result.topic, result.partition),
@@ -178,6 +198,8 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     try {
       if (this.#fatal) throw this.#fatal;
       if (this.#closing) throw new ProducerClosedError('send() after close(): create a new producer');
+      const outsideTransaction = this.#txn?.sendRefusal();
+      if (outsideTransaction) throw outsideTransaction;
       checked = checkRecord(record, this.#config.keySerializer, this.#config.valueSerializer, now);
       this.#checkSize(checked);
     } catch (err) {
@@ -239,7 +261,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     result.failNow(err);
     // Nobody to tell: no callback, promise or trace (now or, traced, right after send() returns), no listener.
     if (!result.watched && !sendTraced() && this.listenerCount('deliveryError') === 0) {
-      this.#failed++;
+      this.#countFailed(1, err);
       return;
     }
     this.#failing.push(result);
@@ -414,6 +436,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
         // Nothing the sender held will be reported: settle it all here, once.
         this.#accumulator.failAll(err);
         this.#waiting.failAll(err);
+        this.#txn?.failSteps(err);
         this.#senderClosed?.();
         this.#checkFlushes();
         return;
@@ -424,7 +447,16 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
       case 'closed':
         this.#senderClosed?.();
         return;
+      case 'txn':
+        this.#txn?.answered(m.id, m.error);
+        return;
     }
+  }
+
+  /** Failed records are counted; inside a transaction, one failure means it cannot commit. */
+  #countFailed(records: number, err: Error): void {
+    this.#failed += records;
+    this.#txn?.recordFailed(err);
   }
 
   /** Records settled whose handles nobody watched (fire-and-forget): counted, and failures announced. */
@@ -433,7 +465,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
       this.#sent += indexes.length;
       return;
     }
-    this.#failed += indexes.length;
+    this.#countFailed(indexes.length, err);
     if (this.listenerCount('deliveryError') === 0) return;
     // The records' own timestamps are in the slot, which is freed only after this.
     const slot = batch.slot;
@@ -474,6 +506,61 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
       }
       return true;
     });
+  }
+
+  /**
+   * Transactions (transactionalId set): finds the transaction coordinator
+   * and takes the producer id and epoch for the transactional id, which
+   * fences off any older producer with the same id and lets the coordinator
+   * finish that one's open transaction. Call once, before the first
+   * transaction.
+   */
+  async initTransactions(): Promise<void> {
+    await this.#transactions('initTransactions()').init();
+  }
+
+  /** Starts a transaction: records sent from now on commit or abort together. */
+  beginTransaction(): void {
+    this.#transactions('beginTransaction()').begin();
+  }
+
+  /**
+   * Commits consumed offsets of a consumer group with the transaction: they
+   * count only if it commits (consume-transform-produce). `offsets`: the
+   * next offset to read per partition.
+   */
+  async sendOffsetsToTransaction(offsets: readonly TransactionOffset[], groupMetadata: GroupMetadata): Promise<void> {
+    const txn = this.#transactions('sendOffsetsToTransaction()');
+    if (typeof groupMetadata?.groupId !== 'string' || groupMetadata.groupId === '') throw new TypeError('sendOffsetsToTransaction(): groupMetadata.groupId must be a non-empty string');
+    for (const o of offsets) {
+      if (typeof o?.topic !== 'string' || !Number.isInteger(o.partition) || o.partition < 0 || !Number.isInteger(o.offset) || o.offset < 0) {
+        throw new TypeError(`sendOffsetsToTransaction(): each offset needs a topic, a partition and an offset (integers, 0 or more), got ${JSON.stringify(o)}`);
+      }
+    }
+    await txn.sendOffsets([...offsets], groupMetadata);
+  }
+
+  /**
+   * Flushes, then commits the transaction. If any of its records failed,
+   * rejects with TransactionAbortableError: call abortTransaction().
+   */
+  async commitTransaction(): Promise<void> {
+    await this.#transactions('commitTransaction()').commit();
+  }
+
+  /**
+   * Aborts the transaction: records not sent yet fail with
+   * TransactionAbortedError, those in flight are awaited, and read_committed
+   * consumers never see any of it.
+   */
+  async abortTransaction(): Promise<void> {
+    await this.#transactions('abortTransaction()').abort();
+  }
+
+  #transactions(call: string): Transactions {
+    if (this.#closing) throw new ProducerClosedError(`${call} after close(): create a new producer`);
+    if (!this.#txn) throw new TransactionStateError(`${call} needs a transactional producer: set the transactionalId option`);
+    return this.#txn;
   }
 
   /** Topic partitions with their leaders, from the cluster (waits up to maxBlockMs). */
@@ -522,15 +609,10 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
   }
 
   async #close(timeoutMs: number): Promise<void> {
+    // As Java's producer does on close: a transaction still open is aborted, not left to its timeout.
+    if (this.#txn?.open) await within(this.#txn.abort().catch(() => undefined), timeoutMs);
     this.#closing = true;
-    let timer: NodeJS.Timeout | null = null;
-    const flushed = this.flush();
-    if (Number.isFinite(timeoutMs)) {
-      await Promise.race([flushed, new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, timeoutMs))))]);
-      if (timer) clearTimeout(timer);
-    } else {
-      await flushed;
-    }
+    await within(this.flush(), timeoutMs);
     const closedError = new ProducerClosedError(`the producer was closed (close timeout ${timeoutMs} ms) before the record was delivered`);
     this.#waiting.failAll(closedError);
     // The sender fails what it holds and closes its connections; its last outcomes arrive before 'closed'.
@@ -543,6 +625,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
       this.#host.channel.post({ t: 'close' });
     });
     this.#accumulator.failAll(closedError);
+    this.#txn?.failSteps(closedError);
     for (const f of this.#flushes.splice(0)) f.resolve();
     await this.#host.terminate();
   }

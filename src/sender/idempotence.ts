@@ -40,6 +40,8 @@ export class ProducerIds {
   readonly #retryBackoffMs: number;
   #running = false;
   #fatal = false;
+  /** Transactional: the id and its bumps come from the transaction manager (transaction-manager.ts), never from here. */
+  transactional = false;
 
   constructor(enabled: boolean, retryBackoffMs: number, hooks: ProducerIdHooks) {
     this.enabled = enabled;
@@ -76,7 +78,7 @@ export class ProducerIds {
 
   /** Gets the first id, or bumps the epoch when asked and safe. Called on every drain. */
   step(queues: Iterable<PartitionQueue>, haveBatches: boolean): void {
-    if (!this.enabled || this.#running || this.#fatal) return;
+    if (!this.enabled || this.#running || this.#fatal || this.transactional) return;
     if (this.producerId < 0) {
       if (haveBatches) this.#init(-1, -1);
       return;
@@ -93,7 +95,13 @@ export class ProducerIds {
 
   /** At start, as the Java client does: the id is ready before the first record. */
   start(): void {
-    if (this.enabled && this.producerId < 0 && !this.#running) this.#init(-1, -1);
+    if (this.enabled && this.producerId < 0 && !this.#running && !this.transactional) this.#init(-1, -1);
+  }
+
+  /** The transaction manager's InitProducerId answered: new batches are numbered under these. */
+  adopt(producerId: number, epoch: number): void {
+    this.producerId = producerId;
+    this.epoch = epoch;
   }
 
   #init(producerId: number, epoch: number): void {

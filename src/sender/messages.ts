@@ -27,7 +27,31 @@ export type ToSender =
   | { t: 'metadata'; topic: string }
   /** Whether someone traces Produce requests: only then does the sender report them. */
   | { t: 'trace-produce'; on: boolean }
+  /** A transaction step for the transaction manager; answered by a 'txn' message with the same id. */
+  | { t: 'txn'; id: number; op: TxnOp; timeoutMs: number }
   | { t: 'close' };
+
+/** The consumer group whose offsets a transaction commits (Java's ConsumerGroupMetadata). */
+export interface GroupMetadata {
+  groupId: string;
+  /** The consumer's generation and member ids let the coordinator fence a zombie consumer (KIP-447); -1 and '' skip that check. */
+  generationId?: number;
+  memberId?: string;
+  groupInstanceId?: string | null;
+}
+
+/** One consumed partition's next offset to read, committed with the transaction. */
+export interface TransactionOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata?: string | null;
+}
+
+export type TxnOp =
+  | { kind: 'init' }
+  | { kind: 'offsets'; offsets: TransactionOffset[]; group: GroupMetadata }
+  | { kind: 'end'; commit: boolean };
 
 /** One outcome for records [from, from + count) of the batch in `slot`. */
 export interface Outcome {
@@ -86,6 +110,8 @@ export type FromSender =
   | { t: 'event'; event: SenderEvent }
   | { t: 'metadata'; metadata: TopicMetadata }
   | { t: 'fatal'; error: SerializedError }
+  /** A transaction step done (error null) or failed. */
+  | { t: 'txn'; id: number; error: SerializedError | null }
   /** The sender's thread died: nothing it held will be reported. */
   | { t: 'crashed'; error: SerializedError }
   | { t: 'closed' };

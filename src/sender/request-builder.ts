@@ -18,6 +18,8 @@ export interface RequestLimits {
   compressionType: CompressionType;
   /** 1 keeps order without idempotence: a partition waits for its batch in flight. */
   maxInFlightRequestsPerConnection: number;
+  /** Set: the batches belong to this producer's transactions (flagged so, and the request names the id). */
+  transactionalId: string | null;
 }
 
 export interface BuildGate {
@@ -57,7 +59,7 @@ export function buildProduceRequest(queues: readonly PartitionQueue[], limits: R
     if (b.baseSequence < 0) gate.number(q, b);
     let payload: Buffer;
     try {
-      payload = b.prepare(limits.compressionType);
+      payload = b.prepare(limits.compressionType, limits.transactionalId !== null);
     } catch (err) {
       q.queue.shift();
       gate.failed(q, b, err);
@@ -79,7 +81,7 @@ export function buildProduceRequest(queues: readonly PartitionQueue[], limits: R
   }
   if (count === 0) return null;
   const body: ProduceRequest = {
-    transactionalId: null,
+    transactionalId: limits.transactionalId,
     acks: limits.acks,
     timeoutMs: limits.requestTimeoutMs,
     topicData: [...topics].map(([name, partitionData]) => ({ name, partitionData })),

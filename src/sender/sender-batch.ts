@@ -79,9 +79,11 @@ export class SenderBatch {
 
   /**
    * Fills the header (and compresses) once. Uncompressed batches are sealed
-   * in place, in shared memory: the socket writes the slot's own bytes.
+   * in place, in shared memory: the socket writes the slot's own bytes. A
+   * transactional producer's batches carry the transactional attribute: the
+   * broker keeps them from read_committed consumers until the marker.
    */
-  prepare(compression: CompressionType): Buffer {
+  prepare(compression: CompressionType, transactional: boolean): Buffer {
     if (this.payload) return this.payload;
     let out = this.bytes;
     if (compression !== 'none') {
@@ -90,7 +92,7 @@ export class SenderBatch {
       compressed.copy(out, BATCH_HEADER_SIZE);
     }
     sealBatch(out, {
-      attributes: batchAttributes(compression, false),
+      attributes: batchAttributes(compression, transactional),
       lastOffsetDelta: this.count - 1,
       baseTimestamp: this.baseTimestamp,
       maxTimestamp: this.maxTimestamp,

@@ -33,6 +33,7 @@ import { judge, type Verdict } from './response-policy.js';
 import { SenderBatch } from './sender-batch.js';
 import type { SenderConnection, Transport } from './transport.js';
 import { serializeError } from './wire-errors.js';
+import { TransactionManager, TXN_V1_MAX_PRODUCE_VERSION } from './transaction-manager.js';
 
 /** Produce v13 names topics by id; this sender names them, so it stays at v12. */
 const MAX_PRODUCE_VERSION = 12;
@@ -76,6 +77,8 @@ export class Sender {
   #ids!: ProducerIds;
   #metadata!: MetadataRefresher;
   #connections!: NodeConnections;
+  /** Transactional producers only (transaction-manager.ts). */
+  #txn: TransactionManager | null = null;
   #traceProduce = false;
   /** Where the next request starts among the ready partitions (see buildProduceRequest). */
   #drainStart = 0;
@@ -125,6 +128,9 @@ export class Sender {
       case 'trace-produce':
         this.#traceProduce = m.on;
         return;
+      case 'txn':
+        this.#txn?.run(m.id, m.op, m.timeoutMs);
+        return;
       case 'close':
         void this.#close();
         return;
@@ -168,6 +174,8 @@ export class Sender {
         this.#reporter.counters.epochBumps = this.#ids.bumps;
       },
     });
+    // Transactions: the manager takes the producer id (ProducerIds then takes none of its own).
+    if (config.transactionalId !== null) this.#txn = this.#transactions({ ...config, transactionalId: config.transactionalId });
     this.#waitForEvents();
     // As the Java sender does: get the producer id at start, not on the first record.
     this.#ids.start();
@@ -224,6 +232,7 @@ export class Sender {
     this.#intake.sealLingering(now);
     this.#metadata.tick(now);
     this.#scheduleAt(this.#metadata.dueAt);
+    this.#txn?.tick();
     if (this.#fatal) {
       this.#failQueued(this.#fatal);
       return;
@@ -281,6 +290,8 @@ export class Sender {
     }
     // Keep order: one batch at a time when so configured, and only the lowest sequence while retrying.
     if (q.inFlight.size > 0 && (this.#config.maxInFlightRequestsPerConnection === 1 || q.retrying)) return false;
+    // Transactions: not before the coordinator added the partition to the transaction.
+    if (this.#txn && !this.#txn.mayDrain(q)) return false;
     return head.baseSequence >= 0 || this.#ids.mayNumber(q);
   }
 
@@ -332,7 +343,7 @@ export class Sender {
   }
 
   #send(conn: SenderConnection, inflight: InFlightRequest, body: ProduceRequest): void {
-    const version = Math.min(conn.versionFor(Produce), MAX_PRODUCE_VERSION);
+    const version = Math.min(conn.versionFor(Produce), this.#txn ? TXN_V1_MAX_PRODUCE_VERSION : MAX_PRODUCE_VERSION);
     this.#reporter.counters.requests++;
     if (this.#traceProduce) inflight.trace = { conn, nodeId: inflight.nodeId, apiVersion: version, acks: this.#config.acks, startTime: traceClock() };
     if (this.#config.acks === 0) {
@@ -445,6 +456,7 @@ export class Sender {
     q.settleRetrying();
     this.#reporter.report({ slot: batch.slotId, gen: batch.generation, from: batch.from, count: batch.count, baseOffset: -1, logAppendTime: -1, error: serializeError(err) });
     if (batch.baseSequence >= 0 && !this.#closed) this.#ids.gapAt(q, batch.producerId, batch.producerEpoch);
+    this.#txn?.batchFailed(err);
   }
 
   /**
@@ -538,6 +550,24 @@ export class Sender {
     return { res, canBump };
   }
 
+  #transactions(config: SenderConfig & { transactionalId: string }): TransactionManager {
+    return new TransactionManager(config, this.#transport, this.#clock, this.#ids, {
+      queues: () => this.#intake.queues.values(),
+      collect: () => {
+        this.#intake.readEvents(this.#ring);
+        this.#intake.sealLingering(Infinity);
+      },
+      fail: (err, b, q) => this.#fail(err, b, q),
+      fatal: (err) => this.#becomeFatal(err),
+      fatalError: () => this.#fatal,
+      wake: () => this.#wake(),
+      reply: (id, error) => {
+        this.#reporter.flush();
+        this.#channel.post({ t: 'txn', id, error: error ? serializeError(error) : null });
+      },
+    });
+  }
+
   /** The producer cannot go on: every batch, queued or in flight, fails now with the error; the producer hears once. */
   #becomeFatal(err: ProducerFatalError): void {
     if (this.#fatal) return;
@@ -566,6 +596,7 @@ export class Sender {
     if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#metadata?.close();
     this.#connections?.close();
+    this.#txn?.close();
     // Resolve our own pending Atomics.waitAsync so nothing is left waiting.
     this.#ring?.wakeConsumer();
     // The last outcomes go out before the closing word.

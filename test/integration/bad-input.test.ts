@@ -71,6 +71,10 @@ const constructorCases: [string, unknown, ErrorClass, RegExp][] = [
   ['retries 1.5', { bootstrapServers: '127.0.0.1:9092', retries: 1.5 }, ConfigError, /retries: must be an integer/],
   ['requestTimeoutMs NaN', { bootstrapServers: '127.0.0.1:9092', requestTimeoutMs: Number.NaN }, ConfigError, /requestTimeoutMs/],
   ['clientId a number', { bootstrapServers: '127.0.0.1:9092', clientId: 42 }, ConfigError, /clientId: must be a string/],
+  ['transactionalId empty', { bootstrapServers: '127.0.0.1:9092', transactionalId: '' }, ConfigError, /transactionalId: must be a non-empty string/],
+  ['transactionalId with enableIdempotence false', { bootstrapServers: '127.0.0.1:9092', transactionalId: 't', enableIdempotence: false }, ConfigError, /enableIdempotence: false conflicts with transactionalId: a transactional producer is idempotent/],
+  ['transactionalId with acks 1', { bootstrapServers: '127.0.0.1:9092', transactionalId: 't', acks: 1 }, ConfigError, /transactionalId: makes the producer idempotent, which conflicts with acks=1/],
+  ['transactionTimeoutMs 0', { bootstrapServers: '127.0.0.1:9092', transactionalId: 't', transactionTimeoutMs: 0 }, ConfigError, /transactionTimeoutMs: must be between 1/],
 ];
 
 describe('bad input to the constructor', () => {

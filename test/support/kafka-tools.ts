@@ -39,19 +39,24 @@ export interface KcatMessage {
   payload: string | null;
 }
 
-/** Consumes until at least `count` messages are there (acks=0 writes land a little later). */
-export async function kcatConsumeAtLeast(bootstrap: string, topic: string, count: number, timeoutMs = 20_000): Promise<KcatMessage[]> {
+/**
+ * Consumes until at least `count` messages are there (acks=0 writes land a
+ * little later; so do a transaction's markers, which read_committed waits for).
+ */
+export async function kcatConsumeAtLeast(bootstrap: string, topic: string, count: number, timeoutMs = 20_000, isolation: Isolation = 'read_uncommitted'): Promise<KcatMessage[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const messages = await kcatConsume(bootstrap, topic);
+    const messages = await kcatConsume(bootstrap, topic, undefined, isolation);
     if (messages.length >= count || Date.now() > deadline) return messages;
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
-/** Consumes a whole topic (or one partition) from the beginning with kcat -J. */
-export async function kcatConsume(bootstrap: string, topic: string, partition?: number): Promise<KcatMessage[]> {
-  const args = ['-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-e', '-J', '-q', '-X', 'fetch.message.max.bytes=4194304'];
+export type Isolation = 'read_committed' | 'read_uncommitted';
+
+/** Consumes a whole topic (or one partition) from the beginning with kcat -J; read_committed skips aborted transactions. */
+export async function kcatConsume(bootstrap: string, topic: string, partition?: number, isolation: Isolation = 'read_uncommitted'): Promise<KcatMessage[]> {
+  const args = ['-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-e', '-J', '-q', '-X', 'fetch.message.max.bytes=4194304', '-X', `isolation.level=${isolation}`];
   if (partition !== undefined) args.push('-p', String(partition));
   const { stdout } = await run('kcat', args, { maxBuffer: 256 * 1024 * 1024 });
   return stdout
@@ -118,7 +123,7 @@ export async function dumpLogSegments(env: KafkaTestEnv, files: string[]): Promi
 }
 
 /** Reads a topic with Kafka's console consumer (optionally read_committed); values one per line. */
-export async function consoleConsume(env: KafkaTestEnv, topic: string, maxMessages: number, isolation: 'read_committed' | 'read_uncommitted'): Promise<string[]> {
+export async function consoleConsume(env: KafkaTestEnv, topic: string, maxMessages: number, isolation: Isolation): Promise<string[]> {
   if (!env.libsDir) throw new Error('the console consumer needs the local broker jars');
   const args = [
     '--bootstrap-server',
@@ -153,4 +158,32 @@ export async function addPartitions(env: KafkaTestEnv, topic: string, partitions
     }
   }
   throw new Error('no TopicCommand class in the broker jars');
+}
+
+/**
+ * A consumer group's committed offsets ("topic-partition" to offset), read
+ * with Kafka's consumer-groups tool (the class moved from core to tools in
+ * 4.x); empty when the group has none or does not exist.
+ */
+export async function groupOffsets(env: KafkaTestEnv, group: string): Promise<Map<string, number>> {
+  if (!env.libsDir) throw new Error('the consumer-groups tool needs the local broker jars');
+  const args = ['--bootstrap-server', env.bootstrap, '--describe', '--group', group];
+  for (const cls of ['org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', 'kafka.admin.ConsumerGroupCommand']) {
+    let stdout: string;
+    try {
+      ({ stdout } = await run('java', javaArgs(env, cls, args)));
+    } catch (err) {
+      const msg = String((err as { stderr?: string }).stderr ?? err);
+      if (/Could not find or load main class|ClassNotFoundException/.test(msg)) continue;
+      throw err;
+    }
+    // GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG ...
+    const offsets = new Map<string, number>();
+    for (const line of stdout.split('\n')) {
+      const [g, topic, partition, current] = line.trim().split(/\s+/);
+      if (g === group && topic && partition && current && /^\d+$/.test(current)) offsets.set(`${topic}-${partition}`, Number(current));
+    }
+    return offsets;
+  }
+  throw new Error('no ConsumerGroupCommand class in the broker jars');
 }

@@ -51,3 +51,16 @@ plain.on('deliveryError', (err: string) => void err);
 // A stream of records (topic from its options); Writable.write itself takes any chunk, so pipeline() accepts it.
 const stream = orders.writable({ topic: 'orders' });
 stream.write({ key: 7, value: { id: 'b', total: 1 } });
+
+// Transactions: offsets name their partition; the group is at least its id.
+const txn = new KafkaProducer({ bootstrapServers: '127.0.0.1:9092', transactionalId: 'tx', transactionTimeoutMs: 30_000 });
+const initialized: Promise<void> = txn.initTransactions();
+void initialized;
+txn.beginTransaction();
+void txn.sendOffsetsToTransaction([{ topic: 'in', partition: 0, offset: 42, metadata: null }], { groupId: 'g', generationId: 3, memberId: 'm' });
+// @ts-expect-error the group needs its groupId
+void txn.sendOffsetsToTransaction([{ topic: 'in', partition: 0, offset: 42 }], { generationId: 3 });
+// @ts-expect-error an offset needs its partition
+void txn.sendOffsetsToTransaction([{ topic: 'in', offset: 42 }], { groupId: 'g' });
+// @ts-expect-error transactionalId is a string
+void new KafkaProducer({ bootstrapServers: '127.0.0.1:9092', transactionalId: 1 });

@@ -39,6 +39,11 @@ const SAMPLES: Record<string, Error> = {
   BufferExhaustedError: new errors.BufferExhaustedError('Failed to allocate 100 bytes'),
   ProducerClosedError: new errors.ProducerClosedError('send() after close()'),
   ProducerFatalError: new errors.ProducerFatalError('the producer must be closed', new errors.KafkaResponseError(90, 'Produce to t-0')),
+  TransactionStateError: new errors.TransactionStateError('beginTransaction() is not allowed while the transactional producer is in a transaction'),
+  TransactionAbortableError: new errors.TransactionAbortableError('a record of the transaction failed', new errors.KafkaResponseError(29, 'Produce to t-0')),
+  TransactionAbortedError: new errors.TransactionAbortedError('the transaction was aborted before the record was sent'),
+  TransactionFatalError: new errors.TransactionFatalError('InitProducerId: the producer cannot go on', new errors.KafkaResponseError(53, 'InitProducerId')),
+  ProducerFencedError: new errors.ProducerFencedError('EndTxn(commit): fenced', new errors.KafkaResponseError(90, 'EndTxn(commit)')),
   Error: new Error('plain', { cause: null }),
   TypeError: new TypeError('type'),
   RangeError: new RangeError('range'),
@@ -90,6 +95,12 @@ describe('errors across the sender boundary', () => {
     expect(closed).toBeInstanceOf(errors.ConnectionError);
     expect(closed).toMatchObject({ code: 'KPT_ERR_CONNECTION_CLOSED', broker: '10.0.0.1:9092 (node 1)', retriable: true });
     expect(closed.cause).toBeInstanceOf(TypeError);
+    const fenced = roundTrip(SAMPLES.ProducerFencedError);
+    expect(fenced).toBeInstanceOf(errors.ProducerFencedError);
+    expect(fenced).toBeInstanceOf(errors.TransactionFatalError);
+    expect(fenced).toBeInstanceOf(errors.ProducerFatalError);
+    expect(fenced.cause).toMatchObject({ errorCode: 90, errorName: 'PRODUCER_FENCED' });
+    expect(roundTrip(SAMPLES.TransactionAbortableError)).not.toBeInstanceOf(errors.ProducerFatalError);
     const config = roundTrip(SAMPLES.ConfigError) as errors.ConfigError;
     expect(config).toMatchObject({ code: 'KPT_ERR_CONFIG', option: 'lingerMs' });
     const boot = roundTrip(SAMPLES.BootstrapError);

@@ -1,0 +1,351 @@
+// The transactional producer on the sender's side (the transactions v1
+// flow of Java's TransactionManager, KIP-98): the producer id and epoch from
+// InitProducerId with the transactional id, AddPartitionsToTxn before a
+// partition's first batch of a transaction goes out (its batches wait at the
+// drain gate until the coordinator answered), the group's offsets
+// (AddOffsetsToTxn, then TxnOffsetCommit to the group coordinator), and
+// EndTxn. Steps run one at a time, in the order they were asked for.
+//
+// Which call is allowed when is the producer's business (src/transactions.ts);
+// here a transaction becomes abortable when one of its batches fails (its
+// queued batches then fail at once, as they could not commit), and fatal
+// when the producer is fenced.
+
+import type { SenderConfig } from '../config.js';
+import { ProducerClosedError, ProducerFatalError, TransactionAbortableError, TransactionAbortedError, TransactionFatalError } from '../errors.js';
+import { AddOffsetsToTxn } from '../protocol/apis/add-offsets-to-txn.js';
+import { AddPartitionsToTxn } from '../protocol/apis/add-partitions-to-txn.js';
+import { EndTxn } from '../protocol/apis/end-txn.js';
+import { COORDINATOR_GROUP, COORDINATOR_TRANSACTION } from '../protocol/apis/find-coordinator.js';
+import { InitProducerId } from '../protocol/apis/init-producer-id.js';
+import { TxnOffsetCommit } from '../protocol/apis/txn-offset-commit.js';
+import { KafkaResponseError } from '../protocol/errors.js';
+import type { Clock } from './clock.js';
+import { Coordinators, LOST_PRODUCER_ID_CODES, transactionFatal, type CoordinatorRequest } from './coordinator.js';
+import type { ProducerIds } from './idempotence.js';
+import type { GroupMetadata, TransactionOffset, TxnOp } from './messages.js';
+import type { PartitionQueue } from './partition-queue.js';
+import type { SenderBatch } from './sender-batch.js';
+import type { Transport } from './transport.js';
+
+/**
+ * Produce v12 and EndTxn/TxnOffsetCommit v5 mean transactions protocol v2
+ * (KIP-890: the broker adds partitions itself, EndTxn bumps the epoch). This
+ * manager adds partitions itself (v1), so it stays below them, as the Java
+ * client does where transaction.version 2 is not in use.
+ */
+export const TXN_V1_MAX_PRODUCE_VERSION = 11;
+const TXN_V1_MAX_END_VERSION = 4;
+/** InitProducerId takes the current id and epoch (an epoch bump) from v3 on (KIP-360). */
+const INIT_PRODUCER_ID_BUMP_VERSION = 3;
+const PRODUCER_FENCED = 90;
+const INVALID_PRODUCER_ID_MAPPING = 49;
+
+export interface TransactionHooks {
+  queues(): Iterable<PartitionQueue>;
+  /** Every batch the accumulator holds, open ones sealed now, into its queue. */
+  collect(): void;
+  fail(err: Error, batch: SenderBatch, q: PartitionQueue): void;
+  /** The producer cannot go on: every batch fails, the producer hears it. */
+  fatal(err: TransactionFatalError): void;
+  /** The sender's fatal error, if it has one (then no step is tried). */
+  fatalError(): Error | null;
+  wake(): void;
+  /** The step `id` is done (error null) or failed; outcomes reported so far go out before it. */
+  reply(id: number, error: Error | null): void;
+}
+
+export class TransactionManager {
+  readonly #transactionalId: string;
+  readonly #timeoutMs: number;
+  readonly #deliveryTimeoutMs: number;
+  readonly #clock: Clock;
+  readonly #ids: ProducerIds;
+  readonly #hooks: TransactionHooks;
+  readonly #coordinators: Coordinators;
+  /** Steps run one after another, in the order asked. */
+  #chain: Promise<unknown> = Promise.resolve();
+  /** Partitions the coordinator added to the ongoing transaction. */
+  readonly #added = new Set<PartitionQueue>();
+  /** Partitions with a batch waiting for AddPartitionsToTxn. */
+  readonly #pending = new Set<PartitionQueue>();
+  #addScheduled = false;
+  #offsetsAdded = false;
+  /** Set once the transaction cannot commit: its queued batches fail with it. */
+  #abortable: TransactionAbortableError | null = null;
+  /** abortTransaction() is under way: queued batches fail with this. */
+  #aborting: TransactionAbortedError | null = null;
+  /** The code with which the coordinator said it lost the producer id: the abort bumps the epoch. */
+  #lostProducerId: number | null = null;
+  /** Resolved by tick() once no batch is in flight. */
+  #settledWaiters: (() => void)[] = [];
+
+  constructor(config: SenderConfig & { transactionalId: string }, transport: Transport, clock: Clock, ids: ProducerIds, hooks: TransactionHooks) {
+    this.#transactionalId = config.transactionalId;
+    this.#timeoutMs = config.transactionTimeoutMs;
+    this.#deliveryTimeoutMs = config.deliveryTimeoutMs;
+    this.#clock = clock;
+    this.#ids = ids;
+    // The id comes from InitProducerId with the transactional id (here), never from ProducerIds' own.
+    ids.transactional = true;
+    this.#hooks = hooks;
+    this.#coordinators = new Coordinators(transport, clock, config.retryBackoffMs, config.retryBackoffMaxMs, config.transactionalId);
+  }
+
+  /** A step from the producer; answered through hooks.reply. */
+  run(id: number, op: TxnOp, timeoutMs: number): void {
+    const deadline = this.#clock.now() + timeoutMs;
+    if (op.kind === 'end' && !op.commit) this.#beginAbort();
+    const step = (): Promise<void> => {
+      const fatal = this.#hooks.fatalError();
+      if (fatal) return Promise.reject(fatal);
+      switch (op.kind) {
+        case 'init':
+          return this.#initProducerId(-1, -1, deadline);
+        case 'offsets':
+          return this.#sendOffsets(op.offsets, op.group, deadline);
+        case 'end':
+          return op.commit ? this.#commit(deadline) : this.#abort(deadline);
+      }
+    };
+    this.#enqueue(step).then(
+      () => this.#hooks.reply(id, null),
+      (err: Error) => this.#hooks.reply(id, this.#failed(err)),
+    );
+  }
+
+  /**
+   * The drain gate: may the partition's head batch go? Only once its
+   * partition is in the transaction; while that is asked, or once the
+   * transaction can no longer commit, not (the batches then fail at once).
+   */
+  mayDrain(q: PartitionQueue): boolean {
+    const failure = this.#aborting ?? this.#abortable ?? this.#gapIn(q);
+    if (failure) {
+      for (const b of q.queue.slice()) this.#hooks.fail(failure, b, q);
+      return false;
+    }
+    if (this.#added.has(q)) return true;
+    this.#pending.add(q);
+    if (!this.#addScheduled) {
+      this.#addScheduled = true;
+      void this.#enqueue(() => this.#addPartitions());
+    }
+    return false;
+  }
+
+  /**
+   * A batch of the transaction failed. PRODUCER_FENCED means fatal; any
+   * other failure (not the abort's own) means the transaction cannot commit,
+   * INVALID_PRODUCER_EPOCH included: from a partition leader it means the
+   * coordinator timed the transaction out (KIP-588), and the abort's EndTxn
+   * then tells whether this producer was fenced. Only flags are set: the
+   * caller may be iterating the queues.
+   */
+  batchFailed(err: Error): void {
+    // An abort waits for its batches in flight: each one done may be the last (tick()).
+    this.#hooks.wake();
+    if (this.#aborting || err instanceof TransactionAbortedError || err instanceof TransactionAbortableError) return;
+    if (err instanceof ProducerFatalError || err instanceof ProducerClosedError) return;
+    if (err instanceof KafkaResponseError && err.errorCode === PRODUCER_FENCED) {
+      this.#hooks.fatal(transactionFatal(err, this.#transactionalId));
+      return;
+    }
+    this.#abortable ??= new TransactionAbortableError(`a record of the transaction failed (${err.message}): the transaction cannot commit; call abortTransaction(), then begin another`, err);
+  }
+
+  /** Called on every drain: an abort waiting for batches in flight goes on once there are none (or the producer failed). */
+  tick(): void {
+    if (this.#settledWaiters.length === 0) return;
+    if (!this.#hooks.fatalError()) for (const q of this.#hooks.queues()) if (q.inFlight.size > 0) return;
+    for (const resolve of this.#settledWaiters.splice(0)) resolve();
+  }
+
+  close(): void {
+    this.#coordinators.close();
+    for (const resolve of this.#settledWaiters.splice(0)) resolve();
+  }
+
+  #enqueue<T>(step: () => Promise<T>): Promise<T> {
+    const p = this.#chain.then(step);
+    this.#chain = p.catch(() => undefined);
+    return p;
+  }
+
+  /** A failed step's error; an abortable one also marks the transaction. */
+  #failed(err: Error): Error {
+    if (err instanceof TransactionAbortableError) {
+      this.#abortable ??= err;
+      if (err.cause instanceof KafkaResponseError && LOST_PRODUCER_ID_CODES.has(err.cause.errorCode)) this.#lostProducerId = err.cause.errorCode;
+    } else if (err instanceof TransactionFatalError) this.#hooks.fatal(err);
+    return err;
+  }
+
+  /**
+   * A numbered batch came back surely unwritten (UNKNOWN_PRODUCER_ID, or out
+   * of sequence at its partition's head): inside a transaction its records
+   * cannot go again under the same epoch, so the transaction cannot commit;
+   * the abort bumps the epoch (KIP-360).
+   */
+  #gapIn(q: PartitionQueue): TransactionAbortableError | null {
+    if (!q.needsBump) return null;
+    const cause = q.queue[0]?.lastError ?? new KafkaResponseError(45, `Produce to ${q.name}`);
+    this.#abortable ??= new TransactionAbortableError(`a batch for ${q.name} lost its sequence (${cause.message}): the transaction cannot commit; call abortTransaction(), then begin another`, cause);
+    return this.#abortable;
+  }
+
+  #txnRequest<Res>(what: string, deadline: number, send: CoordinatorRequest<Res>['send'], codeOf: (res: Res) => number, unexpected: 'abortable' | 'fatal' = 'fatal'): Promise<Res> {
+    return this.#coordinators.request({ what, keyType: COORDINATOR_TRANSACTION, key: this.#transactionalId, send, codeOf, unexpected, deadline });
+  }
+
+  /** InitProducerId with the transactional id: fences older instances and lets the coordinator finish their transaction. (-1, -1): the first; else an epoch bump. */
+  async #initProducerId(producerId: number, epoch: number, deadline: number): Promise<void> {
+    const res = await this.#coordinators.request({
+      what: 'InitProducerId',
+      keyType: COORDINATOR_TRANSACTION,
+      key: this.#transactionalId,
+      send: (conn) => {
+        const bump = producerId >= 0 && conn.versionFor(InitProducerId) >= INIT_PRODUCER_ID_BUMP_VERSION;
+        return conn.request(InitProducerId, {
+          transactionalId: this.#transactionalId,
+          transactionTimeoutMs: this.#timeoutMs,
+          producerId: bump ? producerId : -1,
+          producerEpoch: bump ? epoch : -1,
+        });
+      },
+      codeOf: (r) => r.errorCode,
+      unexpected: 'fatal',
+      deadline,
+    });
+    this.#ids.adopt(res.producerId, res.producerEpoch);
+    // Nothing is pending after init or an abort: every partition starts again at sequence 0.
+    for (const q of this.#hooks.queues()) if (!q.numberedPending) q.restartSequences(res.producerId, res.producerEpoch);
+    this.#hooks.wake();
+  }
+
+  /** One AddPartitionsToTxn for every partition waiting at the gate. */
+  async #addPartitions(): Promise<void> {
+    this.#addScheduled = false;
+    const asked = [...this.#pending].filter((q) => q.queue.length > 0 && !this.#added.has(q));
+    this.#pending.clear();
+    if (asked.length === 0 || this.#aborting || this.#abortable) return;
+    const byTopic = new Map<string, number[]>();
+    for (const q of asked) byTopic.set(q.topic, [...(byTopic.get(q.topic) ?? []), q.partition]);
+    const topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+    const what = `AddPartitionsToTxn for ${asked.map((q) => q.name).join(', ')}`;
+    try {
+      await this.#txnRequest(
+        what,
+        this.#clock.now() + this.#deliveryTimeoutMs,
+        (conn) =>
+          conn.request(AddPartitionsToTxn, {
+            v3AndBelowTransactionalId: this.#transactionalId,
+            v3AndBelowProducerId: this.#ids.producerId,
+            v3AndBelowProducerEpoch: this.#ids.epoch,
+            v3AndBelowTopics: topics,
+          }),
+        // OPERATION_NOT_ATTEMPTED (55) only says another partition's error stopped this one: that error is the answer.
+        (res) => res.resultsByTopicV3AndBelow.flatMap((t) => t.resultsByPartition.map((p) => p.partitionErrorCode)).find((c) => c !== 0 && c !== 55) ?? 0,
+        'abortable',
+      );
+      for (const q of asked) this.#added.add(q);
+    } catch (err) {
+      this.#failed(err instanceof TransactionAbortableError || err instanceof ProducerFatalError ? err : new TransactionAbortableError(`${what} failed: ${(err as Error).message}`, err));
+    }
+    this.#hooks.wake();
+  }
+
+  async #sendOffsets(offsets: TransactionOffset[], group: GroupMetadata, deadline: number): Promise<void> {
+    if (this.#abortable) throw this.#abortable;
+    const { producerId, epoch: producerEpoch } = this.#ids;
+    const transactionalId = this.#transactionalId;
+    await this.#txnRequest(
+      `AddOffsetsToTxn for group ${group.groupId}`,
+      deadline,
+      (conn) => conn.request(AddOffsetsToTxn, { transactionalId, producerId, producerEpoch, groupId: group.groupId }),
+      (r) => r.errorCode,
+    );
+    this.#offsetsAdded = true;
+    const byTopic = new Map<string, { partitionIndex: number; committedOffset: number; committedMetadata: string | null }[]>();
+    for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partitionIndex: o.partition, committedOffset: o.offset, committedMetadata: o.metadata ?? null }]);
+    await this.#coordinators.request({
+      what: `TxnOffsetCommit for group ${group.groupId}`,
+      keyType: COORDINATOR_GROUP,
+      key: group.groupId,
+      send: (conn) =>
+        conn.request(
+          TxnOffsetCommit,
+          {
+            transactionalId,
+            groupId: group.groupId,
+            producerId,
+            producerEpoch,
+            generationId: group.generationId ?? -1,
+            memberId: group.memberId ?? '',
+            groupInstanceId: group.groupInstanceId ?? null,
+            topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
+          },
+          { version: Math.min(conn.versionFor(TxnOffsetCommit), TXN_V1_MAX_END_VERSION) },
+        ),
+      codeOf: (res) => res.topics.flatMap((t) => t.partitions.map((p) => p.errorCode)).find((c) => c !== 0) ?? 0,
+      unexpected: 'fatal',
+      deadline,
+    });
+  }
+
+  #started(): boolean {
+    return this.#added.size > 0 || this.#offsetsAdded;
+  }
+
+  async #endTxn(commit: boolean, deadline: number): Promise<void> {
+    const { producerId, epoch: producerEpoch } = this.#ids;
+    await this.#txnRequest(
+      `EndTxn(${commit ? 'commit' : 'abort'})`,
+      deadline,
+      (conn) =>
+        conn.request(EndTxn, { transactionalId: this.#transactionalId, producerId, producerEpoch, committed: commit }, { version: Math.min(conn.versionFor(EndTxn), TXN_V1_MAX_END_VERSION) }),
+      (r) => r.errorCode,
+    );
+  }
+
+  /** Called after the producer's flush: every batch of the transaction is settled. */
+  async #commit(deadline: number): Promise<void> {
+    if (this.#abortable) throw this.#abortable;
+    if (this.#started()) await this.#endTxn(true, deadline);
+    this.#reset();
+  }
+
+  /** At once, not in turn: queued batches fail now, so nothing more of the transaction goes out. */
+  #beginAbort(): void {
+    this.#aborting = new TransactionAbortedError('the transaction was aborted (abortTransaction()) before the record was sent');
+    this.#hooks.collect();
+    for (const q of this.#hooks.queues()) for (const b of q.queue.slice()) this.#hooks.fail(this.#aborting, b, q);
+  }
+
+  /** Batches in flight are awaited, then EndTxn(abort); a lost sequence bumps the epoch before the next transaction. */
+  async #abort(deadline: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#settledWaiters.push(resolve);
+      this.tick();
+    });
+    // Batches that came back for a retry meanwhile are queued again: they are aborted too.
+    const aborted = this.#aborting ?? new TransactionAbortedError('the transaction was aborted');
+    for (const q of this.#hooks.queues()) for (const b of q.queue.slice()) this.#hooks.fail(aborted, b, q);
+    // INVALID_PRODUCER_ID_MAPPING: the coordinator would refuse EndTxn alike; the bump alone ends the transaction (as in Java).
+    if (this.#started() && this.#lostProducerId !== INVALID_PRODUCER_ID_MAPPING) await this.#endTxn(false, deadline);
+    let gap = this.#lostProducerId !== null;
+    for (const q of this.#hooks.queues()) gap ||= q.needsBump;
+    if (gap) await this.#initProducerId(this.#ids.producerId, this.#ids.epoch, deadline);
+    this.#reset();
+  }
+
+  #reset(): void {
+    this.#added.clear();
+    this.#pending.clear();
+    this.#offsetsAdded = false;
+    this.#lostProducerId = null;
+    this.#abortable = null;
+    this.#aborting = null;
+    this.#hooks.wake();
+  }
+}

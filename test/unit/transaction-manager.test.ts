@@ -1,0 +1,372 @@
+// The sender's transaction manager against a scripted coordinator, without a
+// broker: retries and coordinator moves, one AddPartitionsToTxn for every
+// partition waiting at the gate, a failed batch making the transaction
+// abortable, fencing being fatal, and an abort that fails queued batches,
+// awaits those in flight, then ends the transaction.
+
+import { describe, expect, it } from 'vitest';
+import type { SenderConfig } from '../../src/config.js';
+import { ProducerFencedError, TransactionAbortableError, TransactionAbortedError, TransactionFatalError } from '../../src/errors.js';
+import { MetadataCache } from '../../src/network/metadata-cache.js';
+import type { Api } from '../../src/protocol/api.js';
+import { KafkaResponseError } from '../../src/protocol/errors.js';
+import type { Clock } from '../../src/sender/clock.js';
+import { ProducerIds } from '../../src/sender/idempotence.js';
+import type { TxnOp } from '../../src/sender/messages.js';
+import { PartitionQueue } from '../../src/sender/partition-queue.js';
+import type { SenderBatch } from '../../src/sender/sender-batch.js';
+import { coordinatorVerdict } from '../../src/sender/coordinator.js';
+import { TransactionManager } from '../../src/sender/transaction-manager.js';
+import type { SenderConnection, Transport } from '../../src/sender/transport.js';
+
+type Handler = (body: Record<string, unknown>, version: number) => unknown;
+
+/** A clock whose timers fire on the next turn, moving time on by their delay. */
+function quickClock(): Clock {
+  let now = 1_000;
+  return {
+    now: () => now,
+    setTimeout: (fn, ms) => setImmediate(() => {
+      now += ms;
+      fn();
+    }),
+    clearTimeout: () => {},
+    setImmediate: (fn) => {
+      setImmediate(fn);
+    },
+    random: () => 0.5,
+  };
+}
+
+/** Every request by API name, answered by the next scripted answer for that API (the last one repeats). */
+function coordinatorScript(script: Record<string, Handler[]>) {
+  const calls: { api: string; body: Record<string, unknown>; version: number; node: number }[] = [];
+  const connection = (node: number): SenderConnection => ({
+    broker: `fake (node ${node})`,
+    host: '127.0.0.1',
+    port: 1,
+    closed: false,
+    inFlight: 0,
+    writableNeedDrain: false,
+    versionFor: (api) => api.maxVersion,
+    request: async <Req, Res>(api: Api<Req, Res>, body: Req, opts?: { version?: number }) => {
+      const version = opts?.version ?? api.maxVersion;
+      calls.push({ api: api.name, body: body as Record<string, unknown>, version, node });
+      const handlers = script[api.name] ?? [];
+      const handler = handlers.length > 1 ? handlers.shift() : handlers[0];
+      if (!handler) throw new Error(`no answer scripted for ${api.name}`);
+      return handler(body as Record<string, unknown>, version) as Res;
+    },
+    requestWithCallback: () => {
+      throw new Error('not used');
+    },
+    sendWithoutResponse: () => {
+      throw new Error('not used');
+    },
+    once: () => undefined,
+  });
+  const transport: Transport = {
+    metadata: new MetadataCache(),
+    connectionTo: async (nodeId) => connection(nodeId),
+    anyConnection: async () => connection(0),
+    refreshMetadata: async () => transport.metadata,
+    close: async () => {},
+  };
+  return { transport, calls };
+}
+
+const found = (nodeId: number, errorCode = 0): Handler => () => ({ throttleTimeMs: 0, coordinators: [{ key: 'k', nodeId, host: '127.0.0.1', port: 1, errorCode, errorMessage: null }] });
+const initAnswer = (errorCode: number, producerId = 7, producerEpoch = 3): Handler => () => ({ throttleTimeMs: 0, errorCode, producerId, producerEpoch, ongoingTxnProducerId: -1, ongoingTxnProducerEpoch: -1 });
+const added = (errorCode: number): Handler => (body) => ({
+  throttleTimeMs: 0,
+  resultsByTopicV3AndBelow: (body.v3AndBelowTopics as { name: string; partitions: number[] }[]).map((t) => ({
+    name: t.name,
+    resultsByPartition: t.partitions.map((partitionIndex) => ({ partitionIndex, partitionErrorCode: errorCode })),
+  })),
+});
+const offsetsAdded = (errorCode: number): Handler => () => ({ throttleTimeMs: 0, errorCode });
+const offsetsCommitted = (errorCode: number): Handler => (body) => ({
+  throttleTimeMs: 0,
+  topics: (body.topics as { name: string; partitions: { partitionIndex: number }[] }[]).map((t) => ({
+    name: t.name,
+    partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
+  })),
+});
+const ended = (errorCode: number): Handler => () => ({ throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 });
+
+const CONFIG = { transactionalId: 'tx', transactionTimeoutMs: 60_000, deliveryTimeoutMs: 120_000, retryBackoffMs: 100, retryBackoffMaxMs: 1000 } as SenderConfig & { transactionalId: string };
+
+function setup(script: Record<string, Handler[]>) {
+  const { transport, calls } = coordinatorScript(script);
+  const queues = [new PartitionQueue(0, 'a', 0), new PartitionQueue(1, 'a', 1), new PartitionQueue(2, 'b', 0)];
+  const failed: { err: Error; batch: SenderBatch }[] = [];
+  const fatal: Error[] = [];
+  const replies = new Map<number, Error | null>();
+  let wakes = 0;
+  const ids = new ProducerIds(true, 100, {
+    initProducerId: () => Promise.reject(new Error('the transaction manager takes the id')),
+    retryLater: () => {},
+    wake: () => {},
+    fatal: () => {},
+    bumped: () => {},
+  });
+  const txn = new TransactionManager(CONFIG, transport, quickClock(), ids, {
+    queues: () => queues.values(),
+    collect: () => {},
+    fail: (err, batch, q) => {
+      failed.push({ err, batch });
+      q.inFlight.delete(batch);
+      q.queue.splice(q.queue.indexOf(batch), 1);
+    },
+    fatal: (err) => fatal.push(err),
+    fatalError: () => fatal[0] ?? null,
+    wake: () => {
+      wakes++;
+    },
+    reply: (id, error) => replies.set(id, error),
+  });
+  let nextId = 0;
+  /** Runs a step and resolves with its reply. */
+  const step = async (op: TxnOp): Promise<Error | null> => {
+    const id = nextId++;
+    txn.run(id, op, 60_000);
+    while (!replies.has(id)) await new Promise((r) => setImmediate(r));
+    return replies.get(id) ?? null;
+  };
+  /** A batch as far as the transaction manager looks at one: its place in the queue, its sequence, its last error. */
+  const batch = (q: PartitionQueue) => {
+    const b = { baseSequence: -1, lastError: null } as unknown as SenderBatch;
+    q.queue.push(b);
+    return b;
+  };
+  const settle = () => new Promise((r) => setTimeout(r, 5));
+  return { txn, ids, calls, queues, failed, fatal, step, batch, settle, wakes: () => wakes };
+}
+
+describe('initTransactions on the sender', () => {
+  it('re-finds a coordinator that is not available and retries InitProducerId while it only means "not now"; ProducerIds takes no id of its own', async () => {
+    const t = setup({
+      FindCoordinator: [found(-1, 15), found(2)],
+      InitProducerId: [initAnswer(14), initAnswer(51), initAnswer(16), initAnswer(0)],
+    });
+    expect(t.ids.transactional).toBe(true);
+    expect(await t.step({ kind: 'init' })).toBeNull();
+    expect([t.ids.producerId, t.ids.epoch]).toEqual([7, 3]);
+    expect(t.calls.map((c) => c.api)).toEqual(['FindCoordinator', 'FindCoordinator', 'InitProducerId', 'InitProducerId', 'InitProducerId', 'FindCoordinator', 'InitProducerId']);
+    const init = t.calls.find((c) => c.api === 'InitProducerId');
+    expect(init?.body).toMatchObject({ transactionalId: 'tx', transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+    expect(init?.node).toBe(2);
+  });
+
+  it('TRANSACTIONAL_ID_AUTHORIZATION_FAILED is fatal, with the code as the cause', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(53)] });
+    const err = await t.step({ kind: 'init' });
+    expect(err).toBeInstanceOf(TransactionFatalError);
+    expect(err?.cause).toMatchObject({ errorCode: 53 });
+    expect(t.fatal[0]).toBe(err);
+  });
+});
+
+describe('the AddPartitionsToTxn gate', () => {
+  it('holds batches until their partitions are added, all waiting partitions in one request', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddPartitionsToTxn: [added(51), added(0)] });
+    await t.step({ kind: 'init' });
+    for (const q of t.queues) t.batch(q);
+    expect(t.queues.map((q) => t.txn.mayDrain(q))).toEqual([false, false, false]);
+    await t.settle();
+    const adds = t.calls.filter((c) => c.api === 'AddPartitionsToTxn');
+    // CONCURRENT_TRANSACTIONS once (the previous transaction's markers), then added: the same request again.
+    expect(adds).toHaveLength(2);
+    expect(adds[1]?.body).toEqual({
+      v3AndBelowTransactionalId: 'tx',
+      v3AndBelowProducerId: 7,
+      v3AndBelowProducerEpoch: 3,
+      v3AndBelowTopics: [
+        { name: 'a', partitions: [0, 1] },
+        { name: 'b', partitions: [0] },
+      ],
+    });
+    expect(t.queues.map((q) => t.txn.mayDrain(q))).toEqual([true, true, true]);
+  });
+
+  it('a partition the coordinator refuses (TOPIC_AUTHORIZATION_FAILED) makes the transaction abortable: its batches fail, commit is refused', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddPartitionsToTxn: [added(29)] });
+    await t.step({ kind: 'init' });
+    const q = t.queues[0] as PartitionQueue;
+    t.batch(q);
+    expect(t.txn.mayDrain(q)).toBe(false);
+    await t.settle();
+    expect(t.txn.mayDrain(q)).toBe(false);
+    expect(t.failed[0]?.err).toBeInstanceOf(TransactionAbortableError);
+    expect(t.failed[0]?.err.cause).toMatchObject({ errorCode: 29 });
+    expect(await t.step({ kind: 'end', commit: true })).toBeInstanceOf(TransactionAbortableError);
+    expect(t.calls.some((c) => c.api === 'EndTxn')).toBe(false);
+  });
+});
+
+describe('failed batches', () => {
+  it('any failure makes the transaction abortable: the queued batches fail at the gate', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddPartitionsToTxn: [added(0)] });
+    await t.step({ kind: 'init' });
+    const q = t.queues[0] as PartitionQueue;
+    t.batch(q);
+    t.txn.mayDrain(q);
+    await t.settle();
+    expect(t.txn.mayDrain(q)).toBe(true);
+    const cause = new KafkaResponseError(87, 'Produce to a-0');
+    t.txn.batchFailed(cause);
+    expect(t.txn.mayDrain(q)).toBe(false);
+    expect(t.failed.map((f) => f.err.cause)).toEqual([cause]);
+    expect(t.fatal).toEqual([]);
+  });
+
+  it('PRODUCER_FENCED from a Produce is fatal: ProducerFencedError; INVALID_PRODUCER_EPOCH (a transaction timed out, KIP-588) is abortable', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], EndTxn: [ended(0)] });
+    await t.step({ kind: 'init' });
+    t.txn.batchFailed(new KafkaResponseError(47, 'Produce to a-0'));
+    expect(t.fatal).toEqual([]);
+    expect(await t.step({ kind: 'end', commit: true })).toBeInstanceOf(TransactionAbortableError);
+    t.txn.batchFailed(new KafkaResponseError(90, 'Produce to a-0'));
+    expect(t.fatal[0]).toBeInstanceOf(ProducerFencedError);
+    expect(t.fatal[0]?.message).toMatch(/another producer with transactionalId "tx" called initTransactions\(\) after this one/);
+  });
+});
+
+describe('commit and abort', () => {
+  it('commit: EndTxn(commit) at v4 at most (transactions v1), retried on CONCURRENT_TRANSACTIONS; nothing added means no EndTxn', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddPartitionsToTxn: [added(0)], EndTxn: [ended(51), ended(0)] });
+    await t.step({ kind: 'init' });
+    expect(await t.step({ kind: 'end', commit: true })).toBeNull();
+    expect(t.calls.some((c) => c.api === 'EndTxn')).toBe(false);
+    const q = t.queues[0] as PartitionQueue;
+    t.batch(q);
+    t.txn.mayDrain(q);
+    await t.settle();
+    expect(await t.step({ kind: 'end', commit: true })).toBeNull();
+    const ends = t.calls.filter((c) => c.api === 'EndTxn');
+    expect(ends.map((c) => [c.version, c.body.committed])).toEqual([
+      [4, true],
+      [4, true],
+    ]);
+    // The next transaction adds its partitions again.
+    expect(t.txn.mayDrain(q)).toBe(false);
+  });
+
+  it.each([
+    ['PRODUCER_FENCED', 90],
+    ['INVALID_PRODUCER_EPOCH', 47],
+  ])('commit answered %s by the coordinator: ProducerFencedError, and the producer is failed for good', async (_name, code) => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddPartitionsToTxn: [added(0)], EndTxn: [ended(code)] });
+    await t.step({ kind: 'init' });
+    const q = t.queues[0] as PartitionQueue;
+    t.batch(q);
+    t.txn.mayDrain(q);
+    await t.settle();
+    const err = await t.step({ kind: 'end', commit: true });
+    expect(err).toBeInstanceOf(ProducerFencedError);
+    expect(t.fatal[0]).toBe(err);
+  });
+
+  it('abort: queued batches fail at once with TransactionAbortedError, in-flight ones are awaited, then EndTxn(abort); a lost sequence bumps the epoch', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0), initAnswer(0, 7, 4)], AddPartitionsToTxn: [added(0)], EndTxn: [ended(0)] });
+    await t.step({ kind: 'init' });
+    const q = t.queues[0] as PartitionQueue;
+    const flying = t.batch(q);
+    const queued = t.batch(q);
+    t.txn.mayDrain(q);
+    await t.settle();
+    expect(t.txn.mayDrain(q)).toBe(true);
+    q.queue.shift();
+    q.inFlight.add(flying);
+    flying.baseSequence = 0;
+    q.needsBump = true;
+    let reply: Error | null | undefined;
+    void t.step({ kind: 'end', commit: false }).then((r) => (reply = r));
+    expect(t.failed.map((f) => [f.batch, f.err.constructor])).toEqual([[queued, TransactionAbortedError]]);
+    await t.settle();
+    t.txn.tick();
+    await t.settle();
+    expect(reply).toBeUndefined();
+    expect(t.calls.some((c) => c.api === 'EndTxn')).toBe(false);
+    q.inFlight.delete(flying);
+    t.txn.tick();
+    await t.settle();
+    expect(reply).toBeNull();
+    const end = t.calls.find((c) => c.api === 'EndTxn');
+    expect(end?.body).toMatchObject({ transactionalId: 'tx', producerId: 7, producerEpoch: 3, committed: false });
+    const bump = t.calls.filter((c) => c.api === 'InitProducerId')[1];
+    expect(bump?.body).toMatchObject({ transactionalId: 'tx', producerId: 7, producerEpoch: 3 });
+    expect([t.ids.producerId, t.ids.epoch, q.needsBump]).toEqual([7, 4, false]);
+  });
+});
+
+describe('what a coordinator\'s error code means', () => {
+  it.each([
+    [15, 'find-coordinator'],
+    [16, 'find-coordinator'],
+    [14, 'retry'],
+    [51, 'retry'],
+    [3, 'retry'],
+    [90, 'fatal'],
+    [47, 'fatal'],
+    [53, 'fatal'],
+    [48, 'fatal'],
+    [29, 'abortable'],
+    [30, 'abortable'],
+    [22, 'abortable'],
+    [59, 'abortable'],
+    [42, 'unexpected'],
+  ])('%i: %s', (code, verdict) => {
+    expect(coordinatorVerdict(code)).toBe(verdict);
+  });
+});
+
+describe('sendOffsetsToTransaction on the sender', () => {
+  const offsets: TxnOp = { kind: 'offsets', offsets: [{ topic: 'in', partition: 2, offset: 9 }], group: { groupId: 'g', generationId: 4, memberId: 'm' } };
+
+  it('AddOffsetsToTxn to the transaction coordinator, then TxnOffsetCommit (v4 at most) to the group coordinator', async () => {
+    const t = setup({ FindCoordinator: [found(1), found(5)], InitProducerId: [initAnswer(0)], AddOffsetsToTxn: [offsetsAdded(0)], TxnOffsetCommit: [offsetsCommitted(14), offsetsCommitted(0)] });
+    await t.step({ kind: 'init' });
+    expect(await t.step(offsets)).toBeNull();
+    const commit = t.calls.filter((c) => c.api === 'TxnOffsetCommit');
+    expect(commit).toHaveLength(2);
+    expect(commit[0]).toMatchObject({ node: 5, version: 4 });
+    expect(commit[0]?.body).toMatchObject({ transactionalId: 'tx', groupId: 'g', producerId: 7, producerEpoch: 3, generationId: 4, memberId: 'm', topics: [{ name: 'in', partitions: [{ partitionIndex: 2, committedOffset: 9 }] }] });
+    expect(t.calls.find((c) => c.api === 'FindCoordinator' && c.body.keyType === 0)?.body.key).toBe('g');
+  });
+
+  it.each([
+    ['AddOffsetsToTxn GROUP_AUTHORIZATION_FAILED', offsetsAdded(30), offsetsCommitted(0), TransactionAbortableError],
+    ['TxnOffsetCommit ILLEGAL_GENERATION (a stale consumer)', offsetsAdded(0), offsetsCommitted(22), TransactionAbortableError],
+    ['TxnOffsetCommit INVALID_REQUEST (unexpected)', offsetsAdded(0), offsetsCommitted(42), TransactionFatalError],
+  ])('%s', async (_name, add, commit, cls) => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddOffsetsToTxn: [add], TxnOffsetCommit: [commit] });
+    await t.step({ kind: 'init' });
+    expect(await t.step(offsets)).toBeInstanceOf(cls);
+    expect(t.fatal.length > 0).toBe(cls === TransactionFatalError);
+  });
+});
+
+describe('a coordinator that lost the producer id', () => {
+  it('UNKNOWN_PRODUCER_ID on EndTxn(commit) is abortable; the abort then bumps the epoch', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0), initAnswer(0, 7, 4)], AddOffsetsToTxn: [offsetsAdded(0)], TxnOffsetCommit: [offsetsCommitted(0)], EndTxn: [ended(59), ended(0)] });
+    await t.step({ kind: 'init' });
+    await t.step({ kind: 'offsets', offsets: [], group: { groupId: 'g' } });
+    expect(await t.step({ kind: 'end', commit: true })).toBeInstanceOf(TransactionAbortableError);
+    expect(await t.step({ kind: 'end', commit: false })).toBeNull();
+    expect(t.calls.filter((c) => c.api === 'InitProducerId').map((c) => [c.body.producerId, c.body.producerEpoch])).toEqual([
+      [-1, -1],
+      [7, 3],
+    ]);
+    expect(t.ids.epoch).toBe(4);
+  });
+
+  it('INVALID_PRODUCER_ID_MAPPING on AddOffsetsToTxn: the abort sends no EndTxn (it would be refused alike), the epoch bump alone ends it', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0), initAnswer(0, 7, 4)], AddOffsetsToTxn: [offsetsAdded(49)] });
+    await t.step({ kind: 'init' });
+    expect(await t.step({ kind: 'offsets', offsets: [{ topic: 'in', partition: 0, offset: 1 }], group: { groupId: 'g' } })).toBeInstanceOf(TransactionAbortableError);
+    expect(await t.step({ kind: 'end', commit: false })).toBeNull();
+    expect(t.calls.map((c) => c.api)).toEqual(['FindCoordinator', 'InitProducerId', 'AddOffsetsToTxn', 'InitProducerId']);
+    expect(t.ids.epoch).toBe(4);
+  });
+});
