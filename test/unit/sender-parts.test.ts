@@ -55,7 +55,7 @@ describe('request packing', () => {
     const queues = [0, 1, 2].map((p) => new PartitionQueue(p, 't', p));
     for (const q of queues) q.queue.push(batch(10, 100), batch(10, 100));
     const one = (queues[0]?.queue[0] as SenderBatch).bytes.length + PER_PARTITION_OVERHEAD;
-    const limits = { acks: -1 as const, requestTimeoutMs: 1000, maxRequestSize: 2 * one, compressionType: 'none' as const, maxInFlightRequestsPerConnection: 5 };
+    const limits = { acks: -1 as const, transactionalId: null, requestTimeoutMs: 1000, maxRequestSize: 2 * one, compressionType: 'none' as const, maxInFlightRequestsPerConnection: 5 };
     const first = buildProduceRequest(queues, limits, gate);
     expect(first?.batchCount).toBe(2);
     expect(first?.body.topicData[0]?.partitionData.map((p) => p.index)).toEqual([0, 1]);
