@@ -7,13 +7,17 @@
 //   log, and only the same numbers let the broker drop a duplicate.
 // - A numbered batch that fails (or comes back surely unwritten, see
 //   response-policy.ts) leaves a gap: its partition numbers nothing new and
-//   asks for a bump. The bump (InitProducerId with the current id and epoch)
-//   waits until no partition that asked has a numbered batch pending.
+//   asks for a bump, which waits until no partition that asked has a
+//   numbered batch pending.
+// - An idempotent producer bumps its epoch itself, as the Java client does:
+//   the broker takes a higher epoch of the same id from sequence 0, and from
+//   then on refuses the old epoch, so a late write of an old batch cannot
+//   land after newer ones (with a new producer id it could: the broker keeps
+//   each id's sequences apart). A new id is taken only when the epoch would
+//   pass 32767.
 // - After a bump, or a new id, a partition starts again at sequence 0 only
 //   once its batches numbered under the old epoch are all done; until then
 //   its new batches wait, so they cannot overtake older ones.
-// - A new producer id is taken only when the broker cannot bump
-//   (InitProducerId below v3) or refuses to.
 
 import { ProducerFatalError } from '../errors.js';
 import type { InitProducerIdResponse } from '../protocol/apis/init-producer-id.js';
@@ -21,14 +25,17 @@ import { errorInfo, KafkaResponseError } from '../protocol/errors.js';
 import type { PartitionQueue } from './partition-queue.js';
 
 export interface ProducerIdHooks {
-  /** InitProducerId with these id and epoch (-1, -1: a new id); `bump`: whether the broker can bump (v3+). */
-  initProducerId(producerId: number, epoch: number): Promise<{ res: InitProducerIdResponse; canBump: boolean }>;
+  /** InitProducerId for a new id. */
+  initProducerId(): Promise<InitProducerIdResponse>;
   retryLater(ms: number): void;
   wake(): void;
   /** The producer cannot get an id: every batch fails with this. */
   fatal(err: ProducerFatalError): void;
   bumped(from: { producerId: number; epoch: number }, to: { producerId: number; epoch: number }): void;
 }
+
+/** The highest epoch (an int16): past it, a new producer id. */
+const MAX_EPOCH = 32767;
 
 export class ProducerIds {
   readonly enabled: boolean;
@@ -80,7 +87,7 @@ export class ProducerIds {
   step(queues: Iterable<PartitionQueue>, haveBatches: boolean): void {
     if (!this.enabled || this.#running || this.#fatal || this.transactional) return;
     if (this.producerId < 0) {
-      if (haveBatches) this.#init(-1, -1);
+      if (haveBatches) this.#init();
       return;
     }
     let asked = false;
@@ -90,12 +97,27 @@ export class ProducerIds {
       if (q.numberedPending) return;
       asked = true;
     }
-    if (asked) this.#init(this.producerId, this.epoch);
+    if (asked) this.#bump();
+  }
+
+  #bump(): void {
+    const from = { producerId: this.producerId, epoch: this.epoch };
+    this.bumps++;
+    if (this.epoch >= MAX_EPOCH) {
+      // Every partition is stale now and starts again at 0 under the new id.
+      this.producerId = -1;
+      this.epoch = -1;
+      this.#init();
+      return;
+    }
+    this.epoch++;
+    this.#hooks.bumped(from, { producerId: this.producerId, epoch: this.epoch });
+    this.#hooks.wake();
   }
 
   /** At start, as the Java client does: the id is ready before the first record. */
   start(): void {
-    if (this.enabled && this.producerId < 0 && !this.#running && !this.transactional) this.#init(-1, -1);
+    if (this.enabled && this.producerId < 0 && !this.#running && !this.transactional) this.#init();
   }
 
   /** The transaction manager's InitProducerId answered: new batches are numbered under these. */
@@ -104,32 +126,20 @@ export class ProducerIds {
     this.epoch = epoch;
   }
 
-  #init(producerId: number, epoch: number): void {
+  #init(): void {
     this.#running = true;
-    const from = { producerId: this.producerId, epoch: this.epoch };
-    this.#hooks.initProducerId(producerId, epoch).then(
-      ({ res, canBump }) => {
+    this.#hooks.initProducerId().then(
+      (res) => {
         this.#running = false;
         if (res.errorCode === 0) {
           this.producerId = res.producerId;
           this.epoch = res.producerEpoch;
-          if (from.producerId >= 0) {
-            this.bumps++;
-            this.#hooks.bumped(from, { producerId: this.producerId, epoch: this.epoch });
-          }
           this.#hooks.wake();
           return;
         }
         const info = errorInfo(res.errorCode);
         if (info.retriable) {
           this.#hooks.retryLater(this.#retryBackoffMs);
-          return;
-        }
-        // A bump refused (or not possible): a new id does as well, since nothing numbered is pending.
-        if (producerId >= 0 || !canBump) {
-          this.producerId = -1;
-          this.epoch = -1;
-          this.#hooks.wake();
           return;
         }
         this.#fatal = true;

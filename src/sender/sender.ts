@@ -14,7 +14,7 @@ import { KafkaTimeoutError, ProducerClosedError, ProducerFatalError } from '../e
 import { Cluster } from '../network/cluster.js';
 import { describeBroker } from '../network/connection.js';
 import { ConnectionError } from '../network/errors.js';
-import { InitProducerId } from '../protocol/apis/init-producer-id.js';
+import { InitProducerId, type InitProducerIdResponse } from '../protocol/apis/init-producer-id.js';
 import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/apis/produce.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { loadCodecs } from '../protocol/compression.js';
@@ -37,8 +37,6 @@ import { TransactionManager, TXN_V1_MAX_PRODUCE_VERSION } from './transaction-ma
 
 /** Produce v13 names topics by id; this sender names them, so it stays at v12. */
 const MAX_PRODUCE_VERSION = 12;
-/** InitProducerId bumps an idempotent producer's epoch from v3 on (KIP-360). */
-const INIT_PRODUCER_ID_BUMP_VERSION = 3;
 
 export interface SenderDeps {
   /** The network; by default a Cluster over TCP from the config. */
@@ -166,7 +164,7 @@ export class Sender {
       },
     });
     this.#ids = new ProducerIds(config.enableIdempotence, config.retryBackoffMs, {
-      initProducerId: (producerId, epoch) => this.#initProducerId(producerId, epoch),
+      initProducerId: () => this.#initProducerId(),
       retryLater: (ms) => this.#clock.setTimeout(wake, ms),
       wake,
       fatal: (err) => this.#becomeFatal(err),
@@ -536,18 +534,10 @@ export class Sender {
     this.#channel.post({ t: 'event', event });
   }
 
-  /** InitProducerId on the least loaded open connection (not behind held Produce requests), else any. */
-  async #initProducerId(producerId: number, epoch: number) {
+  /** InitProducerId for a new idempotent producer id, on the least loaded open connection (not behind held Produce requests), else any. */
+  async #initProducerId(): Promise<InitProducerIdResponse> {
     const conn = this.#connections.leastLoaded() ?? (await this.#transport.anyConnection());
-    const canBump = conn.versionFor(InitProducerId) >= INIT_PRODUCER_ID_BUMP_VERSION;
-    const bump = producerId >= 0 && canBump;
-    const res = await conn.request(InitProducerId, {
-      transactionalId: null,
-      transactionTimeoutMs: 60_000,
-      producerId: bump ? producerId : -1,
-      producerEpoch: bump ? epoch : -1,
-    });
-    return { res, canBump };
+    return conn.request(InitProducerId, { transactionalId: null, transactionTimeoutMs: 60_000 });
   }
 
   #transactions(config: SenderConfig & { transactionalId: string }): TransactionManager {

@@ -293,7 +293,6 @@ export class FakeCluster implements Transport {
   /** acks=0 writes held while a connection is stalled. */
   readonly stalledWrites: (() => void)[] = [];
   #nextProducerId = 1000;
-  readonly #epochs = new Map<number, number>();
   /** Leader changes the next Metadata answer carries. */
   readonly #topics = new Map<string, { leaders: number[]; topicId: Buffer; epoch: number }>();
 
@@ -413,16 +412,9 @@ export class FakeCluster implements Transport {
   #initProducerId(req: InitProducerIdRequest): InitProducerIdResponse {
     const base = { throttleTimeMs: 0, ongoingTxnProducerId: -1, ongoingTxnProducerEpoch: -1 };
     if (this.initProducerIdError !== 0) return { ...base, errorCode: this.initProducerIdError, producerId: -1, producerEpoch: -1 };
-    const id = req.producerId ?? -1;
-    if (id >= 0) {
-      const epoch = this.#epochs.get(id);
-      if (epoch === undefined || epoch !== req.producerEpoch) return { ...base, errorCode: 47, producerId: -1, producerEpoch: -1 };
-      this.#epochs.set(id, epoch + 1);
-      return { ...base, errorCode: 0, producerId: id, producerEpoch: epoch + 1 };
-    }
-    const fresh = this.#nextProducerId++;
-    this.#epochs.set(fresh, 0);
-    return { ...base, errorCode: 0, producerId: fresh, producerEpoch: 0 };
+    if (req.transactionalId !== null) throw new Error('the fake cluster has no transaction coordinator');
+    // As Kafka's coordinator: without a transactional id, always a new producer id.
+    return { ...base, errorCode: 0, producerId: this.#nextProducerId++, producerEpoch: 0 };
   }
 
   #produce(conn: FakeConnection, req: ProduceRequest, fault: ProduceFault | null): ProduceResponse {
