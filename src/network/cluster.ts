@@ -71,14 +71,20 @@ export class Cluster {
     this.#onConnectionEvent = opts.onConnectionEvent ?? null;
   }
 
-  /** A connection to any broker: a known one if metadata has any, else a bootstrap server. */
+  /** A connection to any broker: the least loaded known one if there is any, else a bootstrap server. */
   async anyConnection(): Promise<Connection> {
     this.#checkOpen();
+    // The least loaded: Metadata and InitProducerId must not wait behind Produce requests held by a failing leader.
+    let best: Connection | null = null;
     for (const [nodeId, pending] of this.#connections) {
       const conn = await pending.catch(() => null);
-      if (conn && !conn.closed) return conn;
-      this.#connections.delete(nodeId);
+      if (!conn || conn.closed) {
+        this.#connections.delete(nodeId);
+        continue;
+      }
+      if (!best || conn.inFlight < best.inFlight) best = conn;
     }
+    if (best) return best;
     if (this.#bootstrapConn) {
       const conn = await this.#bootstrapConn.catch(() => null);
       if (conn && !conn.closed) return conn;

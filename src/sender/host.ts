@@ -3,7 +3,7 @@
 // Either way the producer gets the same Channel; on the main thread messages
 // are still delivered asynchronously, so both hosts behave alike.
 
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { ProducerFatalError } from '../errors.js';
 import type { Channel, FromSender, ToSender } from './messages.js';
 import { Sender, type SenderDeps } from './sender.js';
@@ -23,7 +23,32 @@ export interface SenderHost {
 export const SENDER_DEPS = Symbol('kafka-producer-ts:sender-deps');
 
 export function startSender(onWorker: boolean, deps?: SenderDeps): SenderHost {
+  if (deps?.messagePort) return overMessagePort(deps);
   return onWorker ? onWorkerThread() : onMainThread(deps);
+}
+
+/**
+ * Tests: a Sender on this thread behind a MessageChannel, so every message
+ * is structured-cloned and delivered as the worker host delivers it, while
+ * the fake transport and clock stay reachable.
+ */
+function overMessagePort(deps: SenderDeps): SenderHost {
+  const { port1, port2 } = new MessageChannel();
+  new Sender({ post: (m) => port2.postMessage(m), onMessage: (h) => port2.on('message', h) }, deps);
+  let handler: ((m: FromSender) => void) | null = null;
+  port1.on('message', (m: FromSender) => handler?.(m));
+  return {
+    channel: {
+      post: (m) => port1.postMessage(m),
+      onMessage: (h) => {
+        handler = h;
+      },
+    },
+    terminate: async () => {
+      port1.close();
+      port2.close();
+    },
+  };
 }
 
 function onWorkerThread(): SenderHost {

@@ -44,6 +44,8 @@ export interface SenderDeps {
   clock?: Clock;
   /** Sees every message to the producer (tests count outcomes: each record must be reported once). */
   tap?: (message: FromSender) => void;
+  /** Host the Sender behind a MessageChannel, as the worker host does (host.ts). */
+  messagePort?: boolean;
 }
 
 interface InFlightRequest {

@@ -5,7 +5,7 @@
 // twice, nothing acknowledged that is not there, order kept. The numbered
 // findings are those of the exactly-once issue.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KafkaProducer } from '../../src/producer.js';
 import type { ProducerOptions } from '../../src/config.js';
 import type { RecordMetadata } from '../../src/send-result.js';
@@ -16,6 +16,8 @@ import { duplicates, FakeCluster, turns, valuesIn, type FakeTopic, type ProduceF
 
 const TOPIC = 't';
 const open: KafkaProducer[] = [];
+/** Whether the Sender talks through a MessageChannel, structured-cloning every message as the worker host does. */
+let messagePort = false;
 
 afterEach(async () => {
   for (const p of open.splice(0)) await p.close({ timeoutMs: 0 });
@@ -47,6 +49,7 @@ function setup(options: Partial<ProducerOptions> = {}, topics: FakeTopic[] = [{ 
         return cluster;
       },
       clock: cluster.clock,
+      messagePort,
       tap: (m: FromSender) => {
         if (m.t === 'outcomes') for (const o of m.outcomes) reported += o.count;
       },
@@ -76,272 +79,283 @@ function acked(outcomes: Map<string, Outcome>): string[] {
   return [...outcomes].filter(([, o]) => o.settles === 1 && o.err === null).map(([v]) => v);
 }
 
-describe('the fake cluster and the Sender', () => {
-  it('delivers records in order, once, under one producer id', async () => {
-    const { cluster, producer, outcomes, send, settled, check } = setup();
-    await producer.partitionsFor(TOPIC);
-    for (let i = 0; i < 50; i++) {
-      send(`v${i}`, i % 2);
-      if (i % 10 === 9) await turns();
-    }
-    while (!settled()) await cluster.clock.advance(10);
-    check();
-    expect(acked(outcomes)).toHaveLength(50);
-    const p0 = cluster.partition(TOPIC, 0);
-    expect(p0.values).toEqual(Array.from({ length: 25 }, (_, i) => `v${i * 2}`));
-    expect(new Set(p0.log.map((b) => b.producerId)).size).toBe(1);
-  });
-});
-
 /** Moves time in small steps until every record settled (or `limitMs` passed). */
 async function until(cluster: FakeCluster, done: () => boolean, limitMs = 60_000): Promise<void> {
   const end = cluster.clock.now() + limitMs;
   while (!done() && cluster.clock.now() < end) await cluster.clock.advance(10);
 }
 
-describe('idempotence keeps every batch once and in order (KIP-360)', () => {
-  it('finding 1: a batch expiring in flight bumps the epoch; the batch after it keeps its numbers and is not written twice', async () => {
-    const { cluster, producer, outcomes, send, settled, check } = setup({ deliveryTimeoutMs: 3000 });
-    await producer.partitionsFor(TOPIC);
-    // Every answer about v0 is lost (it was written at its first attempt), so it expires; those about v1,
-    // half a second younger, only until just before that, so v1 survives.
-    const t0 = cluster.clock.now();
-    cluster.faultFor = (_call, req) =>
-      valuesIn(req, 0).includes('v0') || cluster.clock.now() - t0 < 2900 ? { kind: 'lose-response' } : null;
-    send('v0');
-    await cluster.clock.advance(500);
-    send('v1');
-    await until(cluster, settled);
-    expect(outcomes.get('v0')?.err).toBeInstanceOf(KafkaTimeoutError);
-    expect(outcomes.get('v1')?.err).toBeNull();
-    send('v2');
-    await until(cluster, settled);
-    check();
-    const p0 = cluster.partition(TOPIC, 0);
-    expect(duplicates(p0.values)).toEqual([]);
-    expect(p0.values).toEqual(['v0', 'v1', 'v2']);
-    // One producer id; v2 went under a bumped epoch, from sequence 0.
-    expect(new Set(p0.log.map((b) => b.producerId)).size).toBe(1);
-    expect(p0.log.at(-1)).toMatchObject({ epoch: 1, baseSequence: 0 });
-    expect(producer.metrics().epochBumps).toBe(1);
+const HOSTS = [
+  ['on the main thread', false],
+  ['behind a MessagePort, as on the worker thread', true],
+] as const;
+
+describe.each(HOSTS)('the Sender %s', (_host, port) => {
+  beforeEach(() => {
+    messagePort = port;
   });
 
-  it('finding 2: after a bump, a partition numbers nothing new until its older batches are done, so nothing overtakes them', async () => {
-    const { cluster, producer, send, settled, check } = setup({}, [{ name: TOPIC, partitions: 2, leaders: [1, 2] }]);
-    await producer.partitionsFor(TOPIC);
-    let c1Attempts = 0;
-    cluster.faultFor = (_call, req) => {
-      // b1 comes back NOT_LEADER_OR_FOLLOWER only after c1's UNKNOWN_PRODUCER_ID caused a bump.
-      if (valuesIn(req, 0).includes('b1') && cluster.produceCalls <= 2) return { kind: 'delay', ms: 300, then: { kind: 'error', code: 6 } };
-      if (valuesIn(req, 1).includes('c1') && c1Attempts++ === 0) return { kind: 'error', code: 59 };
-      return null;
-    };
-    send('b1', 0);
-    await turns();
-    send('c1', 1);
-    await cluster.clock.advance(50);
-    expect(producer.metrics().epochBumps).toBe(1);
-    send('b3', 0);
-    await until(cluster, settled);
-    check();
-    expect(cluster.partition(TOPIC, 0).values).toEqual(['b1', 'b3']);
-    expect(cluster.partition(TOPIC, 1).values).toEqual(['c1']);
-    expect(cluster.partition(TOPIC, 0).log.map((b) => [b.epoch, b.baseSequence])).toEqual([
-      [0, 0],
-      [1, 0],
-    ]);
-  });
-
-  it('finding 3: a retry refused for good does not renumber later batches: every acknowledged record is in the log', async () => {
-    const { cluster, producer, outcomes, send, settled, check } = setup();
-    await producer.partitionsFor(TOPIC);
-    // v0 is written but its answer lost; its retry is refused (INVALID_TIMESTAMP).
-    let v0Attempts = 0;
-    cluster.faultFor = (_call, req) => {
-      if (!valuesIn(req, 0).includes('v0')) return null;
-      return ++v0Attempts === 1 ? { kind: 'lose-response' } : { kind: 'error', code: 32, partitions: [0] };
-    };
-    send('v0');
-    await turns();
-    send('v1');
-    await until(cluster, settled);
-    send('v2');
-    await until(cluster, settled);
-    check();
-    const log = cluster.partition(TOPIC, 0).values;
-    for (const v of acked(outcomes)) expect(log, `${v} acknowledged but not written`).toContain(v);
-    expect(duplicates(log)).toEqual([]);
-    expect(outcomes.get('v1')?.err).toBeNull();
-    expect(outcomes.get('v2')?.err).toBeNull();
-  });
-
-  it('finding 4: the halves of a batch split after a bump keep their parent\'s id, epoch and sequences', async () => {
-    const { cluster, producer, outcomes, send, settled, check } = setup({}, [{ name: TOPIC, partitions: 2, leaders: [1, 2] }]);
-    await producer.partitionsFor(TOPIC);
-    let c1Attempts = 0;
-    cluster.faultFor = (_call, req) => {
-      if (valuesIn(req, 0).length === 10) return { kind: 'delay', ms: 300, then: { kind: 'error', code: 10 } };
-      if (valuesIn(req, 1).includes('c1') && c1Attempts++ === 0) return { kind: 'error', code: 59 };
-      return null;
-    };
-    for (let i = 0; i < 10; i++) send(`a${i}`, 0);
-    await turns();
-    send('c1', 1);
-    await until(cluster, settled);
-    check();
-    expect(acked(outcomes)).toHaveLength(11);
-    expect(cluster.partition(TOPIC, 0).values).toEqual(Array.from({ length: 10 }, (_, i) => `a${i}`));
-    expect(cluster.partition(TOPIC, 0).log.map((b) => [b.epoch, b.baseSequence])).toEqual([
-      [0, 0],
-      [0, 5],
-    ]);
-    expect(producer.metrics().splits).toBe(1);
-  });
-
-  it('UNKNOWN_PRODUCER_ID: the batch is numbered again under a bumped epoch and written once', async () => {
-    const { cluster, producer, outcomes, send, settled, check } = setup();
-    await producer.partitionsFor(TOPIC);
-    send('v0');
-    await until(cluster, settled);
-    // The broker forgets us (e.g. the producer state expired): v1 at sequence 1 is unknown to it.
-    cluster.partition(TOPIC, 0).forgetProducers();
-    send('v1');
-    await until(cluster, settled);
-    check();
-    expect(outcomes.get('v1')?.err).toBeNull();
-    expect(cluster.partition(TOPIC, 0).log.map((b) => [b.values[0], b.epoch, b.baseSequence])).toEqual([
-      ['v0', 0, 0],
-      ['v1', 1, 0],
-    ]);
-  });
-
-  it('OUT_OF_ORDER_SEQUENCE_NUMBER behind a pending batch is retried with the same numbers', async () => {
-    const { cluster, producer, outcomes, send, settled, check } = setup();
-    await producer.partitionsFor(TOPIC);
-    // v0 is lost before the broker sees it; v1 then arrives out of order, and goes again after v0.
-    cluster.faults.push({ kind: 'drop-before-write' });
-    send('v0');
-    await turns();
-    send('v1');
-    await until(cluster, settled);
-    check();
-    expect(acked(outcomes).sort()).toEqual(['v0', 'v1']);
-    expect(cluster.partition(TOPIC, 0).values).toEqual(['v0', 'v1']);
-    expect(producer.metrics().epochBumps).toBe(0);
-  });
-});
-
-describe('timeouts, retries and metadata', () => {
-  /** Sends one record with every request suffering `fault`; when (ms after the send) it failed, and how. */
-  async function failureOf(options: Partial<ProducerOptions>, fault: ProduceFault) {
-    const { cluster, producer, outcomes, send, settled } = setup(options);
-    await producer.partitionsFor(TOPIC);
-    cluster.faultFor = () => fault;
-    const t0 = cluster.clock.now();
-    let failedAt = -1;
-    producer.on('deliveryError', () => {
-      if (failedAt < 0) failedAt = cluster.clock.now() - t0;
+  describe('the fake cluster and the Sender', () => {
+    it('delivers records in order, once, under one producer id', async () => {
+      const { cluster, producer, outcomes, send, settled, check } = setup();
+      await producer.partitionsFor(TOPIC);
+      for (let i = 0; i < 50; i++) {
+        send(`v${i}`, i % 2);
+        if (i % 10 === 9) await turns();
+      }
+      while (!settled()) await cluster.clock.advance(10);
+      check();
+      expect(acked(outcomes)).toHaveLength(50);
+      const p0 = cluster.partition(TOPIC, 0);
+      expect(p0.values).toEqual(Array.from({ length: 25 }, (_, i) => `v${i * 2}`));
+      expect(new Set(p0.log.map((b) => b.producerId)).size).toBe(1);
     });
-    send('v0');
-    await until(cluster, settled, 10_000);
-    return { producer, failedAt, err: outcomes.get('v0')?.err };
-  }
-
-  it('finding 5: with acks=0 and a broker that stopped reading, batches fail at deliveryTimeoutMs and flush() returns', async () => {
-    const { producer, failedAt, err } = await failureOf({ acks: 0, enableIdempotence: false, deliveryTimeoutMs: 2000 }, { kind: 'stall' });
-    expect(err).toBeInstanceOf(KafkaTimeoutError);
-    expect(failedAt).toBeGreaterThanOrEqual(2000);
-    expect(failedAt).toBeLessThanOrEqual(2010);
-    await producer.flush();
   });
 
-  it('a batch whose answers are all lost fails at deliveryTimeoutMs, not earlier, not requestTimeoutMs later', async () => {
-    const { failedAt, err } = await failureOf({ deliveryTimeoutMs: 2500, requestTimeoutMs: 1000 }, { kind: 'lose-response' });
-    expect(err).toBeInstanceOf(KafkaTimeoutError);
-    expect(failedAt).toBeGreaterThanOrEqual(2500);
-    expect(failedAt).toBeLessThanOrEqual(2510);
-  });
+  describe('idempotence keeps every batch once and in order (KIP-360)', () => {
+    it('finding 1: a batch expiring in flight bumps the epoch; the batch after it keeps its numbers and is not written twice', async () => {
+      const { cluster, producer, outcomes, send, settled, check } = setup({ deliveryTimeoutMs: 3000 });
+      await producer.partitionsFor(TOPIC);
+      // Every answer about v0 is lost (it was written at its first attempt), so it expires; those about v1,
+      // half a second younger, only until just before that, so v1 survives.
+      const t0 = cluster.clock.now();
+      cluster.faultFor = (_call, req) =>
+        valuesIn(req, 0).includes('v0') || cluster.clock.now() - t0 < 2900 ? { kind: 'lose-response' } : null;
+      send('v0');
+      await cluster.clock.advance(500);
+      send('v1');
+      await until(cluster, settled);
+      expect(outcomes.get('v0')?.err).toBeInstanceOf(KafkaTimeoutError);
+      expect(outcomes.get('v1')?.err).toBeNull();
+      send('v2');
+      await until(cluster, settled);
+      check();
+      const p0 = cluster.partition(TOPIC, 0);
+      expect(duplicates(p0.values)).toEqual([]);
+      expect(p0.values).toEqual(['v0', 'v1', 'v2']);
+      // One producer id; v2 went under a bumped epoch, from sequence 0.
+      expect(new Set(p0.log.map((b) => b.producerId)).size).toBe(1);
+      expect(p0.log.at(-1)).toMatchObject({ epoch: 1, baseSequence: 0 });
+      expect(producer.metrics().epochBumps).toBe(1);
+    });
 
-  it('a finite retries runs out: the batch fails with the last error after retries + 1 attempts', async () => {
-    const { cluster, producer, outcomes, send, settled } = setup({ retries: 2, enableIdempotence: false });
-    await producer.partitionsFor(TOPIC);
-    cluster.faultFor = () => ({ kind: 'error', code: 7 }); // REQUEST_TIMED_OUT, retriable
-    send('v0');
-    await until(cluster, settled);
-    expect(outcomes.get('v0')?.err?.message).toMatch(/REQUEST_TIMED_OUT/);
-    expect(cluster.produceCalls).toBe(3);
-  });
-
-  it('a partition missing from the answer is sent again, and the broker drops the duplicate', async () => {
-    const { cluster, producer, outcomes, send, settled, check } = setup();
-    await producer.partitionsFor(TOPIC);
-    cluster.faults.push({ kind: 'omit', partitions: [0] });
-    send('v0');
-    await until(cluster, settled);
-    check();
-    expect(outcomes.get('v0')?.err).toBeNull();
-    expect(cluster.partition(TOPIC, 0).values).toEqual(['v0']);
-    expect(cluster.produceCalls).toBe(2);
-  });
-
-  it('finding 6: a topic deleted and created again (new id, leader epochs from 0) is followed to its new leader', async () => {
-    const { cluster, producer, outcomes, send, settled } = setup();
-    for (let i = 0; i < 3; i++) cluster.moveLeader(TOPIC, 0, 1);
-    await producer.partitionsFor(TOPIC);
-    send('before');
-    await until(cluster, settled);
-    cluster.recreate(TOPIC);
-    send('after');
-    await until(cluster, settled, 4000);
-    expect(outcomes.get('after')).toMatchObject({ settles: 1, err: null });
-    expect(cluster.partition(TOPIC, 0).values).toEqual(['after']);
-  });
-
-  it('finding 7: a leaderless partition with records queued costs one Metadata request per retryBackoffMs, not one per drain', async () => {
-    const { cluster, producer, send } = setup({ retryBackoffMs: 100 });
-    await producer.partitionsFor(TOPIC);
-    cluster.moveLeader(TOPIC, 0, -1);
-    // The next refresh learns the partition has no leader.
-    send('v0', 1);
-    cluster.faults.push({ kind: 'error', code: 6, partitions: [1] });
-    await cluster.clock.advance(300);
-    const before = cluster.metadataCalls;
-    send('v1', 0);
-    await cluster.clock.advance(2000);
-    const calls = cluster.metadataCalls - before;
-    expect(calls).toBeGreaterThan(5);
-    expect(calls).toBeLessThanOrEqual(21);
-  });
-
-  it('finding 8: a fatal InitProducerId error fails every record at once, once, and is not asked again', async () => {
-    const { cluster, producer, outcomes, send, settled, check } = setup();
-    cluster.initProducerIdError = 31; // CLUSTER_AUTHORIZATION_FAILED
-    const fatal: Error[] = [];
-    producer.on('fatalError', (e) => fatal.push(e));
-    await producer.partitionsFor(TOPIC);
-    send('v0');
-    await cluster.clock.advance(100);
-    await until(cluster, settled, 1000);
-    check();
-    expect(outcomes.get('v0')?.err).toBeInstanceOf(ProducerFatalError);
-    expect(fatal).toHaveLength(1);
-    await cluster.clock.advance(2000);
-    expect(cluster.initProducerIdCalls).toHaveLength(1);
-  });
-});
-
-describe('close()', () => {
-  it('fails batches in flight once each: a late answer after close reports nothing more', async () => {
-    const { cluster, producer, outcomes, send, check } = setup();
-    await producer.partitionsFor(TOPIC);
-    cluster.faultFor = () => ({ kind: 'delay', ms: 200 });
-    for (let i = 0; i < 6; i++) {
-      send(`v${i}`, i % 2);
+    it('finding 2: after a bump, a partition numbers nothing new until its older batches are done, so nothing overtakes them', async () => {
+      const { cluster, producer, send, settled, check } = setup({}, [{ name: TOPIC, partitions: 2, leaders: [1, 2] }]);
+      await producer.partitionsFor(TOPIC);
+      let c1Attempts = 0;
+      cluster.faultFor = (_call, req) => {
+        // b1 comes back NOT_LEADER_OR_FOLLOWER only after c1's UNKNOWN_PRODUCER_ID caused a bump.
+        if (valuesIn(req, 0).includes('b1') && cluster.produceCalls <= 2) return { kind: 'delay', ms: 300, then: { kind: 'error', code: 6 } };
+        if (valuesIn(req, 1).includes('c1') && c1Attempts++ === 0) return { kind: 'error', code: 59 };
+        return null;
+      };
+      send('b1', 0);
       await turns();
+      send('c1', 1);
+      await cluster.clock.advance(50);
+      expect(producer.metrics().epochBumps).toBe(1);
+      send('b3', 0);
+      await until(cluster, settled);
+      check();
+      expect(cluster.partition(TOPIC, 0).values).toEqual(['b1', 'b3']);
+      expect(cluster.partition(TOPIC, 1).values).toEqual(['c1']);
+      expect(cluster.partition(TOPIC, 0).log.map((b) => [b.epoch, b.baseSequence])).toEqual([
+        [0, 0],
+        [1, 0],
+      ]);
+    });
+
+    it('finding 3: a retry refused for good does not renumber later batches: every acknowledged record is in the log', async () => {
+      const { cluster, producer, outcomes, send, settled, check } = setup();
+      await producer.partitionsFor(TOPIC);
+      // v0 is written but its answer lost; its retry is refused (INVALID_TIMESTAMP).
+      let v0Attempts = 0;
+      cluster.faultFor = (_call, req) => {
+        if (!valuesIn(req, 0).includes('v0')) return null;
+        return ++v0Attempts === 1 ? { kind: 'lose-response' } : { kind: 'error', code: 32, partitions: [0] };
+      };
+      send('v0');
+      await turns();
+      send('v1');
+      await until(cluster, settled);
+      send('v2');
+      await until(cluster, settled);
+      check();
+      const log = cluster.partition(TOPIC, 0).values;
+      for (const v of acked(outcomes)) expect(log, `${v} acknowledged but not written`).toContain(v);
+      expect(duplicates(log)).toEqual([]);
+      expect(outcomes.get('v1')?.err).toBeNull();
+      expect(outcomes.get('v2')?.err).toBeNull();
+    });
+
+    it('finding 4: the halves of a batch split after a bump keep their parent\'s id, epoch and sequences', async () => {
+      const { cluster, producer, outcomes, send, settled, check } = setup({}, [{ name: TOPIC, partitions: 2, leaders: [1, 2] }]);
+      await producer.partitionsFor(TOPIC);
+      let c1Attempts = 0;
+      cluster.faultFor = (_call, req) => {
+        if (valuesIn(req, 0).length === 10) return { kind: 'delay', ms: 300, then: { kind: 'error', code: 10 } };
+        if (valuesIn(req, 1).includes('c1') && c1Attempts++ === 0) return { kind: 'error', code: 59 };
+        return null;
+      };
+      for (let i = 0; i < 10; i++) send(`a${i}`, 0);
+      await turns();
+      send('c1', 1);
+      await until(cluster, settled);
+      check();
+      expect(acked(outcomes)).toHaveLength(11);
+      expect(cluster.partition(TOPIC, 0).values).toEqual(Array.from({ length: 10 }, (_, i) => `a${i}`));
+      expect(cluster.partition(TOPIC, 0).log.map((b) => [b.epoch, b.baseSequence])).toEqual([
+        [0, 0],
+        [0, 5],
+      ]);
+      expect(producer.metrics().splits).toBe(1);
+    });
+
+    it('UNKNOWN_PRODUCER_ID: the batch is numbered again under a bumped epoch and written once', async () => {
+      const { cluster, producer, outcomes, send, settled, check } = setup();
+      await producer.partitionsFor(TOPIC);
+      send('v0');
+      await until(cluster, settled);
+      // The broker forgets us (e.g. the producer state expired): v1 at sequence 1 is unknown to it.
+      cluster.partition(TOPIC, 0).forgetProducers();
+      send('v1');
+      await until(cluster, settled);
+      check();
+      expect(outcomes.get('v1')?.err).toBeNull();
+      expect(cluster.partition(TOPIC, 0).log.map((b) => [b.values[0], b.epoch, b.baseSequence])).toEqual([
+        ['v0', 0, 0],
+        ['v1', 1, 0],
+      ]);
+    });
+
+    it('OUT_OF_ORDER_SEQUENCE_NUMBER behind a pending batch is retried with the same numbers', async () => {
+      const { cluster, producer, outcomes, send, settled, check } = setup();
+      await producer.partitionsFor(TOPIC);
+      // v0 is lost before the broker sees it; v1 then arrives out of order, and goes again after v0.
+      cluster.faults.push({ kind: 'drop-before-write' });
+      send('v0');
+      await turns();
+      send('v1');
+      await until(cluster, settled);
+      check();
+      expect(acked(outcomes).sort()).toEqual(['v0', 'v1']);
+      expect(cluster.partition(TOPIC, 0).values).toEqual(['v0', 'v1']);
+      expect(producer.metrics().epochBumps).toBe(0);
+    });
+  });
+
+  describe('timeouts, retries and metadata', () => {
+    /** Sends one record with every request suffering `fault`; when (ms after the send) it failed, and how. */
+    async function failureOf(options: Partial<ProducerOptions>, fault: ProduceFault) {
+      const { cluster, producer, outcomes, send, settled } = setup(options);
+      await producer.partitionsFor(TOPIC);
+      cluster.faultFor = () => fault;
+      const t0 = cluster.clock.now();
+      let failedAt = -1;
+      producer.on('deliveryError', () => {
+        if (failedAt < 0) failedAt = cluster.clock.now() - t0;
+      });
+      send('v0');
+      await until(cluster, settled, 10_000);
+      return { producer, failedAt, err: outcomes.get('v0')?.err };
     }
-    await producer.close({ timeoutMs: 0 });
-    await cluster.clock.advance(500);
-    check();
-    expect([...outcomes.values()].every((o) => o.err?.name === 'ProducerClosedError')).toBe(true);
+
+    it('finding 5: with acks=0 and a broker that stopped reading, batches fail at deliveryTimeoutMs and flush() returns', async () => {
+      const { producer, failedAt, err } = await failureOf({ acks: 0, enableIdempotence: false, deliveryTimeoutMs: 2000 }, { kind: 'stall' });
+      expect(err).toBeInstanceOf(KafkaTimeoutError);
+      expect(failedAt).toBeGreaterThanOrEqual(2000);
+      expect(failedAt).toBeLessThanOrEqual(2010);
+      await producer.flush();
+    });
+
+    it('a batch whose answers are all lost fails at deliveryTimeoutMs, not earlier, not requestTimeoutMs later', async () => {
+      const { failedAt, err } = await failureOf({ deliveryTimeoutMs: 2500, requestTimeoutMs: 1000 }, { kind: 'lose-response' });
+      expect(err).toBeInstanceOf(KafkaTimeoutError);
+      expect(failedAt).toBeGreaterThanOrEqual(2500);
+      expect(failedAt).toBeLessThanOrEqual(2510);
+    });
+
+    it('a finite retries runs out: the batch fails with the last error after retries + 1 attempts', async () => {
+      const { cluster, producer, outcomes, send, settled } = setup({ retries: 2, enableIdempotence: false });
+      await producer.partitionsFor(TOPIC);
+      cluster.faultFor = () => ({ kind: 'error', code: 7 }); // REQUEST_TIMED_OUT, retriable
+      send('v0');
+      await until(cluster, settled);
+      expect(outcomes.get('v0')?.err?.message).toMatch(/REQUEST_TIMED_OUT/);
+      expect(cluster.produceCalls).toBe(3);
+    });
+
+    it('a partition missing from the answer is sent again, and the broker drops the duplicate', async () => {
+      const { cluster, producer, outcomes, send, settled, check } = setup();
+      await producer.partitionsFor(TOPIC);
+      cluster.faults.push({ kind: 'omit', partitions: [0] });
+      send('v0');
+      await until(cluster, settled);
+      check();
+      expect(outcomes.get('v0')?.err).toBeNull();
+      expect(cluster.partition(TOPIC, 0).values).toEqual(['v0']);
+      expect(cluster.produceCalls).toBe(2);
+    });
+
+    it('finding 6: a topic deleted and created again (new id, leader epochs from 0) is followed to its new leader', async () => {
+      const { cluster, producer, outcomes, send, settled } = setup();
+      for (let i = 0; i < 3; i++) cluster.moveLeader(TOPIC, 0, 1);
+      await producer.partitionsFor(TOPIC);
+      send('before');
+      await until(cluster, settled);
+      cluster.recreate(TOPIC);
+      send('after');
+      await until(cluster, settled, 4000);
+      expect(outcomes.get('after')).toMatchObject({ settles: 1, err: null });
+      expect(cluster.partition(TOPIC, 0).values).toEqual(['after']);
+    });
+
+    it('finding 7: a leaderless partition with records queued costs one Metadata request per retryBackoffMs, not one per drain', async () => {
+      const { cluster, producer, send } = setup({ retryBackoffMs: 100 });
+      await producer.partitionsFor(TOPIC);
+      cluster.moveLeader(TOPIC, 0, -1);
+      // The next refresh learns the partition has no leader.
+      send('v0', 1);
+      cluster.faults.push({ kind: 'error', code: 6, partitions: [1] });
+      await cluster.clock.advance(300);
+      const before = cluster.metadataCalls;
+      send('v1', 0);
+      await cluster.clock.advance(2000);
+      const calls = cluster.metadataCalls - before;
+      expect(calls).toBeGreaterThan(5);
+      expect(calls).toBeLessThanOrEqual(21);
+    });
+
+    it('finding 8: a fatal InitProducerId error fails every record at once, once, and is not asked again', async () => {
+      const { cluster, producer, outcomes, send, settled, check } = setup();
+      cluster.initProducerIdError = 31; // CLUSTER_AUTHORIZATION_FAILED
+      const fatal: Error[] = [];
+      producer.on('fatalError', (e) => fatal.push(e));
+      await producer.partitionsFor(TOPIC);
+      send('v0');
+      await cluster.clock.advance(100);
+      await until(cluster, settled, 1000);
+      check();
+      expect(outcomes.get('v0')?.err).toBeInstanceOf(ProducerFatalError);
+      expect(fatal).toHaveLength(1);
+      await cluster.clock.advance(2000);
+      expect(cluster.initProducerIdCalls).toHaveLength(1);
+    });
+  });
+
+  describe('close()', () => {
+    it('fails batches in flight once each: a late answer after close reports nothing more', async () => {
+      const { cluster, producer, outcomes, send, check } = setup();
+      await producer.partitionsFor(TOPIC);
+      cluster.faultFor = () => ({ kind: 'delay', ms: 200 });
+      for (let i = 0; i < 6; i++) {
+        send(`v${i}`, i % 2);
+        await turns();
+      }
+      await producer.close({ timeoutMs: 0 });
+      await cluster.clock.advance(500);
+      check();
+      expect([...outcomes.values()].every((o) => o.err?.name === 'ProducerClosedError')).toBe(true);
+    });
   });
 });
