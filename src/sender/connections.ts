@@ -40,6 +40,12 @@ export class NodeConnections {
     return undefined;
   }
 
+  /** The open connection to the node, if any, without opening one. */
+  peek(nodeId: number): SenderConnection | undefined {
+    const conn = this.#open.get(nodeId);
+    return conn && !conn.closed ? conn : undefined;
+  }
+
   /** Open connections, for requests any broker answers: the least loaded first. */
   leastLoaded(): SenderConnection | undefined {
     let best: SenderConnection | undefined;

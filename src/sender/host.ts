@@ -57,14 +57,19 @@ function onWorkerThread(): SenderHost {
   worker.on('message', (m: FromSender) => handler?.(m));
   let terminating = false;
   let reported = false;
-  // 'error' is followed by 'exit': report the first, once.
-  const crashed = (why: string, cause?: Error) => {
+  // 'error' may overtake outcomes the thread posted before it failed; Node
+  // delivers those before 'exit'. So the crash is reported at 'exit', with
+  // the error as its cause.
+  let failure: Error | null = null;
+  worker.on('error', (err) => {
+    failure ??= err;
+  });
+  worker.on('exit', (code) => {
     if (terminating || reported) return;
     reported = true;
-    handler?.({ t: 'crashed', error: serializeError(new ProducerFatalError(`the sender thread failed: ${why}`, cause)) });
-  };
-  worker.on('error', (err) => crashed(err.message, err));
-  worker.on('exit', (code) => crashed(`it exited with code ${code}`));
+    const why = failure ? failure.message : `it exited with code ${code}`;
+    handler?.({ t: 'crashed', error: serializeError(new ProducerFatalError(`the sender thread failed: ${why}`, failure ?? undefined)) });
+  });
   return {
     channel: {
       post: (m) => worker.postMessage(m),

@@ -89,15 +89,23 @@ export class Intake {
     return true;
   }
 
-  /** Seals open batches whose linger time is up; main may hold one for an append, then we try again next tick. */
-  sealLingering(now: number): void {
+  /**
+   * Seals open batches whose linger time is up, or whose partition's wire is
+   * idle (`idle`): lingering only pays while a request is outstanding, as in
+   * Nagle's rule; with nothing in flight, waiting would only add latency.
+   * Main may hold a batch for an append: then we try again next tick.
+   */
+  sealLingering(now: number, idle: (q: PartitionQueue) => boolean = () => false): void {
     for (const [slotId, deadline] of this.#lingering) {
-      if (deadline > now) {
-        this.#hooks.scheduleAt(deadline);
-        continue;
-      }
       const slot = this.slots.get(slotId);
       if (!slot) continue;
+      if (deadline > now) {
+        const q = this.queues.get(slot.tpRef);
+        if (!q || !idle(q)) {
+          this.#hooks.scheduleAt(deadline);
+          continue;
+        }
+      }
       if (slot.trySeal()) {
         this.#lingering.delete(slotId);
         this.queues.get(slot.tpRef)?.queue.push(SenderBatch.fromSlot(slot, this.#nextOrder++));

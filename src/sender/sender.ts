@@ -229,7 +229,7 @@ export class Sender {
     if (this.#closed) return;
     const now = this.#clock.now();
     this.#intake.readEvents(this.#ring);
-    this.#intake.sealLingering(now);
+    this.#intake.sealLingering(now, (q) => this.#wireIdle(q));
     this.#metadata.tick(now);
     this.#scheduleAt(this.#metadata.dueAt);
     this.#txn?.tick();
@@ -241,6 +241,14 @@ export class Sender {
     this.#ids.step(this.#intake.queues.values(), this.#intake.hasQueued());
     if (!this.#ids.ready || !this.#codecsReady) return;
     for (const [nodeId, queues] of this.#readyByNode(now)) this.#sendTo(nodeId, queues, now);
+  }
+
+  /** Nothing of the partition waits, and its leader's connection has no request in flight. */
+  #wireIdle(q: PartitionQueue): boolean {
+    if (q.queue.length > 0 || q.inFlight.size > 0) return false;
+    const leader = this.#transport.metadata.leaderFor(q.topic, q.partition);
+    const conn = leader ? this.#connections.peek(leader.nodeId) : undefined;
+    return conn !== undefined && conn.inFlight === 0;
   }
 
   /**

@@ -343,6 +343,41 @@ describe.each(HOSTS)('the Sender %s', (_host, port) => {
     });
   });
 
+  describe('linger', () => {
+    it('a batch leaves at once while its leader has no request in flight: an awaited send costs a round trip, not lingerMs', async () => {
+      const { cluster, producer, outcomes, send, settled } = setup({ lingerMs: 1000 });
+      await producer.partitionsFor(TOPIC);
+      const t0 = cluster.clock.now();
+      send('v0');
+      await until(cluster, settled);
+      expect(outcomes.get('v0')?.err).toBeNull();
+      expect(cluster.clock.now() - t0).toBeLessThan(100);
+    });
+
+    it('while a request is in flight, the next batch lingers until the wire is idle again (or lingerMs)', async () => {
+      const { cluster, producer, send, settled } = setup({ lingerMs: 1000 });
+      await producer.partitionsFor(TOPIC);
+      const t0 = cluster.clock.now();
+      const sentAt: number[] = [];
+      cluster.faultFor = (call) => {
+        sentAt.push(cluster.clock.now() - t0);
+        return call === 0 ? { kind: 'delay', ms: 300 } : null;
+      };
+      send('v0');
+      await turns();
+      send('v1');
+      await turns();
+      send('v2');
+      await until(cluster, settled);
+      // v0 at once; v1 and v2 waited together for v0's answer, and went in one request.
+      expect(sentAt).toHaveLength(2);
+      expect(sentAt[0]).toBeLessThan(50);
+      expect(sentAt[1]).toBeGreaterThanOrEqual(300);
+      expect(sentAt[1]).toBeLessThan(400);
+      expect(cluster.partition(TOPIC, 0).log.map((b) => b.values)).toEqual([['v0'], ['v1', 'v2']]);
+    });
+  });
+
   describe('close()', () => {
     it('fails batches in flight once each: a late answer after close reports nothing more', async () => {
       const { cluster, producer, outcomes, send, check } = setup();

@@ -1,13 +1,14 @@
-// The worker host reports a crashed sender thread on the worker's 'error'
-// event (host.ts). That is safe only if Node delivers every message the
-// thread posted before it failed ahead of 'error': else records whose
-// outcomes were on their way would be failed as lost. This pins that down.
+// The worker host reports a crashed sender thread when the worker's 'exit'
+// event comes, not at 'error' (host.ts): 'error' may overtake messages the
+// thread posted before it failed (outcomes on their way: records would be
+// failed as lost though delivered), while Node drains the thread's port
+// before 'exit'. This pins that down.
 
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 
 describe('a worker thread that fails', () => {
-  it("has every message it posted delivered before 'error' and 'exit'", async () => {
+  it("has every message it posted delivered before 'exit'", async () => {
     const posted = 20_000;
     const worker = new Worker(
       `const { parentPort } = require('node:worker_threads');
@@ -17,9 +18,8 @@ describe('a worker thread that fails', () => {
     );
     let received = 0;
     worker.on('message', () => received++);
-    const atError = new Promise<number>((resolve) => worker.once('error', () => resolve(received)));
+    worker.once('error', () => {});
     const atExit = new Promise<number>((resolve) => worker.once('exit', () => resolve(received)));
-    expect(await atError).toBe(posted);
     expect(await atExit).toBe(posted);
   });
 });
