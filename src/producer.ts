@@ -113,7 +113,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
   /** This tick's error for sends refused for the bound (see #refusal). */
   #refused: BufferExhaustedError | null = null;
   #flushes: FlushWaiter[] = [];
-  #counters: SenderCounters = { requests: 0, batches: 0, batchBytes: 0, retries: 0, splits: 0, metadataRefreshes: 0, epochBumps: 0 };
+  #counters: SenderCounters = { requests: 0, batches: 0, batchBytes: 0, retries: 0, splits: 0, metadataRefreshes: 0, epochBumps: 0, transactionVersion: 0 };
   #sent = 0;
   #failed = 0;
   /** Batch creation times (and default record timestamps) come from here. */
@@ -448,6 +448,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
         this.#senderClosed?.();
         return;
       case 'txn':
+        this.#counters = m.counters;
         this.#txn?.answered(m.id, m.error);
         return;
     }

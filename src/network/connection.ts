@@ -59,6 +59,7 @@ export class Connection extends EventEmitter {
   readonly #clientId: string | null;
   readonly #requestTimeoutMs: number;
   #versions = new Map<number, { min: number; max: number }>();
+  readonly #features = new Map<string, number>();
   #pending: Pending[] = [];
   #pendingHead = 0;
   #nextCorrelationId = 0;
@@ -137,6 +138,7 @@ export class Connection extends EventEmitter {
       }
       if (res.errorCode !== 0) throw new KafkaResponseError(res.errorCode, `ApiVersions from ${this.broker}`);
       for (const k of res.apiKeys) this.#versions.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
+      for (const f of res.finalizedFeatures) this.#features.set(f.name, f.maxVersionLevel);
       return;
     }
     throw new UnsupportedVersionError(this.broker, 'the broker supports no ApiVersions version this client speaks');
@@ -145,6 +147,11 @@ export class Connection extends EventEmitter {
   /** The API ranges the broker advertised. */
   get apiVersions(): ReadonlyMap<number, { min: number; max: number }> {
     return this.#versions;
+  }
+
+  /** Feature levels the cluster finalized, as this broker knew them at connect (empty before ApiVersions v3). */
+  get finalizedFeatures(): ReadonlyMap<string, number> {
+    return this.#features;
   }
 
   /** The highest version of `api` both sides support; throws when there is none. */

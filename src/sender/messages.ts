@@ -94,6 +94,13 @@ export interface SenderCounters {
   metadataRefreshes: number;
   /** Idempotent producer epoch bumps (KIP-360), or new producer ids where the broker cannot bump. */
   epochBumps: number;
+  /**
+   * The transactions protocol in use: 2 (KIP-890: the broker adds partitions
+   * itself, EndTxn bumps the epoch) where the coordinator's broker finalizes
+   * transaction.version 2+, else 1; 0 before initTransactions() or without
+   * transactions.
+   */
+  transactionVersion: number;
 }
 
 /** One Produce request for the `kafka-producer-ts:produce` trace, its error still serialized. */
@@ -110,8 +117,8 @@ export type FromSender =
   | { t: 'event'; event: SenderEvent }
   | { t: 'metadata'; metadata: TopicMetadata }
   | { t: 'fatal'; error: SerializedError }
-  /** A transaction step done (error null) or failed. */
-  | { t: 'txn'; id: number; error: SerializedError | null }
+  /** A transaction step done (error null) or failed; the counters as they stand (initTransactions() settles transactionVersion). */
+  | { t: 'txn'; id: number; error: SerializedError | null; counters: SenderCounters }
   /** The sender's thread died: nothing it held will be reported. */
   | { t: 'crashed'; error: SerializedError }
   | { t: 'closed' };

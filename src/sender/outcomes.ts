@@ -5,7 +5,7 @@ import type { Channel, FromSender, Outcome, ProduceFacts, SenderCounters, ToSend
 
 export class OutcomeReporter {
   readonly #channel: Channel<ToSender, FromSender>;
-  readonly counters: SenderCounters = { requests: 0, batches: 0, batchBytes: 0, retries: 0, splits: 0, metadataRefreshes: 0, epochBumps: 0 };
+  readonly counters: SenderCounters = { requests: 0, batches: 0, batchBytes: 0, retries: 0, splits: 0, metadataRefreshes: 0, epochBumps: 0, transactionVersion: 0 };
   #outcomes: Outcome[] = [];
   /** Produce requests answered since the last message, while tracing. */
   #requests: ProduceFacts[] | null = null;

@@ -351,7 +351,8 @@ export class Sender {
   }
 
   #send(conn: SenderConnection, inflight: InFlightRequest, body: ProduceRequest): void {
-    const version = Math.min(conn.versionFor(Produce), this.#txn ? TXN_V1_MAX_PRODUCE_VERSION : MAX_PRODUCE_VERSION);
+    // Transactions v1 stay below Produce v12: from v12 on the broker would add the partition itself (KIP-890).
+    const version = Math.min(conn.versionFor(Produce), this.#txn && this.#txn.transactionVersion !== 2 ? TXN_V1_MAX_PRODUCE_VERSION : MAX_PRODUCE_VERSION);
     this.#reporter.counters.requests++;
     if (this.#traceProduce) inflight.trace = { conn, nodeId: inflight.nodeId, apiVersion: version, acks: this.#config.acks, startTime: traceClock() };
     if (this.#config.acks === 0) {
@@ -562,8 +563,9 @@ export class Sender {
       fatalError: () => this.#fatal,
       wake: () => this.#wake(),
       reply: (id, error) => {
+        this.#reporter.counters.transactionVersion = this.#txn?.transactionVersion ?? 0;
         this.#reporter.flush();
-        this.#channel.post({ t: 'txn', id, error: error ? serializeError(error) : null });
+        this.#channel.post({ t: 'txn', id, error: error ? serializeError(error) : null, counters: { ...this.#reporter.counters } });
       },
     });
   }

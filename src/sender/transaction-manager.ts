@@ -10,6 +10,12 @@
 // here a transaction becomes abortable when one of its batches fails (its
 // queued batches then fail at once, as they could not commit), and fatal
 // when the producer is fenced.
+//
+// Transactions v2 (KIP-890 part 2, transaction-version.ts), where the broker
+// offers it: no AddPartitionsToTxn (the Produce request names the
+// transactional id and the broker adds the partition), no AddOffsetsToTxn
+// (TxnOffsetCommit v5 adds the group), and EndTxn v5 bumps the epoch and
+// answers the new id and epoch, which the next transaction numbers under.
 
 import type { SenderConfig } from '../config.js';
 import { ProducerClosedError, ProducerFatalError, TransactionAbortableError, TransactionAbortedError, TransactionFatalError } from '../errors.js';
@@ -27,12 +33,13 @@ import type { GroupMetadata, TransactionOffset, TxnOp } from './messages.js';
 import type { PartitionQueue } from './partition-queue.js';
 import type { SenderBatch } from './sender-batch.js';
 import type { Transport } from './transport.js';
+import { transactionVersionOf, type TransactionVersion } from './transaction-version.js';
 
 /**
  * Produce v12 and EndTxn/TxnOffsetCommit v5 mean transactions protocol v2
- * (KIP-890: the broker adds partitions itself, EndTxn bumps the epoch). This
- * manager adds partitions itself (v1), so it stays below them, as the Java
- * client does where transaction.version 2 is not in use.
+ * (KIP-890: the broker adds partitions itself, EndTxn bumps the epoch).
+ * Under v1 this manager adds partitions itself, so it stays below them, as
+ * the Java client does where transaction.version 2 is not in use.
  */
 export const TXN_V1_MAX_PRODUCE_VERSION = 11;
 const TXN_V1_MAX_END_VERSION = 4;
@@ -79,6 +86,8 @@ export class TransactionManager {
   #lostProducerId: number | null = null;
   /** Resolved by tick() once no batch is in flight. */
   #settledWaiters: (() => void)[] = [];
+  /** Settled by the first InitProducerId, then kept for the producer's life (0 until then). */
+  #version: TransactionVersion | 0 = 0;
 
   constructor(config: SenderConfig & { transactionalId: string }, transport: Transport, clock: Clock, ids: ProducerIds, hooks: TransactionHooks) {
     this.#transactionalId = config.transactionalId;
@@ -90,6 +99,11 @@ export class TransactionManager {
     ids.transactional = true;
     this.#hooks = hooks;
     this.#coordinators = new Coordinators(transport, clock, config.retryBackoffMs, config.retryBackoffMaxMs, config.transactionalId);
+  }
+
+  /** The transactions protocol in use: 1 or 2 once initTransactions() succeeded, 0 before. */
+  get transactionVersion(): TransactionVersion | 0 {
+    return this.#version;
   }
 
   /** A step from the producer; answered through hooks.reply. */
@@ -126,6 +140,11 @@ export class TransactionManager {
       return false;
     }
     if (this.#added.has(q)) return true;
+    if (this.#version === 2) {
+      // The Produce request names the transactional id and the broker adds the partition; noted here so the transaction counts as started (EndTxn).
+      this.#added.add(q);
+      return true;
+    }
     this.#pending.add(q);
     if (!this.#addScheduled) {
       this.#addScheduled = true;
@@ -200,11 +219,13 @@ export class TransactionManager {
 
   /** InitProducerId with the transactional id: fences older instances and lets the coordinator finish their transaction. (-1, -1): the first; else an epoch bump. */
   async #initProducerId(producerId: number, epoch: number, deadline: number): Promise<void> {
+    let offered: TransactionVersion = 1;
     const res = await this.#coordinators.request({
       what: 'InitProducerId',
       keyType: COORDINATOR_TRANSACTION,
       key: this.#transactionalId,
       send: (conn) => {
+        offered = transactionVersionOf(conn);
         const bump = producerId >= 0 && conn.versionFor(InitProducerId) >= INIT_PRODUCER_ID_BUMP_VERSION;
         return conn.request(InitProducerId, {
           transactionalId: this.#transactionalId,
@@ -217,9 +238,16 @@ export class TransactionManager {
       unexpected: 'fatal',
       deadline,
     });
-    this.#ids.adopt(res.producerId, res.producerEpoch);
-    // Nothing is pending after init or an abort: every partition starts again at sequence 0.
-    for (const q of this.#hooks.queues()) if (!q.numberedPending) q.restartSequences(res.producerId, res.producerEpoch);
+    // From the coordinator that answered the first InitProducerId; never changed later, so no transaction mixes the two protocols.
+    if (this.#version === 0) this.#version = offered;
+    this.#adopt(res.producerId, res.producerEpoch);
+  }
+
+  /** A new id or epoch (InitProducerId, or EndTxn under v2): new batches are numbered under it. */
+  #adopt(producerId: number, epoch: number): void {
+    this.#ids.adopt(producerId, epoch);
+    // Nothing is pending after init, a commit or an abort: every partition starts again at sequence 0 (ProducerIds.mayNumber restarts the others once clear).
+    for (const q of this.#hooks.queues()) if (!q.numberedPending) q.restartSequences(producerId, epoch);
     this.#hooks.wake();
   }
 
@@ -259,12 +287,16 @@ export class TransactionManager {
     if (this.#abortable) throw this.#abortable;
     const { producerId, epoch: producerEpoch } = this.#ids;
     const transactionalId = this.#transactionalId;
-    await this.#txnRequest(
-      `AddOffsetsToTxn for group ${group.groupId}`,
-      deadline,
-      (conn) => conn.request(AddOffsetsToTxn, { transactionalId, producerId, producerEpoch, groupId: group.groupId }),
-      (r) => r.errorCode,
-    );
+    const v2 = this.#version === 2;
+    // Under v2, TxnOffsetCommit v5 adds the group's offsets partition itself: the transaction has started once it is sent, so EndTxn must follow.
+    if (!v2) {
+      await this.#txnRequest(
+        `AddOffsetsToTxn for group ${group.groupId}`,
+        deadline,
+        (conn) => conn.request(AddOffsetsToTxn, { transactionalId, producerId, producerEpoch, groupId: group.groupId }),
+        (r) => r.errorCode,
+      );
+    }
     this.#offsetsAdded = true;
     const byTopic = new Map<string, { partitionIndex: number; committedOffset: number; committedMetadata: string | null }[]>();
     for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partitionIndex: o.partition, committedOffset: o.offset, committedMetadata: o.metadata ?? null }]);
@@ -285,7 +317,7 @@ export class TransactionManager {
             groupInstanceId: group.groupInstanceId ?? null,
             topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
           },
-          { version: Math.min(conn.versionFor(TxnOffsetCommit), TXN_V1_MAX_END_VERSION) },
+          { version: v2 ? conn.versionFor(TxnOffsetCommit) : Math.min(conn.versionFor(TxnOffsetCommit), TXN_V1_MAX_END_VERSION) },
         ),
       codeOf: (res) => res.topics.flatMap((t) => t.partitions.map((p) => p.errorCode)).find((c) => c !== 0) ?? 0,
       unexpected: 'fatal',
@@ -297,15 +329,22 @@ export class TransactionManager {
     return this.#added.size > 0 || this.#offsetsAdded;
   }
 
+  /** Under v2, the answer's bumped epoch (or new id, past the highest epoch) is adopted: the old one is fenced from here on. */
   async #endTxn(commit: boolean, deadline: number): Promise<void> {
     const { producerId, epoch: producerEpoch } = this.#ids;
-    await this.#txnRequest(
+    const v2 = this.#version === 2;
+    const res = await this.#txnRequest(
       `EndTxn(${commit ? 'commit' : 'abort'})`,
       deadline,
       (conn) =>
-        conn.request(EndTxn, { transactionalId: this.#transactionalId, producerId, producerEpoch, committed: commit }, { version: Math.min(conn.versionFor(EndTxn), TXN_V1_MAX_END_VERSION) }),
+        conn.request(
+          EndTxn,
+          { transactionalId: this.#transactionalId, producerId, producerEpoch, committed: commit },
+          { version: v2 ? conn.versionFor(EndTxn) : Math.min(conn.versionFor(EndTxn), TXN_V1_MAX_END_VERSION) },
+        ),
       (r) => r.errorCode,
     );
+    if (v2 && res.producerId >= 0 && res.producerEpoch >= 0) this.#adopt(res.producerId, res.producerEpoch);
   }
 
   /** Called after the producer's flush: every batch of the transaction is settled. */
@@ -332,9 +371,11 @@ export class TransactionManager {
     const aborted = this.#aborting ?? new TransactionAbortedError('the transaction was aborted');
     for (const q of this.#hooks.queues()) for (const b of q.queue.slice()) this.#hooks.fail(aborted, b, q);
     // INVALID_PRODUCER_ID_MAPPING: the coordinator would refuse EndTxn alike; the bump alone ends the transaction (as in Java).
-    if (this.#started() && this.#lostProducerId !== INVALID_PRODUCER_ID_MAPPING) await this.#endTxn(false, deadline);
+    const ended = this.#started() && this.#lostProducerId !== INVALID_PRODUCER_ID_MAPPING;
+    if (ended) await this.#endTxn(false, deadline);
     let gap = this.#lostProducerId !== null;
-    for (const q of this.#hooks.queues()) gap ||= q.needsBump;
+    // Under v2 EndTxn bumped the epoch already: a lost sequence starts again at 0 without another bump.
+    if (!(ended && this.#version === 2)) for (const q of this.#hooks.queues()) gap ||= q.needsBump;
     if (gap) await this.#initProducerId(this.#ids.producerId, this.#ids.epoch, deadline);
     this.#reset();
   }

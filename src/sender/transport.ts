@@ -18,6 +18,8 @@ export interface SenderConnection {
   /** The socket's buffer is full: write no more until it drains. */
   readonly writableNeedDrain: boolean;
   versionFor(api: Api<unknown, unknown>): number;
+  /** Feature levels the broker finalized (ApiVersions v3+: name to max level), e.g. transaction.version. */
+  readonly finalizedFeatures: ReadonlyMap<string, number>;
   request<Req, Res>(api: Api<Req, Res>, body: Req, opts?: { version?: number; timeoutMs?: number }): Promise<Res>;
   requestWithCallback<Req, Res>(api: Api<Req, Res>, body: Req, callback: ResponseCallback<Res>, opts?: { version?: number; timeoutMs?: number }): void;
   /** acks=0: the callback runs once the bytes are written. */

@@ -1,7 +1,10 @@
 // Transactions through the public API against the real broker, with the
 // sender on the worker thread and on the main thread. kcat with
 // read_committed (librdkafka) judges what was committed; Kafka's own
-// consumer-groups tool reads the offsets a transaction committed.
+// consumer-groups tool reads the offsets a transaction committed. Every test
+// checks the transactions protocol the producer chose: v2 (KIP-890) on Kafka
+// 4.x, whose freshly formatted clusters finalize transaction.version 2, v1
+// on 3.x.
 
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import {
@@ -19,6 +22,21 @@ import { createTopic, groupOffsets, kcatConsume, kcatConsumeAtLeast, uniqueTopic
 
 const env = inject('kafka');
 const producers: KafkaProducer[] = [];
+
+/**
+ * The protocol the broker under test offers: Kafka 4.x (apache/kafka:4.x
+ * too) finalizes transaction.version 2 on a new cluster, 3.x has no such
+ * feature. An external cluster (KAFKA_BROKERS) is named by KAFKA_VERSION.
+ */
+const KAFKA_MAJOR = Number(/(\d+)\.\d+/.exec(/\d+\.\d+/.test(env.version) ? env.version : (process.env.KAFKA_VERSION ?? '4.0'))?.[1]);
+const EXPECTED_TV = KAFKA_MAJOR >= 4 ? 2 : 1;
+
+/** initTransactions(), then the check that the producer speaks the protocol the broker offers. */
+async function init(p: KafkaProducer): Promise<KafkaProducer> {
+  await p.initTransactions();
+  expect(p.metrics().transactionVersion, `transactions protocol on Kafka ${env.version}`).toBe(EXPECTED_TV);
+  return p;
+}
 
 function producer(options: Partial<ProducerOptions> = {}): KafkaProducer {
   const p = new KafkaProducer({ bootstrapServers: env.bootstrap, transactionalId: uniqueTopic('txn-id'), lingerMs: 1, ...options });
@@ -47,7 +65,7 @@ describe.each([
     const produces = traceRecorder<ProduceContext>(CHANNELS.produce);
     // Records linger until a flush (or commit) sends them, so the abort finds one not sent yet.
     const p = producer({ worker, lingerMs: 60_000 });
-    await p.initTransactions();
+    await init(p);
 
     p.beginTransaction();
     const committed = ['c1', 'c2', 'c3'].map((value, i) => p.send({ topic, partition: i % 2, value }));
@@ -70,9 +88,9 @@ describe.each([
     expect(await committedValues(topic, 4)).toEqual(['c1', 'c2', 'c3', 'c4']);
     const everything = (await kcatConsume(env.bootstrap, topic)).map((m) => m.payload ?? '').sort();
     expect(everything).toEqual(['a1', 'a2', 'c1', 'c2', 'c3', 'c4']);
-    // Transactions v1 (the producer adds partitions): Produce v11 at most, never v12, which tells the broker v2.
+    // Transactions v1 (the producer adds partitions): Produce v11 at most, never v12, which tells the broker v2; v2: v12.
     const versions = new Set(produces.filter(([e, c]) => e === 'asyncEnd' && c.partitions.some((x) => x.topic === topic)).map(([, c]) => c.apiVersion));
-    expect([...versions]).toEqual([11]);
+    expect([...versions]).toEqual([EXPECTED_TV === 2 ? 12 : 11]);
   });
 
   it('calls out of order are refused with TransactionStateError', async () => {
@@ -82,7 +100,7 @@ describe.each([
     await expect(p.send({ topic, value: 'x' })).rejects.toThrow(/send\(\) before initTransactions\(\)/);
     expect(() => p.beginTransaction()).toThrow(TransactionStateError);
     await expect(p.commitTransaction()).rejects.toThrow(/commitTransaction\(\) is not allowed while the transactional producer is not initialized/);
-    await p.initTransactions();
+    await init(p);
     await expect(p.initTransactions()).rejects.toBeInstanceOf(TransactionStateError);
     await expect(p.send({ topic, value: 'x' })).rejects.toThrow(/send\(\) outside a transaction/);
     await expect(p.abortTransaction()).rejects.toBeInstanceOf(TransactionStateError);
@@ -103,12 +121,12 @@ describe.each([
     const first = producer({ transactionalId, worker });
     const fatal: Error[] = [];
     first.on('fatalError', (err) => fatal.push(err));
-    await first.initTransactions();
+    await init(first);
     first.beginTransaction();
     await first.send({ topic, value: 'zombie' });
 
     const second = producer({ transactionalId });
-    await second.initTransactions();
+    await init(second);
     second.beginTransaction();
     await second.send({ topic, value: 'successor' });
     await second.commitTransaction();
@@ -129,7 +147,7 @@ describe.each([
     const topic = uniqueTopic(`txn-failed-${host}`);
     await createTopic(env.bootstrap, topic, 1, { 'max.message.bytes': '2000' });
     const p = producer({ worker });
-    await p.initTransactions();
+    await init(p);
     p.beginTransaction();
     const tooLarge = p.send({ topic, value: 'x'.repeat(5000) });
     await expect(tooLarge).rejects.toThrow(/MESSAGE_TOO_LARGE/);
@@ -145,12 +163,37 @@ describe.each([
   });
 });
 
+describe('consecutive transactions on one producer', () => {
+  it('three commits in a row, then an abort: read_committed sees exactly the committed records (under v2 each EndTxn bumped the epoch)', async () => {
+    const topic = uniqueTopic('txn-consecutive');
+    await createTopic(env.bootstrap, topic, 3);
+    const p = await init(producer());
+    for (const n of [1, 2, 3]) {
+      p.beginTransaction();
+      await Promise.all([0, 1, 2].map((partition) => p.send({ topic, partition, value: `t${n}-p${partition}` })));
+      await p.commitTransaction();
+    }
+    p.beginTransaction();
+    await Promise.all([0, 1, 2].map((partition) => p.send({ topic, partition, value: `aborted-p${partition}` })));
+    await p.abortTransaction();
+    // A transaction after the abort: its markers show the aborted one is settled too, so read_committed can read past it.
+    p.beginTransaction();
+    await p.send({ topic, partition: 0, value: 't5-p0' });
+    await p.commitTransaction();
+
+    const expected = [1, 2, 3].flatMap((n) => [0, 1, 2].map((partition) => `t${n}-p${partition}`)).concat('t5-p0').sort();
+    expect(await committedValues(topic, expected.length)).toEqual(expected);
+    expect(await kcatConsume(env.bootstrap, topic)).toHaveLength(expected.length + 3);
+    expect(p.metrics().transactionVersion).toBe(EXPECTED_TV);
+  });
+});
+
 describe('transactions across many partitions', () => {
   it('one transaction over 3 topics × 6 partitions commits all or nothing', async () => {
     const topics = [uniqueTopic('txn-many-a'), uniqueTopic('txn-many-b'), uniqueTopic('txn-many-c')];
     await Promise.all(topics.map((t) => createTopic(env.bootstrap, t, 6)));
     const p = producer();
-    await p.initTransactions();
+    await init(p);
     const sendAll = (label: string) =>
       Promise.all(topics.flatMap((topic) => Array.from({ length: 6 }, (_, partition) => [0, 1].map((n) => p.send({ topic, partition, value: `${label}-${partition}-${n}` }))).flat()));
 
@@ -180,10 +223,10 @@ describe('a fenced producer that sends on', () => {
     await createTopic(env.bootstrap, topic, 1);
     const transactionalId = uniqueTopic('txn-zombie-id');
     const first = producer({ transactionalId });
-    await first.initTransactions();
+    await init(first);
     first.beginTransaction();
     await first.send({ topic, value: 'zombie-1' });
-    await producer({ transactionalId }).initTransactions();
+    await init(producer({ transactionalId }));
 
     // The partition leader refuses the old epoch; only the coordinator can say whether that is a timeout or a fence (KIP-588).
     await expect(first.send({ topic, value: 'zombie-2' })).rejects.toThrow(/INVALID_PRODUCER_EPOCH/);
@@ -200,7 +243,7 @@ describe('offsets in a transaction', () => {
     const groupId = uniqueTopic('txn-group');
     await Promise.all([createTopic(env.bootstrap, source, 2), createTopic(env.bootstrap, sink, 1)]);
     const p = producer();
-    await p.initTransactions();
+    await init(p);
 
     p.beginTransaction();
     await p.send({ topic: sink, value: 'aborted' });
@@ -234,13 +277,13 @@ describe('close()', () => {
     const topic = uniqueTopic('txn-close');
     await createTopic(env.bootstrap, topic, 1);
     const p = producer();
-    await p.initTransactions();
+    await init(p);
     p.beginTransaction();
     await p.send({ topic, value: 'open-at-close' });
     await p.close();
     // read_committed reads only up to the first open transaction: 'later' shows only because close() aborted the first one (its timeout is a minute away).
     const next = producer();
-    await next.initTransactions();
+    await init(next);
     next.beginTransaction();
     await next.send({ topic, value: 'later' });
     await next.commitTransaction();

@@ -209,6 +209,10 @@ export class FakeConnection implements SenderConnection {
     return this.#cluster.versions.get(api.name) ?? api.maxVersion;
   }
 
+  get finalizedFeatures(): ReadonlyMap<string, number> {
+    return this.#cluster.features;
+  }
+
   request<Req, Res>(api: Api<Req, Res>, body: Req, opts?: { version?: number; timeoutMs?: number }): Promise<Res> {
     return new Promise((resolve, reject) => this.requestWithCallback(api, body, (err, res) => (err ? reject(err) : resolve(res as Res)), opts));
   }
@@ -279,6 +283,8 @@ export class FakeCluster implements Transport {
   requestTimeoutMs = 30_000;
   /** Api name → version the brokers speak (default: the highest we know). */
   readonly versions = new Map<string, number>();
+  /** Feature levels the brokers finalized (default none: transactions v1). */
+  readonly features = new Map<string, number>();
   readonly partitions = new Map<string, FakePartition>();
   readonly connections: FakeConnection[] = [];
   /** Faults for the next Produce requests, one each, in order. */

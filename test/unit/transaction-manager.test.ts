@@ -2,7 +2,9 @@
 // broker: retries and coordinator moves, one AddPartitionsToTxn for every
 // partition waiting at the gate, a failed batch making the transaction
 // abortable, fencing being fatal, and an abort that fails queued batches,
-// awaits those in flight, then ends the transaction.
+// awaits those in flight, then ends the transaction; and transactions v2
+// (KIP-890), where the broker adds partitions and offsets and EndTxn bumps
+// the epoch.
 
 import { describe, expect, it } from 'vitest';
 import type { SenderConfig } from '../../src/config.js';
@@ -39,7 +41,7 @@ function quickClock(): Clock {
 }
 
 /** Every request by API name, answered by the next scripted answer for that API (the last one repeats). */
-function coordinatorScript(script: Record<string, Handler[]>) {
+function coordinatorScript(script: Record<string, Handler[]>, finalizedFeatures: ReadonlyMap<string, number>) {
   const calls: { api: string; body: Record<string, unknown>; version: number; node: number }[] = [];
   const connection = (node: number): SenderConnection => ({
     broker: `fake (node ${node})`,
@@ -49,6 +51,7 @@ function coordinatorScript(script: Record<string, Handler[]>) {
     inFlight: 0,
     writableNeedDrain: false,
     versionFor: (api) => api.maxVersion,
+    finalizedFeatures,
     request: async <Req, Res>(api: Api<Req, Res>, body: Req, opts?: { version?: number }) => {
       const version = opts?.version ?? api.maxVersion;
       calls.push({ api: api.name, body: body as Record<string, unknown>, version, node });
@@ -96,8 +99,9 @@ const ended = (errorCode: number): Handler => () => ({ throttleTimeMs: 0, errorC
 
 const CONFIG = { transactionalId: 'tx', transactionTimeoutMs: 60_000, deliveryTimeoutMs: 120_000, retryBackoffMs: 100, retryBackoffMaxMs: 1000 } as SenderConfig & { transactionalId: string };
 
-function setup(script: Record<string, Handler[]>) {
-  const { transport, calls } = coordinatorScript(script);
+/** `features`: what the brokers finalized; none (the default) means transactions v1. */
+function setup(script: Record<string, Handler[]>, features: ReadonlyMap<string, number> = new Map()) {
+  const { transport, calls } = coordinatorScript(script, features);
   const queues = [new PartitionQueue(0, 'a', 0), new PartitionQueue(1, 'a', 1), new PartitionQueue(2, 'b', 0)];
   const failed: { err: Error; batch: SenderBatch }[] = [];
   const fatal: Error[] = [];
@@ -368,5 +372,90 @@ describe('a coordinator that lost the producer id', () => {
     expect(await t.step({ kind: 'end', commit: false })).toBeNull();
     expect(t.calls.map((c) => c.api)).toEqual(['FindCoordinator', 'InitProducerId', 'AddOffsetsToTxn', 'InitProducerId']);
     expect(t.ids.epoch).toBe(4);
+  });
+});
+
+describe('transactions v2 (KIP-890 part 2), where the coordinator\'s broker finalizes transaction.version 2', () => {
+  const TV2 = new Map([['transaction.version', 2]]);
+  const endedWith = (producerId: number, producerEpoch: number): Handler => () => ({ throttleTimeMs: 0, errorCode: 0, producerId, producerEpoch });
+  const offsets: TxnOp = { kind: 'offsets', offsets: [{ topic: 'in', partition: 2, offset: 9 }], group: { groupId: 'g', generationId: 4, memberId: 'm' } };
+
+  it('is decided by initTransactions from the coordinator\'s ApiVersions: 2 with the feature at level 2, 1 below it or without it', async () => {
+    for (const [features, version] of [
+      [TV2, 2],
+      [new Map([['transaction.version', 1]]), 1],
+      [new Map<string, number>(), 1],
+    ] as const) {
+      const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)] }, features);
+      expect(t.txn.transactionVersion).toBe(0);
+      await t.step({ kind: 'init' });
+      expect(t.txn.transactionVersion).toBe(version);
+    }
+  });
+
+  it('no AddPartitionsToTxn: batches go at once (the Produce request names the transactional id); EndTxn v5 is still sent', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], EndTxn: [endedWith(7, 4)] }, TV2);
+    await t.step({ kind: 'init' });
+    for (const q of t.queues) t.batch(q);
+    expect(t.queues.map((q) => t.txn.mayDrain(q))).toEqual([true, true, true]);
+    await t.settle();
+    expect(await t.step({ kind: 'end', commit: true })).toBeNull();
+    expect(t.calls.map((c) => c.api)).toEqual(['FindCoordinator', 'InitProducerId', 'EndTxn']);
+    expect(t.calls[2]).toMatchObject({ version: 5, body: { producerId: 7, producerEpoch: 3, committed: true } });
+  });
+
+  it('the epoch EndTxn answers is adopted for the next transaction, commit and abort alike; partitions restart at sequence 0 under it', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], EndTxn: [endedWith(7, 4), endedWith(7, 5), endedWith(8, 0)] }, TV2);
+    await t.step({ kind: 'init' });
+    const q = t.queues[0] as PartitionQueue;
+    const run = async (commit: boolean) => {
+      t.batch(q);
+      expect(t.txn.mayDrain(q)).toBe(true);
+      // As the sender does: the batch is numbered under the current epoch and goes out, and is done before EndTxn.
+      expect(t.ids.mayNumber(q)).toBe(true);
+      q.nextSequence += 1;
+      q.queue.shift();
+      return t.step({ kind: 'end', commit });
+    };
+    expect(await run(true)).toBeNull();
+    expect([t.ids.producerId, t.ids.epoch, q.sequenceEpoch, q.nextSequence]).toEqual([7, 4, 4, 0]);
+    expect(await run(false)).toBeNull();
+    expect([t.ids.producerId, t.ids.epoch, q.sequenceEpoch, q.nextSequence]).toEqual([7, 5, 5, 0]);
+    // Past the highest epoch the coordinator answers a new producer id.
+    expect(await run(true)).toBeNull();
+    expect([t.ids.producerId, t.ids.epoch, q.sequenceProducerId, q.nextSequence]).toEqual([8, 0, 8, 0]);
+    const ends = t.calls.filter((c) => c.api === 'EndTxn').map((c) => [c.body.producerId, c.body.producerEpoch, c.body.committed]);
+    expect(ends).toEqual([
+      [7, 3, true],
+      [7, 4, false],
+      [7, 5, true],
+    ]);
+    // No InitProducerId besides the first: EndTxn did the bumps.
+    expect(t.calls.filter((c) => c.api === 'InitProducerId')).toHaveLength(1);
+  });
+
+  it('sendOffsetsToTransaction: TxnOffsetCommit v5 without AddOffsetsToTxn, then EndTxn for the offsets alone', async () => {
+    const t = setup({ FindCoordinator: [found(1), found(5)], InitProducerId: [initAnswer(0)], TxnOffsetCommit: [offsetsCommitted(0)], EndTxn: [endedWith(7, 4)] }, TV2);
+    await t.step({ kind: 'init' });
+    expect(await t.step(offsets)).toBeNull();
+    expect(t.calls.some((c) => c.api === 'AddOffsetsToTxn')).toBe(false);
+    const commit = t.calls.find((c) => c.api === 'TxnOffsetCommit');
+    expect(commit).toMatchObject({ node: 5, version: 5, body: { transactionalId: 'tx', groupId: 'g', producerId: 7, producerEpoch: 3, generationId: 4, memberId: 'm' } });
+    expect(await t.step({ kind: 'end', commit: true })).toBeNull();
+    expect(t.calls.filter((c) => c.api === 'EndTxn')).toHaveLength(1);
+    expect(t.ids.epoch).toBe(4);
+  });
+
+  it('an abort after a lost sequence needs no InitProducerId: EndTxn(abort) bumped the epoch', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], EndTxn: [endedWith(7, 4)] }, TV2);
+    await t.step({ kind: 'init' });
+    const q = t.queues[0] as PartitionQueue;
+    t.batch(q);
+    expect(t.txn.mayDrain(q)).toBe(true);
+    q.queue.shift();
+    q.needsBump = true;
+    expect(await t.step({ kind: 'end', commit: false })).toBeNull();
+    expect(t.calls.filter((c) => c.api === 'InitProducerId')).toHaveLength(1);
+    expect([t.ids.epoch, q.needsBump, q.sequenceEpoch]).toEqual([4, false, 4]);
   });
 });
