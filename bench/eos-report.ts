@@ -51,7 +51,7 @@ function txnTable(t: TxnResults): string[] {
   for (const s of t.sides) {
     const runs = s.outcome.runs;
     const secs = (r: { wallMs: number }) => r.wallMs / 1000;
-    const seen = runs.every((r) => r.committedSeen === r.records) && runs.length > 0 ? `all ${(t.transactions * t.recordsPerTransaction).toLocaleString('en-US')}, every run` : 'see failures';
+    const seen = runs.every((r) => r.committedSeen === r.records) && runs.length > 0 ? `${(t.transactions * t.recordsPerTransaction).toLocaleString('en-US')} in each run counted` : 'see failures';
     lines.push(
       `| ${s.label} | ${s.version} | ${withRange(spread(runs.map((r) => r.records / secs(r))))} | ${withRange(spread(runs.map((r) => r.transactions / secs(r))))} | ${median(spread(runs.map((r) => r.commitP50Ms)))} | ${median(spread(runs.map((r) => r.cpuMs / 1000 / (r.records / 1e6))))} | ${median(spread(runs.map((r) => r.maxRssMb)))} | ${seen} | ${runsOk(s.outcome)} |`,
     );
