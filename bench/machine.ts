@@ -45,6 +45,21 @@ export function machine(): Machine {
   };
 }
 
+/** The reports' machine table: the rows every benchmark report opens with. */
+export function machineTable(m: Machine, kafka: string): string[] {
+  return [
+    '| | |',
+    '|---|---|',
+    `| CPU | ${m.cpu} |`,
+    `| cores | ${m.cores} |`,
+    `| RAM | ${m.ramGiB.toFixed(1)} GiB |`,
+    `| OS | ${m.os} |`,
+    `| Node.js | ${m.node} |`,
+    `| Java | ${m.java} |`,
+    `| Kafka | ${kafka} |`,
+  ];
+}
+
 /** The installed version of a package in node_modules (not the range in package.json). */
 export function packageVersion(name: string): string {
   try {

@@ -36,3 +36,17 @@ export function runProcess(command: string, args: string[], timeoutMs: number): 
 export function tailOf(text: string, lines = 8): string {
   return text.trim().split('\n').slice(-lines).join('\n');
 }
+
+/**
+ * The result a runner printed as its last stdout line (one JSON object), or a
+ * failure saying why there is none: the deadline, or the exit code with the
+ * end of what the process wrote.
+ */
+export function lastJsonLine<T>(out: Finished, timeoutMs: number): T | { ok: false; error: string } {
+  if (out.timedOut) return { ok: false, error: `timed out after ${timeoutMs / 1000} s` };
+  try {
+    return JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '') as T;
+  } catch {
+    return { ok: false, error: `exit ${out.code}: ${tailOf(out.stderr || out.stdout)}` };
+  }
+}

@@ -1,21 +1,22 @@
 // Renders the collected runs as bench/results/LATEST.md.
 
+import { machineTable } from './machine.js';
 import { summarize, type Results, type Spread, type Workload } from './model.js';
 
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
-function num(x: number): string {
+export function num(x: number): string {
   if (x >= 100) return int.format(x);
   if (x >= 10) return x.toFixed(1);
   return x.toFixed(2);
 }
 
-function withRange(s: Spread | null): string {
+export function withRange(s: Spread | null): string {
   if (!s) return 'n/a';
   return s.min === s.max ? num(s.median) : `${num(s.median)} (${num(s.min)}–${num(s.max)})`;
 }
 
-function median(s: Spread | null): string {
+export function median(s: Spread | null): string {
   return s ? num(s.median) : 'n/a';
 }
 
@@ -94,7 +95,6 @@ function failureNotes(r: Results, w: Workload): string[] {
 }
 
 export function renderReport(r: Results, chartFile: string): string {
-  const m = r.machine;
   const mode = r.quick
     ? `quick smoke mode (BENCH_QUICK=1: a tenth of the records, ${r.rounds} round${r.rounds > 1 ? 's' : ''}); not for comparisons`
     : `${r.rounds} rounds, clients interleaved within each round`;
@@ -105,15 +105,7 @@ export function renderReport(r: Results, chartFile: string): string {
     '',
     '## Machine',
     '',
-    '| | |',
-    '|---|---|',
-    `| CPU | ${m.cpu} |`,
-    `| cores | ${m.cores} |`,
-    `| RAM | ${m.ramGiB.toFixed(1)} GiB |`,
-    `| OS | ${m.os} |`,
-    `| Node.js | ${m.node} |`,
-    `| Java | ${m.java} |`,
-    `| Kafka | ${r.broker} |`,
+    ...machineTable(r.machine, r.broker),
     '',
     '## Clients',
     '',

@@ -17,7 +17,7 @@ import { JAVA_UNSUPPORTED_KEYED, JavaProducer } from './java.js';
 import type { Job, RunResult } from './job.js';
 import { machine, ourVersion, packageVersion, ROOT } from './machine.js';
 import type { Cell, PeerInfo, Results, Workload } from './model.js';
-import { runProcess, tailOf } from './proc.js';
+import { lastJsonLine, runProcess } from './proc.js';
 import { renderReport } from './report.js';
 import { Topics } from '../scripts/kafka/topics.js';
 
@@ -60,13 +60,7 @@ function nodePeer(id: string, label: string, version: string, script: string, op
     keyedUnsupported: null,
     async run(job, timeoutMs) {
       const out = await runProcess(process.execPath, [file, JSON.stringify({ ...job, options })], timeoutMs);
-      if (out.timedOut) return { ok: false, error: `timed out after ${timeoutMs / 1000} s` };
-      const last = out.stdout.trim().split('\n').at(-1) ?? '';
-      try {
-        return JSON.parse(last) as RunResult;
-      } catch {
-        return { ok: false, error: `exit ${out.code}: ${tailOf(out.stderr || out.stdout)}` };
-      }
+      return lastJsonLine<RunResult>(out, timeoutMs);
     },
   };
 }

@@ -28,7 +28,8 @@ export interface BenchClient {
   close(): Promise<void>;
 }
 
-function printable(size: number): Buffer {
+/** `size` random printable ASCII bytes (33 to 126), the values every runner sends. */
+export function printable(size: number): Buffer {
   const b = randomBytes(size);
   for (let i = 0; i < size; i++) b[i] = 33 + ((b[i] as number) % 94);
   return b;
