@@ -77,6 +77,14 @@ function failures(r: EosResults): string[] {
   return notes.length ? ['', '## Failed runs (left out of the medians)', '', ...notes] : [];
 }
 
+/** Which transactions protocol each side spoke: ours says (metrics().transactionVersion); Java's follows from the broker. */
+function protocols(tv: number, t: EosResults['transactions']): string {
+  const ours = t.sides.find((s) => s.id === 'ours')?.outcome.runs[0]?.transactionVersion;
+  const oursText = ours === undefined ? 'ours did not say which it used' : `ours used v${ours} (metrics().transactionVersion)`;
+  if (tv < 2) return `The broker has no transaction.version 2: both clients speak transactions protocol v1, with an AddPartitionsToTxn round trip before a partition's first batch of each transaction; ${oursText}.`;
+  return `The broker has transaction.version ${tv} finalized, so the Java producer (kafka-clients 4.x) uses transactions protocol v2 (KIP-890; its TransactionManager logs \`isTV2 enabled to true\` against this broker): the broker adds a partition to the transaction when the first Produce for it arrives, and every EndTxn bumps the epoch; ${oursText}.`;
+}
+
 export function renderEosReport(r: EosResults): string {
   const t = r.transactions;
   const tv = r.transactionVersion;
@@ -111,9 +119,7 @@ export function renderEosReport(r: EosResults): string {
     '',
     ...t.sides.map((s) => `- ${s.label}: ${s.how}.`),
     '',
-    tv >= 2
-      ? `The two clients do not make the same requests. The broker has transaction.version ${tv} finalized, so the Java producer (kafka-clients 4.x) uses transactions protocol v2 (KIP-890; its TransactionManager logs \`isTV2 enabled to true\` against this broker): the broker adds a partition to the transaction when the first Produce for it arrives, and every EndTxn bumps the epoch. We speak v1: before a partition's first batch of each transaction, an AddPartitionsToTxn round trip to the coordinator (all the partitions waiting, in one request).`
-      : 'The broker has no transaction.version 2, so both clients speak transactions protocol v1: an AddPartitionsToTxn round trip before a partition\'s first batch of each transaction.',
+    protocols(tv, t),
     '',
     '## How it is measured',
     '',

@@ -23,6 +23,8 @@ export interface TxnMetrics {
   cpuMs: number;
   /** The process's peak RSS. */
   maxRssMb: number;
+  /** The transactions protocol the client used (1 or 2), when it says; ours does (metrics().transactionVersion). */
+  transactionVersion?: number;
 }
 
 export interface TxnFailure {

@@ -48,6 +48,7 @@ async function run(job: TxnJob): Promise<TxnResult> {
       commitP50Ms: median(commits),
       cpuMs: (cpu.user + cpu.system) / 1000,
       maxRssMb: process.resourceUsage().maxRSS / 1024,
+      transactionVersion: producer.metrics().transactionVersion,
     };
   } finally {
     await producer.close();
