@@ -30,6 +30,7 @@ export interface ProducerOptions<K = Bytes, V = Bytes> {
   clientId?: string;
   acks?: Acks;
   enableIdempotence?: boolean;
+  /** Upper bound on how long a batch waits for more records; it waits only while its leader has a request in flight. */
   lingerMs?: number;
   batchSize?: number;
   bufferMemory?: number;
