@@ -51,8 +51,9 @@ function overMessagePort(deps: SenderDeps): SenderHost {
   };
 }
 
-function onWorkerThread(): SenderHost {
-  const worker = new Worker(new URL('./worker-entry.js', import.meta.url));
+/** `entry`: the thread's script; tests give one that fails on purpose. */
+export function onWorkerThread(entry: URL = new URL('./worker-entry.js', import.meta.url)): SenderHost {
+  const worker = new Worker(entry);
   let handler: ((m: FromSender) => void) | null = null;
   worker.on('message', (m: FromSender) => handler?.(m));
   let terminating = false;
