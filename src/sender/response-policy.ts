@@ -23,8 +23,8 @@ export interface BatchView {
   numbered: boolean;
   /** The epoch the batch was numbered under is older than the producer's. */
   staleEpoch: boolean;
-  /** No earlier batch of the partition is still pending: a sequence error is about this one. */
-  lowestPending: boolean;
+  /** No earlier batch of the partition is still pending: a sequence error is about this one. A scan, so asked only for sequence errors. */
+  lowestPending(): boolean;
 }
 
 export function judge(p: ProducePartitionResponse, b: BatchView, where: string): Verdict {
@@ -53,7 +53,7 @@ export function judge(p: ProducePartitionResponse, b: BatchView, where: string):
       // UNKNOWN_PRODUCER_ID: the broker has no state for us, so nothing of ours is there to duplicate.
       if (p.errorCode === 59) return { kind: 'rewrite', error };
       // OUT_OF_ORDER_SEQUENCE_NUMBER behind an earlier batch still pending: it goes again after that one.
-      if (!b.lowestPending) return { kind: 'retry', error, refreshMetadata: false, leader: null };
+      if (!b.lowestPending()) return { kind: 'retry', error, refreshMetadata: false, leader: null };
       // At the head of the partition: the sequence the broker expects is not ours, this batch was not written.
       return { kind: 'rewrite', error };
     case 'abortable':

@@ -263,14 +263,14 @@ export class Sender {
         if (now - b.createdAt < limit) this.#scheduleAt(b.createdAt + limit);
         else this.#fail(this.#deliveryTimeout(q, b, now, b.lastError ?? undefined), b, q);
       }
-      for (let i = 0; i < q.queue.length; ) {
-        const b = q.queue[i] as SenderBatch;
+      // A partition's queue is in creation order (one open batch per partition; retries and split halves go back in order).
+      while (q.queue.length > 0) {
+        const b = q.queue[0] as SenderBatch;
         if (now - b.createdAt < limit) {
           this.#scheduleAt(b.createdAt + limit);
-          i++;
-          continue;
+          break;
         }
-        q.queue.splice(i, 1);
+        q.queue.shift();
         this.#fail(this.#deliveryTimeout(q, b, now, b.lastError ?? this.#leaderError(q)), b, q);
       }
     }
@@ -397,7 +397,7 @@ export class Sender {
         answered.add(entry.batch);
         if (entry.batch.done) continue;
         const { q, batch } = entry;
-        const verdict = judge(p, { count: batch.count, numbered: batch.baseSequence >= 0, staleEpoch: batch.producerEpoch !== this.#ids.epoch || batch.producerId !== this.#ids.producerId, lowestPending: this.#lowestPending(q, batch) }, q.name);
+        const verdict = judge(p, { count: batch.count, numbered: batch.baseSequence >= 0, staleEpoch: batch.producerEpoch !== this.#ids.epoch || batch.producerId !== this.#ids.producerId, lowestPending: () => this.#lowestPending(q, batch) }, q.name);
         this.#apply(verdict, q, batch);
       }
     }
