@@ -121,6 +121,8 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
   #closing = false;
   #closed: Promise<void> | null = null;
   #senderClosed: (() => void) | null = null;
+  /** The sender's thread died: close() has nothing to wait for. */
+  #senderCrashed = false;
   #fatal: Error | null = null;
   readonly #sink: OutcomeSink;
   /** Set with transactionalId: the transaction API's state. */
@@ -431,6 +433,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
         return;
       case 'crashed': {
         const err = deserializeError(m.error);
+        this.#senderCrashed = true;
         this.#fatal ??= err;
         this.emit('fatalError', err);
         // Nothing the sender held will be reported: settle it all here, once.
@@ -617,7 +620,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     const closedError = new ProducerClosedError(`the producer was closed (close timeout ${timeoutMs} ms) before the record was delivered`);
     this.#waiting.failAll(closedError);
     // The sender fails what it holds and closes its connections; its last outcomes arrive before 'closed'.
-    await new Promise<void>((resolve) => {
+    if (!this.#senderCrashed) await new Promise<void>((resolve) => {
       const guard = setTimeout(resolve, 5000);
       this.#senderClosed = () => {
         clearTimeout(guard);

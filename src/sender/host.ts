@@ -23,6 +23,7 @@ export interface SenderHost {
 export const SENDER_DEPS = Symbol('kafka-producer-ts:sender-deps');
 
 export function startSender(onWorker: boolean, deps?: SenderDeps): SenderHost {
+  if (deps?.thread) return onWorkerThread(deps.thread.entry, deps.thread.onWorker);
   if (deps?.messagePort) return overMessagePort(deps);
   return onWorker ? onWorkerThread() : onMainThread(deps);
 }
@@ -51,8 +52,8 @@ function overMessagePort(deps: SenderDeps): SenderHost {
   };
 }
 
-/** `entry`: the thread's script; tests give one that fails on purpose. */
-export function onWorkerThread(entry: URL = new URL('./worker-entry.js', import.meta.url)): SenderHost {
+/** `entry`: the thread's script; tests give their own, and see the thread through `onWorker`. */
+export function onWorkerThread(entry: URL = new URL('./worker-entry.js', import.meta.url), onWorker?: (worker: Worker) => void): SenderHost {
   const worker = new Worker(entry);
   let handler: ((m: FromSender) => void) | null = null;
   worker.on('message', (m: FromSender) => handler?.(m));
@@ -65,6 +66,7 @@ export function onWorkerThread(entry: URL = new URL('./worker-entry.js', import.
   worker.on('error', (err) => {
     failure ??= err;
   });
+  onWorker?.(worker);
   worker.on('exit', (code) => {
     if (terminating || reported) return;
     reported = true;

@@ -8,6 +8,7 @@
 // not know which thread it runs on (it talks through a Channel), nor what
 // the network and the time are: both are injected (transport.ts, clock.ts).
 
+import type { Worker } from 'node:worker_threads';
 import { EventRing } from '../accumulator/event-ring.js';
 import type { SenderConfig } from '../config.js';
 import { KafkaTimeoutError, ProducerClosedError, ProducerFatalError } from '../errors.js';
@@ -46,6 +47,11 @@ export interface SenderDeps {
   tap?: (message: FromSender) => void;
   /** Host the Sender behind a MessageChannel, as the worker host does (host.ts). */
   messagePort?: boolean;
+  /**
+   * Host the Sender on a worker thread that runs `entry` (a test's, whose
+   * Sender has its own fake transport and clock); `onWorker` gets the thread.
+   */
+  thread?: { entry: URL; onWorker: (worker: Worker) => void };
 }
 
 interface InFlightRequest {

@@ -33,6 +33,10 @@ export class ManualClock implements Clock {
   #now: number;
   #seq = 0;
   readonly #timers = new Set<Timer>();
+  /** Told every move of time (a Sender on another thread keeps its copy of the time). */
+  onMove: ((now: number) => void) | null = null;
+  /** Lets the Sender react to what happened; a Sender on another thread needs more than this thread's turns. */
+  settle: () => Promise<void> = () => turns();
 
   constructor(start = Date.now()) {
     this.#now = start;
@@ -60,11 +64,11 @@ export class ManualClock implements Clock {
     return 0.5;
   }
 
-  /** Moves time forward by `ms`, firing due timers in order and letting the loop run after each. */
+  /** Moves time forward by `ms`, firing due timers in order and letting the Sender run after each. */
   async advance(ms: number, step = 5): Promise<void> {
     const end = this.#now + ms;
     let fired = 0;
-    await turns();
+    await this.settle();
     while (this.#now < end) {
       const next = Math.min(end, this.#now + step);
       for (;;) {
@@ -73,15 +77,26 @@ export class ManualClock implements Clock {
         if (!due) break;
         this.#timers.delete(due);
         if (++fired > 100_000) throw new Error(`a timer keeps firing at ${due.at}: ${due.fn.toString().slice(0, 300)}`);
-        this.#now = Math.max(this.#now, due.at);
+        this.#moveTo(Math.max(this.#now, due.at));
         due.fn();
-        await turns();
+        await this.settle();
       }
-      this.#now = next;
-      await turns();
+      this.#moveTo(next);
+      await this.settle();
     }
   }
+
+  #moveTo(now: number): void {
+    if (now === this.#now) return;
+    this.#now = now;
+    this.onMove?.(now);
+  }
 }
+
+type MetadataResponse = Parameters<MetadataCache['update']>[0];
+
+/** The fake cluster's three brokers. */
+export const BROKERS = [1, 2, 3].map((id) => ({ nodeId: id, host: '127.0.0.1', port: 9000 + id, rack: null }));
 
 /** One batch as a partition's log holds it. */
 export interface LoggedBatch {
@@ -304,7 +319,7 @@ export class FakeCluster implements Transport {
 
   constructor(topics: FakeTopic[], clock = new ManualClock()) {
     this.clock = clock;
-    for (const id of [1, 2, 3]) this.metadata.addBroker({ nodeId: id, host: '127.0.0.1', port: 9000 + id, rack: null });
+    for (const b of BROKERS) this.metadata.addBroker(b);
     for (const t of topics) {
       this.#topics.set(t.name, { leaders: t.leaders ?? Array.from({ length: t.partitions }, () => 1), topicId: randomId(), epoch: 0 });
       for (let p = 0; p < t.partitions; p++) this.partitions.set(`${t.name}-${p}`, new FakePartition());
@@ -346,10 +361,16 @@ export class FakeCluster implements Transport {
   }
 
   async refreshMetadata(topics: readonly string[]): Promise<MetadataCache> {
+    this.metadata.update(this.metadataResponse(topics));
+    return this.metadata;
+  }
+
+  /** The Metadata answer for `topics` (counted as a Metadata request). */
+  metadataResponse(topics: readonly string[]): MetadataResponse {
     this.metadataCalls++;
-    this.metadata.update({
+    return {
       throttleTimeMs: 0,
-      brokers: [1, 2, 3].map((id) => ({ nodeId: id, host: '127.0.0.1', port: 9000 + id, rack: null })),
+      brokers: BROKERS,
       clusterId: 'fake',
       controllerId: 1,
       topics: topics.map((name) => {
@@ -372,8 +393,7 @@ export class FakeCluster implements Transport {
         };
       }),
       clusterAuthorizedOperations: -2147483648,
-    } as unknown as Parameters<MetadataCache['update']>[0]);
-    return this.metadata;
+    } as unknown as MetadataResponse;
   }
 
   async close(): Promise<void> {

@@ -1,10 +1,12 @@
-// The Sender's rules without a broker: a producer on the main thread whose
-// Sender talks to the in-process fake cluster (test/support/fake-cluster.ts)
-// on a clock the test moves. Each test scripts what the brokers do to the
+// The Sender's rules without a broker: a producer whose Sender talks to the
+// in-process fake cluster (test/support/fake-cluster.ts) on a clock the test
+// moves, with the Sender on the main thread, behind a MessagePort, or on a
+// worker thread (test/support/thread-bridge.ts). Each test scripts what the brokers do to the
 // Produce requests, then reads the fake partitions' logs: nothing written
 // twice, nothing acknowledged that is not there, order kept. The numbered
 // findings are those of the exactly-once issue.
 
+import type { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KafkaProducer } from '../../src/producer.js';
 import type { ProducerOptions } from '../../src/config.js';
@@ -12,12 +14,19 @@ import type { RecordMetadata } from '../../src/send-result.js';
 import { SENDER_DEPS } from '../../src/sender/host.js';
 import type { FromSender } from '../../src/sender/messages.js';
 import { KafkaTimeoutError, ProducerFatalError } from '../../src/errors.js';
-import { duplicates, FakeCluster, turns, valuesIn, type FakeTopic, type ProduceFault } from '../support/fake-cluster.js';
+import { duplicates, FakeCluster, valuesIn, type FakeTopic, type ProduceFault } from '../support/fake-cluster.js';
+import { ThreadBridge } from '../support/thread-bridge.js';
 
 const TOPIC = 't';
 const open: KafkaProducer[] = [];
-/** Whether the Sender talks through a MessageChannel, structured-cloning every message as the worker host does. */
-let messagePort = false;
+/**
+ * Where the Sender runs: on this thread; behind a MessageChannel, which
+ * structured-clones every message as the worker host does; or on a worker
+ * thread (built with the package: `npm run build` first).
+ */
+type Host = 'main' | 'port' | 'thread';
+let host: Host = 'main';
+const THREAD_ENTRY = new URL('../../dist/test/support/sender-thread.js', import.meta.url);
 
 afterEach(async () => {
   for (const p of open.splice(0)) await p.close({ timeoutMs: 0 });
@@ -34,6 +43,30 @@ function setup(options: Partial<ProducerOptions> = {}, topics: FakeTopic[] = [{ 
   const cluster = new FakeCluster(topics);
   /** Records the Sender reported, counted before the producer drops repeats. */
   let reported = 0;
+  const countReported = (m: FromSender) => {
+    if (m.t === 'outcomes') for (const o of m.outcomes) reported += o.count;
+  };
+  let bridge: ThreadBridge | null = null;
+  const deps =
+    host === 'thread'
+      ? {
+          clock: cluster.clock,
+          thread: {
+            entry: THREAD_ENTRY,
+            onWorker: (w: Worker) => {
+              bridge = new ThreadBridge(cluster, w, countReported);
+            },
+          },
+        }
+      : {
+          transport: (config: { requestTimeoutMs: number }) => {
+            cluster.requestTimeoutMs = config.requestTimeoutMs;
+            return cluster;
+          },
+          clock: cluster.clock,
+          messagePort: host === 'port',
+          tap: countReported,
+        };
   const producer = new KafkaProducer({
     bootstrapServers: '127.0.0.1:9001',
     worker: false,
@@ -43,17 +76,7 @@ function setup(options: Partial<ProducerOptions> = {}, topics: FakeTopic[] = [{ 
     retryBackoffMs: 100,
     retryBackoffMaxMs: 400,
     ...options,
-    [SENDER_DEPS]: {
-      transport: (config: { requestTimeoutMs: number }) => {
-        cluster.requestTimeoutMs = config.requestTimeoutMs;
-        return cluster;
-      },
-      clock: cluster.clock,
-      messagePort,
-      tap: (m: FromSender) => {
-        if (m.t === 'outcomes') for (const o of m.outcomes) reported += o.count;
-      },
-    },
+    [SENDER_DEPS]: deps,
   } as ProducerOptions);
   open.push(producer);
   const outcomes = new Map<string, Outcome>();
@@ -71,7 +94,7 @@ function setup(options: Partial<ProducerOptions> = {}, topics: FakeTopic[] = [{ 
     for (const [v, o] of outcomes) expect(o.settles, `record ${v} settled ${o.settles} times`).toBeLessThanOrEqual(1);
     expect(reported, 'outcomes the Sender reported, one per record').toBe(outcomes.size);
   };
-  return { cluster, producer, outcomes, send, settled, check };
+  return { cluster, producer, outcomes, send, settled, check, bridge: bridge as ThreadBridge | null };
 }
 
 /** Values acknowledged as written. */
@@ -85,14 +108,15 @@ async function until(cluster: FakeCluster, done: () => boolean, limitMs = 60_000
   while (!done() && cluster.clock.now() < end) await cluster.clock.advance(10);
 }
 
-const HOSTS = [
-  ['on the main thread', false],
-  ['behind a MessagePort, as on the worker thread', true],
-] as const;
+const HOSTS: [string, Host][] = [
+  ['on the main thread', 'main'],
+  ['behind a MessagePort', 'port'],
+  ['on a worker thread', 'thread'],
+];
 
-describe.each(HOSTS)('the Sender %s', (_host, port) => {
+describe.each(HOSTS)('the Sender %s', (_name, where) => {
   beforeEach(() => {
-    messagePort = port;
+    host = where;
   });
 
   describe('the fake cluster and the Sender', () => {
@@ -101,7 +125,7 @@ describe.each(HOSTS)('the Sender %s', (_host, port) => {
       await producer.partitionsFor(TOPIC);
       for (let i = 0; i < 50; i++) {
         send(`v${i}`, i % 2);
-        if (i % 10 === 9) await turns();
+        if (i % 10 === 9) await cluster.clock.settle();
       }
       while (!settled()) await cluster.clock.advance(10);
       check();
@@ -150,7 +174,7 @@ describe.each(HOSTS)('the Sender %s', (_host, port) => {
         return null;
       };
       send('b1', 0);
-      await turns();
+      await cluster.clock.settle();
       send('c1', 1);
       await cluster.clock.advance(50);
       expect(producer.metrics().epochBumps).toBe(1);
@@ -175,7 +199,7 @@ describe.each(HOSTS)('the Sender %s', (_host, port) => {
         return ++v0Attempts === 1 ? { kind: 'lose-response' } : { kind: 'error', code: 32, partitions: [0] };
       };
       send('v0');
-      await turns();
+      await cluster.clock.settle();
       send('v1');
       await until(cluster, settled);
       send('v2');
@@ -198,7 +222,7 @@ describe.each(HOSTS)('the Sender %s', (_host, port) => {
         return null;
       };
       for (let i = 0; i < 10; i++) send(`a${i}`, 0);
-      await turns();
+      await cluster.clock.settle();
       send('c1', 1);
       await until(cluster, settled);
       check();
@@ -234,7 +258,7 @@ describe.each(HOSTS)('the Sender %s', (_host, port) => {
       // v0 is lost before the broker sees it; v1 then arrives out of order, and goes again after v0.
       cluster.faults.push({ kind: 'drop-before-write' });
       send('v0');
-      await turns();
+      await cluster.clock.settle();
       send('v1');
       await until(cluster, settled);
       check();
@@ -364,9 +388,9 @@ describe.each(HOSTS)('the Sender %s', (_host, port) => {
         return call === 0 ? { kind: 'delay', ms: 300 } : null;
       };
       send('v0');
-      await turns();
+      await cluster.clock.settle();
       send('v1');
-      await turns();
+      await cluster.clock.settle();
       send('v2');
       await until(cluster, settled);
       // v0 at once; v1 and v2 waited together for v0's answer, and went in one request.
@@ -385,12 +409,57 @@ describe.each(HOSTS)('the Sender %s', (_host, port) => {
       cluster.faultFor = () => ({ kind: 'delay', ms: 200 });
       for (let i = 0; i < 6; i++) {
         send(`v${i}`, i % 2);
-        await turns();
+        await cluster.clock.settle();
       }
       await producer.close({ timeoutMs: 0 });
       await cluster.clock.advance(500);
       check();
       expect([...outcomes.values()].every((o) => o.err?.name === 'ProducerClosedError')).toBe(true);
     });
+  });
+});
+
+describe('a sender thread that fails, through the producer', () => {
+  beforeEach(() => {
+    host = 'thread';
+  });
+
+  it('every record is settled once: those acknowledged before the failure succeed, the rest fail with ProducerFatalError', async () => {
+    const { cluster, producer, outcomes, send, settled, bridge } = setup({}, [{ name: TOPIC, partitions: 3, leaders: [1, 2, 3] }]);
+    await producer.partitionsFor(TOPIC);
+    const fatal: Error[] = [];
+    producer.on('fatalError', (e) => fatal.push(e));
+    for (let i = 0; i < 20; i++) send(`done${i}`, i % 3);
+    await until(cluster, settled);
+    // When the thread fails, partition 1's records are in flight (their answers held) and partition 2's
+    // are queued (its leader moved away and the next one is not elected yet).
+    cluster.faultFor = (_call, req) => {
+      if (valuesIn(req, 1).length > 0) return { kind: 'delay', ms: 60_000 };
+      if (valuesIn(req, 2).length > 0) return { kind: 'error', code: 6, partitions: [2] };
+      return null;
+    };
+    cluster.moveLeader(TOPIC, 2, -1);
+    await cluster.clock.advance(1000);
+    for (let i = 0; i < 30; i++) send(`late${i}`, i % 3);
+    await cluster.clock.advance(50);
+    expect(acked(outcomes), 'partition 0 went on').toHaveLength(30);
+    bridge?.crash('a bug in the sender');
+    await until(cluster, settled, 10_000);
+    for (const [v, o] of outcomes) expect(o.settles, `record ${v} settled ${o.settles} times`).toBe(1);
+    for (let i = 0; i < 30; i++) {
+      const { err } = outcomes.get(`late${i}`) ?? {};
+      if (i % 3 === 0) expect(err, `late${i} was acknowledged before the failure`).toBeNull();
+      else {
+        expect(err, `late${i}, in flight or queued, fails`).toBeInstanceOf(ProducerFatalError);
+        expect(err?.message).toMatch(/the sender thread failed: a bug in the sender/);
+      }
+    }
+    // Everything acknowledged is in the fake logs: nothing reported written that was not.
+    const logged = [0, 1, 2].flatMap((p) => cluster.partition(TOPIC, p).values);
+    for (const v of acked(outcomes)) expect(logged).toContain(v);
+    expect(fatal).toHaveLength(1);
+    // The producer refuses new records at once, and closes.
+    await expect(producer.send({ topic: TOPIC, partition: 0, value: 'after' })).rejects.toBeInstanceOf(ProducerFatalError);
+    await producer.close({ timeoutMs: 1000 });
   });
 });
