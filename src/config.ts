@@ -33,6 +33,16 @@ export interface ProducerOptions<K = Bytes, V = Bytes> {
   /** Upper bound on how long a batch waits for more records; it waits only while its leader has a request in flight. */
   lingerMs?: number;
   batchSize?: number;
+  /**
+   * How far a batch may grow, in bytes, while its partition has a backlog (a
+   * batch of the partition is still unsettled when the next one is full):
+   * heavy loads then send batches of up to this size, light ones keep
+   * batchSize. Default 1 MiB, and never below batchSize nor above
+   * maxRequestSize; set it to batchSize to keep every batch at batchSize.
+   * Keep it within the topics' max.message.bytes: the broker refuses a
+   * larger batch, which is then split and sent again.
+   */
+  maxBatchSize?: number;
   bufferMemory?: number;
   maxBlockMs?: number;
   maxRequestSize?: number;
@@ -68,6 +78,7 @@ export interface ProducerConfig {
   enableIdempotence: boolean;
   lingerMs: number;
   batchSize: number;
+  maxBatchSize: number;
   bufferMemory: number;
   maxBlockMs: number;
   maxRequestSize: number;
@@ -91,7 +102,7 @@ export interface ProducerConfig {
 }
 
 /** What the sender needs; plain data so it can cross to a worker thread. */
-export type SenderConfig = Omit<ProducerConfig, 'partitioner' | 'keySerializer' | 'valueSerializer' | 'worker' | 'bufferMemory' | 'maxBlockMs' | 'logger'>;
+export type SenderConfig = Omit<ProducerConfig, 'partitioner' | 'keySerializer' | 'valueSerializer' | 'worker' | 'maxBatchSize' | 'bufferMemory' | 'maxBlockMs' | 'logger'>;
 
 const INT_MAX = 2147483647;
 
@@ -125,6 +136,7 @@ const CHECKS: Record<keyof ProducerOptions, Check> = {
   enableIdempotence: bool,
   lingerMs: int(0),
   batchSize: int(1),
+  maxBatchSize: int(1),
   bufferMemory: int(1024),
   maxBlockMs: int(0),
   maxRequestSize: int(1),
@@ -227,6 +239,8 @@ export function resolveConfig<K, V>(options: ProducerOptions<K, V>): ProducerCon
   const batchSize = options.batchSize ?? 16_384;
   const bufferMemory = options.bufferMemory ?? 33_554_432;
   if (bufferMemory < batchSize) throw new ConfigError('bufferMemory', `must be at least batchSize (${batchSize}), got ${bufferMemory}`);
+  const maxRequestSize = options.maxRequestSize ?? 1_048_576;
+  const maxBatchSize = resolveMaxBatchSize(options.maxBatchSize, batchSize, maxRequestSize);
   const retryBackoffMs = options.retryBackoffMs ?? 100;
   const retryBackoffMaxMs = Math.max(options.retryBackoffMaxMs ?? 1000, retryBackoffMs);
 
@@ -237,9 +251,10 @@ export function resolveConfig<K, V>(options: ProducerOptions<K, V>): ProducerCon
     enableIdempotence,
     lingerMs,
     batchSize,
+    maxBatchSize,
     bufferMemory,
     maxBlockMs: options.maxBlockMs ?? 60_000,
-    maxRequestSize: options.maxRequestSize ?? 1_048_576,
+    maxRequestSize,
     maxInFlightRequestsPerConnection: maxInFlight,
     retries,
     retryBackoffMs,
@@ -259,7 +274,19 @@ export function resolveConfig<K, V>(options: ProducerOptions<K, V>): ProducerCon
   };
 }
 
+/**
+ * An explicit maxBatchSize must lie between batchSize and maxRequestSize (a
+ * batch is sent whole in one request); the default, 1 MiB, gives way to
+ * either bound.
+ */
+function resolveMaxBatchSize(explicit: number | undefined, batchSize: number, maxRequestSize: number): number {
+  if (explicit === undefined) return Math.max(batchSize, Math.min(1_048_576, maxRequestSize));
+  if (explicit < batchSize) throw new ConfigError('maxBatchSize', `must be at least batchSize (${batchSize}), got ${explicit}; set it to batchSize to keep batches from growing`);
+  if (explicit > maxRequestSize) throw new ConfigError('maxBatchSize', `must be at most maxRequestSize (${maxRequestSize}), got ${explicit}: a batch goes whole in one request; raise maxRequestSize or lower maxBatchSize`);
+  return explicit;
+}
+
 export function senderConfig(c: ProducerConfig): SenderConfig {
-  const { partitioner: _p, keySerializer: _k, valueSerializer: _v, worker: _w, bufferMemory: _b, maxBlockMs: _m, logger: _l, ...rest } = c;
+  const { partitioner: _p, keySerializer: _k, valueSerializer: _v, worker: _w, maxBatchSize: _g, bufferMemory: _b, maxBlockMs: _m, logger: _l, ...rest } = c;
   return rest;
 }

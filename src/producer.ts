@@ -144,14 +144,14 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
       cfg.maxBlockMs,
       cfg.retryBackoffMs,
     );
-    this.#keyless = cfg.partitioner === 'round-robin' ? new RoundRobinPartitioner() : new StickyPartitioner(cfg.batchSize);
+    this.#keyless = cfg.partitioner === 'round-robin' ? new RoundRobinPartitioner() : new StickyPartitioner(cfg.batchSize, Math.random, cfg.maxBatchSize);
     const deps = (options as { [SENDER_DEPS]?: SenderDeps } | undefined)?.[SENDER_DEPS];
     // A test's clock dates batches too, so the Sender's linger and expiry see one time.
     const clock = deps?.clock;
     if (clock) this.#now = () => clock.now();
     this.#host = startSender(cfg.worker && !deps, deps);
     const channel = this.#host.channel;
-    this.#accumulator = new RecordAccumulator(cfg.bufferMemory, cfg.batchSize, {
+    this.#accumulator = new RecordAccumulator(cfg.bufferMemory, cfg.batchSize, cfg.maxBatchSize, {
       onSlotCreated: (slot) => channel.post({ t: 'slot', id: slot.id, sab: slot.sab }),
       onSlotDropped: (id) => channel.post({ t: 'drop-slot', id }),
       onTopicPartition: (tp) => channel.post({ t: 'tp', ref: tp.ref, topic: tp.topic, partition: tp.partition }),

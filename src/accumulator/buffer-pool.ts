@@ -1,8 +1,12 @@
 // The bufferMemory budget, as in the Java client's BufferPool: slots of
 // batchSize are created on first need and reused; a record too large for one
 // gets a slot of its own size, paid from the same budget and released when
-// done. Memory for batches never exceeds bufferMemory, whatever the broker
-// does: when the budget is spent, allocate() says no and send() waits.
+// done. A pooled slot may grow in place up to maxBatchSize (a batch growing
+// under backlog): every byte it grows is paid from the budget first, and a
+// grown slot comes back to the pool at its grown size. Memory for batches
+// never exceeds bufferMemory, whatever the broker does: when the budget is
+// spent, allocate() says no and send() waits, and grow() says no and the
+// batch stays as it is.
 
 import { Slot } from './slot.js';
 
@@ -13,24 +17,45 @@ import { Slot } from './slot.js';
  */
 const MAX_SLOTS = 1 << 18;
 
+/**
+ * The most growable slots at once. Each one reserves address space for
+ * maxBatchSize and takes memory mappings of its own, of which Linux allows a
+ * process about 65,000 (past them V8 crashes instead of throwing); slots
+ * created beyond this are plain ones that keep batchSize.
+ */
+const MAX_GROWABLE_SLOTS = 1024;
+
 export class BufferPool {
   readonly totalMemory: number;
   readonly slotSize: number;
+  /** How far a pooled slot may grow (slotSize: not at all). */
+  readonly maxSlotSize: number;
   /** What a slot costs the budget at least (see MAX_SLOTS). */
   readonly #minCharge: number;
+  /** Pooled slots not in use, each of slotSize or grown past it. */
   readonly #free: Slot[] = [];
-  /** Bytes not held by any slot (free pooled slots are counted separately). */
+  /** What the free pooled slots cost the budget. */
+  #freeCharge = 0;
+  /** Bytes not held by any slot. */
   #unallocated: number;
+  #growableSlots = 0;
   #nextId = 0;
-  /** Ids of dropped slots, given again: ids stay below the most slots that exist at once, as the event ring's encoding needs. */
-  readonly #freeIds: number[] = [];
+  /**
+   * Ids of dropped slots with their last generation, given again: ids stay
+   * below the most slots that exist at once, as the event ring's encoding
+   * needs, and the slot that takes an id goes on counting its generations,
+   * so an outcome about a batch of the dropped slot cannot match one of the
+   * new slot's.
+   */
+  readonly #freeIds: { id: number; generation: number }[] = [];
   /** Told about every slot created and dropped, so the sender can map and unmap it. */
   readonly #onCreate: (slot: Slot) => void;
   readonly #onDrop: (slot: Slot) => void;
 
-  constructor(totalMemory: number, slotSize: number, onCreate: (slot: Slot) => void, onDrop: (slot: Slot) => void) {
+  constructor(totalMemory: number, slotSize: number, maxSlotSize: number, onCreate: (slot: Slot) => void, onDrop: (slot: Slot) => void) {
     this.totalMemory = totalMemory;
     this.slotSize = slotSize;
+    this.maxSlotSize = Math.max(slotSize, maxSlotSize);
     this.#unallocated = totalMemory;
     this.#minCharge = Math.ceil(totalMemory / MAX_SLOTS);
     this.#onCreate = onCreate;
@@ -44,7 +69,7 @@ export class BufferPool {
 
   /** Bytes available for new batches right now. */
   get availableMemory(): number {
-    return this.#unallocated + this.#free.length * this.#charge(this.slotSize);
+    return this.#unallocated + this.#freeCharge;
   }
 
   #charge(size: number): number {
@@ -55,29 +80,54 @@ export class BufferPool {
   allocate(size: number): Slot | null {
     if (size <= this.slotSize) {
       const pooled = this.#free.pop();
-      if (pooled) return pooled;
-      return this.#create(this.slotSize);
+      if (pooled) {
+        this.#freeCharge -= this.#charge(pooled.capacity);
+        return pooled;
+      }
+      return this.#create(this.slotSize, true);
     }
     // A one-off size: free pooled slots give their bytes back to the budget first.
-    while (this.#unallocated < this.#charge(size) && this.#free.length > 0) {
-      this.#drop(this.#free.pop() as Slot);
-      this.#unallocated += this.#charge(this.slotSize);
-    }
-    return this.#create(size);
+    return this.#reclaim(this.#charge(size)) ? this.#create(size, false) : null;
   }
 
-  #create(size: number): Slot | null {
+  /** Grows a slot in use to `capacity`, paid from the budget; false (and no change) when the slot or the budget cannot. */
+  grow(slot: Slot, capacity: number): boolean {
+    const cost = this.#charge(capacity) - this.#charge(slot.capacity);
+    if (capacity > slot.maxCapacity || !this.#reclaim(cost)) return false;
+    this.#unallocated -= cost;
+    slot.grow(capacity);
+    return true;
+  }
+
+  /** Drops free pooled slots until `bytes` are unallocated; false if they were not enough. */
+  #reclaim(bytes: number): boolean {
+    while (this.#unallocated < bytes && this.#free.length > 0) {
+      const slot = this.#free.pop() as Slot;
+      const charge = this.#charge(slot.capacity);
+      this.#freeCharge -= charge;
+      this.#unallocated += charge;
+      this.#drop(slot);
+    }
+    return this.#unallocated >= bytes;
+  }
+
+  /** `pooled`: a slot of slotSize, growable while there are not too many (see MAX_GROWABLE_SLOTS). */
+  #create(size: number, pooled: boolean): Slot | null {
     if (this.#unallocated < this.#charge(size)) return null;
     this.#unallocated -= this.#charge(size);
-    const slot = new Slot(this.#freeIds.pop() ?? this.#nextId++, size);
+    const growable = pooled && this.maxSlotSize > size && this.#growableSlots < MAX_GROWABLE_SLOTS;
+    if (growable) this.#growableSlots++;
+    const reused = this.#freeIds.pop();
+    const slot = new Slot(reused?.id ?? this.#nextId++, size, growable ? this.maxSlotSize : undefined, reused?.generation);
     this.#onCreate(slot);
     return slot;
   }
 
   release(slot: Slot): void {
     slot.free();
-    if (slot.capacity === this.slotSize) {
+    if (slot.sab.growable || slot.capacity === this.slotSize) {
       this.#free.push(slot);
+      this.#freeCharge += this.#charge(slot.capacity);
     } else {
       this.#unallocated += this.#charge(slot.capacity);
       this.#drop(slot);
@@ -85,7 +135,8 @@ export class BufferPool {
   }
 
   #drop(slot: Slot): void {
+    if (slot.sab.growable) this.#growableSlots--;
     this.#onDrop(slot);
-    this.#freeIds.push(slot.id);
+    this.#freeIds.push({ id: slot.id, generation: slot.generation });
   }
 }

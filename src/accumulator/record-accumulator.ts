@@ -1,9 +1,11 @@
 // The RecordAccumulator (main thread): per partition, the batches that are
 // open, sealed or in flight, oldest first, each in a shared-memory slot that
 // the sender reads in place. A record is sized first and then written once,
-// straight into its slot. Sealing tells the sender through the event ring;
-// the sender's outcomes come back per slot range and settle each record's
-// handle exactly once before the slot is freed.
+// straight into its slot. A batch holds batchSize bytes, or grows in place
+// up to maxBatchSize while its partition has a backlog (see #grow). Sealing
+// tells the sender through the event ring; the sender's outcomes come back
+// per slot range and settle each record's handle exactly once before the
+// slot is freed.
 
 import {
   BATCH_HEADER_SIZE,
@@ -98,12 +100,18 @@ export class Batch {
   count = 0;
   used = BATCH_HEADER_SIZE;
   settled = 0;
+  /** The most bytes it may hold: batchSize (or its lone record's size), maxBatchSize once it grew under a backlog. */
+  limit: number;
+  /** What it may hold before its slot must grow: the smaller of limit and the slot's capacity. */
+  room: number;
 
-  constructor(seq: number, slot: Slot, tp: TopicPartition) {
+  constructor(seq: number, slot: Slot, tp: TopicPartition, limit: number) {
     this.seq = seq;
     this.slot = slot;
     this.generation = slot.generation;
     this.tp = tp;
+    this.limit = limit;
+    this.room = Math.min(limit, slot.capacity);
   }
 
   /**
@@ -148,9 +156,10 @@ export class RecordAccumulator {
   readonly #outstanding = new Map<number, Batch>();
   #nextSeq = 0;
 
-  constructor(bufferMemory: number, batchSize: number, hooks: AccumulatorHooks) {
+  /** `maxBatchSize`: how far a batch may grow under a backlog (batchSize: never). */
+  constructor(bufferMemory: number, batchSize: number, maxBatchSize: number, hooks: AccumulatorHooks) {
     this.#hooks = hooks;
-    this.pool = new BufferPool(bufferMemory, batchSize, (slot) => hooks.onSlotCreated(slot), (slot) => hooks.onSlotDropped(slot.id));
+    this.pool = new BufferPool(bufferMemory, batchSize, maxBatchSize, (slot) => hooks.onSlotCreated(slot), (slot) => hooks.onSlotDropped(slot.id));
     // Two events per slot at most are unconsumed.
     this.ring = new EventRing(2 * this.pool.maxSlots + 16);
   }
@@ -179,7 +188,7 @@ export class RecordAccumulator {
     const open = tp.open;
     if (open) {
       if (open.slot.beginAppend()) {
-        if (this.#write(open, r, handle)) return true;
+        if (this.#write(open, r, handle) || (this.#grow(open, r) && this.#write(open, r, handle))) return true;
         // It does not fit: seal it while we hold it, and start another.
         open.slot.sealByAppender();
         this.ring.push(encodeEvent(open.slot.id, EVENT_SEALED));
@@ -187,16 +196,16 @@ export class RecordAccumulator {
       // Otherwise the sender sealed it at linger time; it is on its way.
       tp.open = null;
     }
-    const size = BATCH_HEADER_SIZE + recordSize(recordBodySize(0, 0, r.keyLength, r.valueLength, r.headerBytes));
-    const slot = this.pool.allocate(Math.max(size, this.pool.slotSize));
+    const size = Math.max(BATCH_HEADER_SIZE + recordSize(recordBodySize(0, 0, r.keyLength, r.valueLength, r.headerBytes)), this.pool.slotSize);
+    const slot = this.pool.allocate(size);
     if (!slot) return false;
     slot.open(tp.ref, now, r.timestamp);
-    const batch = new Batch(this.#nextSeq++, slot, tp);
+    const batch = new Batch(this.#nextSeq++, slot, tp, size);
     this.#write(batch, r, handle);
     this.#bySlot.set(slot.id, batch);
     this.#outstanding.set(batch.seq, batch);
     tp.queued++;
-    if (slot.capacity > this.pool.slotSize) {
+    if (size > this.pool.slotSize) {
       // A record larger than batchSize travels alone.
       slot.sealByAppender();
       this.ring.push(encodeEvent(slot.id, EVENT_SEALED));
@@ -214,13 +223,36 @@ export class RecordAccumulator {
     const timestampDelta = r.timestamp - slot.baseTimestamp;
     const body = recordBodySize(offsetDelta, timestampDelta, r.keyLength, r.valueLength, r.headerBytes);
     const end = batch.used + recordSize(body);
-    if (end > slot.capacity) return false;
+    if (end > batch.room) return false;
     writeRecord(slot.bytes, batch.used, body, offsetDelta, timestampDelta, r.key, r.keyLength, r.value, r.valueLength, r.headers);
     batch.used = end;
     batch.handles.push(handle.watched ? handle : null);
     handle.appended(batch, batch.count);
     batch.count++;
     slot.endAppend(batch.count, end, r.timestamp);
+    return true;
+  }
+
+  /**
+   * Makes room for `r` in a batch that is full, when its partition has a
+   * backlog: an earlier batch of the partition is not settled yet (queued or
+   * in flight), so records come faster than a batch per round trip, and one
+   * batch of up to maxBatchSize carries in one request what batches of
+   * batchSize would spread over many (the idea of KIP-782). Without a
+   * backlog a batch stays at batchSize, as in the Java client. The slot
+   * grows in doubling steps, each paid from bufferMemory; false when the
+   * batch is at the cap, or the slot or the budget cannot grow.
+   */
+  #grow(batch: Batch, r: PreparedRecord): boolean {
+    const slot = batch.slot;
+    const end = batch.used + recordSize(recordBodySize(batch.count, r.timestamp - slot.baseTimestamp, r.keyLength, r.valueLength, r.headerBytes));
+    if (end > this.pool.maxSlotSize) return false;
+    if (end > batch.limit) {
+      if (batch.tp.queued < 2) return false;
+      batch.limit = this.pool.maxSlotSize;
+    }
+    if (end > slot.capacity && !this.pool.grow(slot, Math.min(this.pool.maxSlotSize, Math.max(end, 2 * slot.capacity)))) return false;
+    batch.room = Math.min(batch.limit, slot.capacity);
     return true;
   }
 

@@ -1,6 +1,10 @@
 // A batch slot: one SharedArrayBuffer holding a record batch and the words
 // the two threads use to hand it over. The main thread appends records; the
 // sender reads the bytes in place (no copy) once the slot is sealed.
+// A growable slot's buffer grows in place (a growable SharedArrayBuffer,
+// ES2024) up to its maxCapacity, only by main while it holds the slot
+// (APPENDING): the sender sees the new length once it sees the state word
+// that follows, and takes a fresh view of the bytes (see `bytes`).
 //
 // State word transitions, each by one side only, so appending and sealing
 // never race:
@@ -39,20 +43,43 @@ const DATA_OFFSET = 64;
 export class Slot {
   readonly id: number;
   readonly sab: SharedArrayBuffer;
-  /** Batch capacity in bytes, header included. */
-  readonly capacity: number;
+  /** The most the batch bytes may grow to (capacity itself for a slot that cannot grow). */
+  readonly maxCapacity: number;
   readonly #ints: Int32Array;
   readonly #times: Float64Array;
-  /** The batch bytes: header, then records. */
-  readonly bytes: Buffer;
+  #bytes: Buffer;
 
-  constructor(id: number, capacityOrSab: number | SharedArrayBuffer) {
+  /**
+   * A new slot of `capacityOrSab` bytes, growable up to `maxCapacity` when
+   * that is larger, its generations counted on from `generation` (the last
+   * one of a dropped slot whose id it takes); or the view of an existing one.
+   */
+  constructor(id: number, capacityOrSab: number | SharedArrayBuffer, maxCapacity?: number, generation = 0) {
     this.id = id;
-    this.sab = typeof capacityOrSab === 'number' ? new SharedArrayBuffer(DATA_OFFSET + capacityOrSab) : capacityOrSab;
-    this.capacity = this.sab.byteLength - DATA_OFFSET;
+    if (typeof capacityOrSab !== 'number') this.sab = capacityOrSab;
+    else if (maxCapacity !== undefined && maxCapacity > capacityOrSab) this.sab = new SharedArrayBuffer(DATA_OFFSET + capacityOrSab, { maxByteLength: DATA_OFFSET + maxCapacity });
+    else this.sab = new SharedArrayBuffer(DATA_OFFSET + capacityOrSab);
+    this.maxCapacity = (this.sab.growable ? this.sab.maxByteLength : this.sab.byteLength) - DATA_OFFSET;
     this.#ints = new Int32Array(this.sab, 0, INT_WORDS_BYTES / 4);
     this.#times = new Float64Array(this.sab, INT_WORDS_BYTES, 3);
-    this.bytes = Buffer.from(this.sab, DATA_OFFSET, this.capacity);
+    this.#bytes = Buffer.from(this.sab, DATA_OFFSET, this.capacity);
+    if (generation > 0) Atomics.store(this.#ints, GENERATION, generation);
+  }
+
+  /** Batch capacity in bytes, header included: what the buffer holds now. */
+  get capacity(): number {
+    return this.sab.byteLength - DATA_OFFSET;
+  }
+
+  /** The batch bytes: header, then records. A view taken before the slot grew is replaced. */
+  get bytes(): Buffer {
+    if (this.#bytes.length !== this.capacity) this.#bytes = Buffer.from(this.sab, DATA_OFFSET, this.capacity);
+    return this.#bytes;
+  }
+
+  /** Main, while APPENDING: the buffer grows in place to `capacity` (at most maxCapacity); the bytes written stay. */
+  grow(capacity: number): void {
+    this.sab.grow(DATA_OFFSET + capacity);
   }
 
   get state(): number {

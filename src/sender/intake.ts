@@ -6,7 +6,7 @@
 import type { EventRing } from '../accumulator/event-ring.js';
 import { Fifo } from '../accumulator/fifo.js';
 import { decodeEvent, EVENT_OPENED } from '../accumulator/record-accumulator.js';
-import { SEALED, Slot } from '../accumulator/slot.js';
+import { FREE, SEALED, Slot } from '../accumulator/slot.js';
 import { PartitionQueue } from './partition-queue.js';
 import { SenderBatch } from './sender-batch.js';
 
@@ -73,11 +73,18 @@ export class Intake {
     if (any) this.#hooks.wake();
   }
 
-  /** Handles one ring event; false if its slot or partition is not mapped yet. */
+  /**
+   * Handles one ring event; false if its slot or partition is not mapped
+   * yet. A slot id is given again once its slot is dropped, and the event
+   * about the new slot may come before the messages that unmap the old one
+   * and map the new: the old one is FREE (dropped slots always are, and a
+   * slot in use never is while events about it are unread), so that mapping
+   * is stale, and the event waits for the new one.
+   */
   #onEvent(event: number): boolean {
     const { slotId, kind } = decodeEvent(event);
     const slot = this.slots.get(slotId);
-    const q = slot ? this.queues.get(slot.tpRef) : undefined;
+    const q = slot && slot.state !== FREE ? this.queues.get(slot.tpRef) : undefined;
     if (!slot || !q) return false;
     if (kind === EVENT_OPENED) {
       this.#lingering.set(slotId, slot.createdAt + this.#lingerMs);

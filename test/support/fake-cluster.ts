@@ -105,6 +105,8 @@ export interface LoggedBatch {
   epoch: number;
   baseSequence: number;
   values: string[];
+  /** The batch's size on the wire, header included. */
+  bytes: number;
 }
 
 /** What a test may do to one Produce request. */
@@ -144,10 +146,10 @@ class FakePartition {
   /** The broker's checks (Kafka's ProducerStateManager): returns the error code, 0 when appended or a duplicate. */
   append(records: Buffer): { errorCode: number; baseOffset: number } {
     const [batch] = decodeRecordBatches(records);
-    if (!batch) return { errorCode: 2, baseOffset: -1 };
+    if (!batch?.crcValid) return { errorCode: 2, baseOffset: -1 }; // CORRUPT_MESSAGE
     const count = batch.records.length;
     const values = batch.records.map((r) => r.value?.toString() ?? '');
-    if (batch.producerId < 0) return { errorCode: 0, baseOffset: this.#write(batch.producerId, batch.producerEpoch, -1, values) };
+    if (batch.producerId < 0) return { errorCode: 0, baseOffset: this.#write(batch.producerId, batch.producerEpoch, -1, values, records.length) };
     const first = batch.baseSequence;
     const last = (first + count - 1) % 2147483648;
     const state = this.#producers.get(batch.producerId);
@@ -162,7 +164,7 @@ class FakePartition {
       if (dup) return { errorCode: 0, baseOffset: dup.offset };
       if (first !== (state.lastSeq + 1) % 2147483648) return { errorCode: 45, baseOffset: -1 }; // OUT_OF_ORDER_SEQUENCE_NUMBER
     }
-    const offset = this.#write(batch.producerId, batch.producerEpoch, first, values);
+    const offset = this.#write(batch.producerId, batch.producerEpoch, first, values, records.length);
     const next = state && state.epoch === batch.producerEpoch ? state : { epoch: batch.producerEpoch, lastSeq: -1, recent: [] };
     next.lastSeq = last;
     next.recent.push({ first, last, offset });
@@ -171,9 +173,9 @@ class FakePartition {
     return { errorCode: 0, baseOffset: offset };
   }
 
-  #write(producerId: number, epoch: number, baseSequence: number, values: string[]): number {
+  #write(producerId: number, epoch: number, baseSequence: number, values: string[], bytes: number): number {
     const offset = this.#nextOffset;
-    this.log.push({ offset, producerId, epoch, baseSequence, values });
+    this.log.push({ offset, producerId, epoch, baseSequence, values, bytes });
     this.#nextOffset += values.length;
     return offset;
   }
@@ -296,6 +298,8 @@ export class FakeCluster implements Transport {
   readonly metadata = new MetadataCache();
   readonly clock: ManualClock;
   requestTimeoutMs = 30_000;
+  /** The topics' max.message.bytes: a larger batch is refused with MESSAGE_TOO_LARGE, as Kafka does. */
+  maxMessageBytes = Infinity;
   /** Api name → version the brokers speak (default: the highest we know). */
   readonly versions = new Map<string, number>();
   /** Feature levels the brokers finalized (default none: transactions v1). */
@@ -467,6 +471,10 @@ export class FakeCluster implements Transport {
         const leader = this.#topics.get(name)?.leaders[pd.index];
         if (leader !== conn.nodeId) {
           partitionResponses.push(answer(6)); // NOT_LEADER_OR_FOLLOWER
+          continue;
+        }
+        if ((pd.records?.length ?? 0) > this.maxMessageBytes) {
+          partitionResponses.push(answer(10)); // MESSAGE_TOO_LARGE
           continue;
         }
         const { errorCode, baseOffset } = this.partition(name, pd.index).append(Buffer.from(pd.records as Uint8Array));

@@ -14,12 +14,12 @@ function prepared(value: string, timestamp = 1000, key: string | null = null): P
   return checkRecord({ topic: 't', key, value }, null, null, timestamp);
 }
 
-function accumulator(bufferMemory = 4096, batchSize = 1024) {
+function accumulator(bufferMemory = 4096, batchSize = 1024, maxBatchSize = batchSize) {
   const slots: Slot[] = [];
   const dropped: number[] = [];
   const settled: number[] = [];
   const unwatched: [number, number[], Error | null][] = [];
-  const acc = new RecordAccumulator(bufferMemory, batchSize, {
+  const acc = new RecordAccumulator(bufferMemory, batchSize, maxBatchSize, {
     onUnwatchedSettled: (b, indexes, err) => unwatched.push([b.seq, indexes, err]),
     onSlotCreated: (s) => slots.push(s),
     onSlotDropped: (id) => dropped.push(id),
@@ -194,6 +194,8 @@ describe('RecordAccumulator', () => {
     expect(slots).toHaveLength(50);
     expect(dropped).toHaveLength(50);
     expect(Math.max(...slots.map((x) => x.id))).toBe(0);
+    // Each new slot with the id goes on from the last generation: an outcome names one batch only.
+    expect(slots.map((x) => x.generation)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   });
 
   it('flush marks: the oldest outstanding batch is tracked in creation order', () => {
@@ -210,10 +212,103 @@ describe('RecordAccumulator', () => {
   });
 });
 
+/** A sealed slot's batch as the sender reads it: through its own Slot over the shared buffer, sealed in a copy, decoded by the protocol's reader. */
+function decodeSealed(slot: Slot) {
+  const seen = new Slot(slot.id, slot.sab);
+  const batch = Buffer.from(seen.bytes.subarray(0, seen.used));
+  sealBatch(batch, { attributes: 0, lastOffsetDelta: seen.count - 1, baseTimestamp: seen.baseTimestamp, maxTimestamp: seen.maxTimestamp, producerId: -1, producerEpoch: -1, baseSequence: -1, recordCount: seen.count });
+  const [decoded] = decodeRecordBatches(batch);
+  return { count: seen.count, used: seen.used, crcValid: decoded?.crcValid, values: decoded?.records.map((r) => r.value?.toString()) ?? [] };
+}
+
+describe('batches that grow under a backlog', () => {
+  const value = (i: number) => `${String(i).padStart(4, '0')}${'v'.repeat(96)}`;
+
+  it('a full batch grows in place while an earlier batch of its partition is unsettled, up to maxBatchSize, and the grown batch is one valid batch', () => {
+    const { acc, slots } = accumulator(65_536, 1024, 8192);
+    const tp = acc.partition('t', 0);
+    let i = 0;
+    // The first batch has no batch before it: it is sealed at batchSize.
+    while (slots.length < 2) acc.tryAppend(tp, prepared(value(i++)), noop, 1);
+    const first = slots[0] as Slot;
+    expect(first.state).toBe(SEALED);
+    expect(first.used).toBeLessThanOrEqual(1024);
+    // The second has the first before it, unsettled: it grows instead of being sealed.
+    while (slots.length < 3) acc.tryAppend(tp, prepared(value(i++)), noop, 1);
+    const second = slots[1] as Slot;
+    expect(second.state).toBe(SEALED);
+    expect(second.capacity).toBe(8192);
+    expect(second.used).toBeGreaterThan(8192 - 200);
+    expect(second.used).toBeLessThanOrEqual(8192);
+    const firstBatch = decodeSealed(first);
+    const secondBatch = decodeSealed(second);
+    expect(secondBatch.crcValid).toBe(true);
+    expect(secondBatch.count).toBeGreaterThan(7 * firstBatch.count);
+    expect(secondBatch.values).toEqual(Array.from({ length: secondBatch.count }, (_, k) => value(firstBatch.count + k)));
+    expect(events(acc.ring).map((e) => [e.slotId, e.kind])).toEqual([
+      [0, EVENT_OPENED],
+      [0, EVENT_SEALED],
+      [1, EVENT_OPENED],
+      [1, EVENT_SEALED],
+      [2, EVENT_OPENED],
+    ]);
+  });
+
+  it('without a backlog batches stay at batchSize; with maxBatchSize = batchSize they never grow', () => {
+    const light = accumulator(65_536, 1024, 8192);
+    const tp = light.acc.partition('t', 0);
+    for (let i = 0; i < 100; i++) {
+      light.acc.tryAppend(tp, prepared(value(i)), noop, 1);
+      // Every batch before the open one is settled as soon as it is sealed.
+      for (const s of light.slots) if (s.state === SEALED) light.acc.settle(s.id, s.generation, 0, s.count, null, 0, -1);
+    }
+    expect(light.slots.every((s) => s.capacity === 1024)).toBe(true);
+    const off = accumulator(65_536, 1024);
+    const tp2 = off.acc.partition('t', 0);
+    for (let i = 0; i < 100; i++) off.acc.tryAppend(tp2, prepared(value(i)), noop, 1);
+    expect(off.slots.length).toBeGreaterThan(8);
+    expect(off.slots.every((s) => s.capacity === 1024 && s.used <= 1024)).toBe(true);
+  });
+
+  it('growth is paid from bufferMemory: a batch the budget cannot grow is sealed, and slots never hold more than bufferMemory', () => {
+    const { acc, slots } = accumulator(4096, 1024, 8192);
+    const tp = acc.partition('t', 0);
+    let appended = 0;
+    while (acc.tryAppend(tp, prepared(value(appended)), noop, 1)) {
+      appended++;
+      expect(slots.reduce((sum, s) => sum + s.capacity, 0)).toBeLessThanOrEqual(4096);
+    }
+    expect(acc.pool.availableMemory).toBe(0);
+    // The second batch grew once, to 2048 (growing on to 4096 would cost 2048, and 1024 was left); the third could not grow at all.
+    expect(slots.map((s) => s.capacity)).toEqual([1024, 2048, 1024]);
+    expect(slots.map((s) => s.state)).toEqual([SEALED, SEALED, SEALED]);
+    expect(decodeSealed(slots[1] as Slot).crcValid).toBe(true);
+  });
+
+  it('a grown slot goes back to the pool at its size and is paid for; the next batch in it starts at batchSize again', () => {
+    const { acc, slots, dropped } = accumulator(65_536, 1024, 8192);
+    const tp = acc.partition('t', 0);
+    let i = 0;
+    while (slots.length < 3) acc.tryAppend(tp, prepared(value(i++)), noop, 1);
+    const grown = slots[1] as Slot;
+    // Everything settles: the pool holds the grown slot, free, at 8192.
+    for (const s of slots) acc.settle(s.id, s.generation, 0, s.count, null, 0, -1);
+    expect(dropped).toEqual([]);
+    expect(acc.pool.availableMemory).toBe(65_536);
+    const other = acc.partition('t', 1);
+    for (let k = 0; k < 3; k++) acc.tryAppend(other, prepared(value(k)), noop, 1);
+    const reused = other.open?.slot;
+    expect([grown.id, slots[0]?.id, slots[2]?.id]).toContain(reused?.id);
+    // No backlog on partition 1: whatever slot it got, its batch is sealed at batchSize.
+    while (other.open?.slot === reused) acc.tryAppend(other, prepared(value(i++)), noop, 1);
+    expect(reused?.used).toBeLessThanOrEqual(1024);
+  });
+});
+
 describe('BufferPool', () => {
   it('reuses pooled slots and gives one-off sizes back to the budget', () => {
     const dropped: number[] = [];
-    const pool = new BufferPool(4096, 1024, () => {}, (s) => dropped.push(s.id));
+    const pool = new BufferPool(4096, 1024, 1024, () => {}, (s) => dropped.push(s.id));
     const a = pool.allocate(100) as Slot;
     pool.release(a);
     expect(pool.allocate(100)).toBe(a);
@@ -223,6 +318,25 @@ describe('BufferPool', () => {
     pool.release(big);
     expect(dropped).toEqual([big.id]);
     expect(pool.availableMemory).toBe(4096 - 1024);
+  });
+
+  it('grows a slot only as far as the budget pays, dropping free pooled slots to pay for it', () => {
+    const dropped: number[] = [];
+    const pool = new BufferPool(4096, 1024, 8192, () => {}, (s) => dropped.push(s.id));
+    const a = pool.allocate(100) as Slot;
+    const b = pool.allocate(100) as Slot;
+    pool.release(b);
+    expect(pool.grow(a, 2048)).toBe(true);
+    expect(pool.availableMemory).toBe(4096 - 2048);
+    // 3072 needs the free slot's bytes back.
+    expect(pool.grow(a, 4096)).toBe(true);
+    expect(dropped).toEqual([b.id]);
+    expect(pool.availableMemory).toBe(0);
+    expect(pool.grow(a, 8192)).toBe(false);
+    expect(a.capacity).toBe(4096);
+    pool.release(a);
+    expect(pool.availableMemory).toBe(4096);
+    expect(pool.allocate(100)).toBe(a);
   });
 });
 

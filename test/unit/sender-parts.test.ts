@@ -1,11 +1,15 @@
-// The Sender's pure parts: sequence numbering across the wrap, and request
-// packing within maxRequestSize.
+// The Sender's pure parts: sequence numbering across the wrap, request
+// packing within maxRequestSize, and the intake's reading of slots.
 
 import { describe, expect, it } from 'vitest';
 import { MAX_SEQUENCE, PartitionQueue } from '../../src/sender/partition-queue.js';
 import { buildProduceRequest, PER_PARTITION_OVERHEAD, type BuildGate } from '../../src/sender/request-builder.js';
 import { SenderBatch } from '../../src/sender/sender-batch.js';
 import { buildRecordBatch } from '../../src/protocol/record-batch.js';
+import { EventRing } from '../../src/accumulator/event-ring.js';
+import { encodeEvent, EVENT_SEALED } from '../../src/accumulator/record-accumulator.js';
+import { Slot } from '../../src/accumulator/slot.js';
+import { Intake } from '../../src/sender/intake.js';
 
 let order = 0;
 function batch(count: number, valueSize = 10): SenderBatch {
@@ -63,5 +67,41 @@ describe('request packing', () => {
     const lone = buildProduceRequest(queues, { ...limits, maxRequestSize: 10 }, gate, 2);
     expect(lone?.batchCount).toBe(1);
     expect(lone?.body.topicData[0]?.partitionData.map((p) => p.index)).toEqual([2]);
+  });
+});
+
+describe('intake', () => {
+  it('an event about a slot whose id was given again waits for the new mapping: the old slot, dropped, is FREE', () => {
+    const intake = new Intake(0, { wake() {}, scheduleAt() {} });
+    const ring = new EventRing(16);
+    intake.addPartition(0, 't', 0);
+    // Slot 3 held a batch, was dropped on main, and a new slot 3 was created; the sender has not read those messages yet.
+    const old = new Slot(3, 256);
+    intake.addSlot(3, old.sab);
+    const fresh = new Slot(3, 256);
+    fresh.open(0, 1, 1);
+    fresh.endAppend(1, 100, 1);
+    fresh.trySeal();
+    ring.push(encodeEvent(3, EVENT_SEALED));
+    intake.readEvents(ring);
+    expect(intake.queues.get(0)?.queue).toHaveLength(0);
+    intake.dropSlot(3);
+    intake.addSlot(3, fresh.sab);
+    const [batch] = intake.queues.get(0)?.queue ?? [];
+    expect(batch?.count).toBe(1);
+    expect(batch?.bytes.length).toBe(100);
+  });
+
+  it('reads a slot that grew after the sender mapped it: the bytes it sees reach the end of the last record', () => {
+    const main = new Slot(0, 256, 4096);
+    const seen = new Slot(0, main.sab);
+    expect(seen.bytes.length).toBe(256);
+    main.open(0, 1, 1);
+    main.grow(1024);
+    main.bytes.fill(7, 900, 1000);
+    main.endAppend(9, 1000, 1);
+    expect(seen.trySeal()).toBe(true);
+    expect(seen.bytes.length).toBe(1024);
+    expect(SenderBatch.fromSlot(seen, 0).bytes.subarray(900, 1000).every((b) => b === 7)).toBe(true);
   });
 });

@@ -14,7 +14,8 @@ import type { RecordMetadata } from '../../src/send-result.js';
 import { SENDER_DEPS } from '../../src/sender/host.js';
 import type { FromSender } from '../../src/sender/messages.js';
 import { KafkaTimeoutError, ProducerFatalError } from '../../src/errors.js';
-import { duplicates, FakeCluster, valuesIn, type FakeTopic, type ProduceFault } from '../support/fake-cluster.js';
+import { duplicates, FakeCluster, valuesIn, type FakeTopic, type LoggedBatch, type ProduceFault } from '../support/fake-cluster.js';
+import type { ProduceRequest } from '../../src/protocol/apis/produce.js';
 import { ThreadBridge } from '../support/thread-bridge.js';
 
 const TOPIC = 't';
@@ -399,6 +400,122 @@ describe.each(HOSTS)('the Sender %s', (_name, where) => {
       expect(sentAt[1]).toBeGreaterThanOrEqual(300);
       expect(sentAt[1]).toBeLessThan(400);
       expect(cluster.partition(TOPIC, 0).log.map((b) => b.values)).toEqual([['v0'], ['v1', 'v2']]);
+    });
+  });
+
+  describe('batches that grow under a backlog', () => {
+    const GROW = { batchSize: 1024, maxBatchSize: 8192, lingerMs: 1000 };
+    /** ~110 bytes a record: about 8 fill batchSize, about 70 maxBatchSize. */
+    const big = (i: number) => `g${String(i).padStart(4, '0')}${'x'.repeat(100)}`;
+    const bigs = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => big(from + k));
+    /** Each batch's base sequence is the count of records numbered before it: one batch, one base sequence, contiguous records. */
+    const numberedContiguously = (log: LoggedBatch[]) => {
+      let next = 0;
+      return log.every((b) => {
+        const ok = b.baseSequence === next;
+        next += b.values.length;
+        return ok;
+      });
+    };
+
+    /**
+     * The first request is answered 300 ms late: big(0) goes alone, at once,
+     * and big(1..n) pile up behind it. `fault` judges the later requests.
+     */
+    async function backlog(n: number, fault: (call: number, req: ProduceRequest) => ProduceFault | null = () => null, maxMessageBytes = Infinity) {
+      const s = setup(GROW);
+      s.cluster.maxMessageBytes = maxMessageBytes;
+      await s.producer.partitionsFor(TOPIC);
+      s.cluster.faultFor = (call, req) => (call === 0 ? { kind: 'delay', ms: 300 } : fault(call, req));
+      s.send(big(0));
+      await s.cluster.clock.settle();
+      for (let i = 1; i <= n; i++) s.send(big(i));
+      await until(s.cluster, s.settled);
+      s.check();
+      const log = s.cluster.partition(TOPIC, 0).log;
+      expect(acked(s.outcomes)).toHaveLength(n + 1);
+      expect(log.flatMap((b) => b.values)).toEqual(bigs(0, n + 1));
+      expect(numberedContiguously(log)).toBe(true);
+      return { ...s, log };
+    }
+
+    it('records that pile up while a request is in flight go in batches larger than batchSize, up to maxBatchSize, numbered contiguously', async () => {
+      const { log } = await backlog(300);
+      // The first went alone, at once; every full one after it grew to the cap, the last holds the rest.
+      expect(log[0]?.values).toEqual([big(0)]);
+      const full = log.slice(1, -1);
+      expect(full.length).toBeGreaterThanOrEqual(3);
+      for (const b of full) {
+        expect(b.bytes).toBeGreaterThan(8192 - 150);
+        expect(b.bytes).toBeLessThanOrEqual(8192);
+      }
+      expect(new Set(log.map((b) => `${b.producerId}/${b.epoch}`)).size).toBe(1);
+    });
+
+    it('without a backlog a full batch is sealed at batchSize, and an awaited send goes at once, alone', async () => {
+      const { cluster, producer, outcomes, send, settled, check } = setup(GROW);
+      await producer.partitionsFor(TOPIC);
+      // Bursts of 12 records, each after the previous burst settled: the first batch of a burst has nothing before it.
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < 12; i++) send(big(round * 12 + i));
+        await until(cluster, settled);
+      }
+      const t0 = cluster.clock.now();
+      send('lone');
+      await until(cluster, settled);
+      expect(outcomes.get('lone')?.md?.offset).toBe(36);
+      expect(cluster.clock.now() - t0).toBeLessThan(100);
+      check();
+      const log = cluster.partition(TOPIC, 0).log;
+      expect(log.flatMap((b) => b.values)).toEqual([...bigs(0, 36), 'lone']);
+      for (const b of log) expect(b.bytes).toBeLessThanOrEqual(1024);
+      expect(log.filter((_, i) => i % 2 === 0 && i < 6).map((b) => b.values.length)).toEqual([8, 8, 8]);
+      expect(log.at(-1)?.values).toEqual(['lone']);
+    });
+
+    it('a grown batch whose answers are lost is sent again as it was: same numbers, written once', async () => {
+      let lost = 0;
+      // The first grown batch is written, but its answer is lost, then its connection drops after the write.
+      const { producer, log } = await backlog(200, (_call, req) =>
+        valuesIn(req, 0).length > 20 && lost < 2 ? (lost++ === 0 ? { kind: 'lose-response' } : { kind: 'drop-after-write' }) : null,
+      );
+      expect(lost).toBe(2);
+      expect(duplicates(log.flatMap((b) => b.values))).toEqual([]);
+      expect(log.some((b) => b.bytes > 1024)).toBe(true);
+      expect(producer.metrics().retries).toBeGreaterThanOrEqual(2);
+    });
+
+    it('MESSAGE_TOO_LARGE splits a grown batch until its parts fit; the parts keep contiguous numbers', async () => {
+      // The topic takes batches of up to 3000 bytes: a batch grown to 8192 is split, and its halves again.
+      const { producer, log } = await backlog(200, () => null, 3000);
+      for (const b of log) expect(b.bytes).toBeLessThanOrEqual(3000);
+      expect(log.some((b) => b.bytes > 1024)).toBe(true);
+      expect(producer.metrics().splits).toBeGreaterThanOrEqual(4);
+    });
+
+    it('with bufferMemory spent, grown batches and waiting sends still deliver every record once, in order', async () => {
+      const { cluster, producer, outcomes, send, settled, check } = setup({ ...GROW, bufferMemory: 8192 });
+      await producer.partitionsFor(TOPIC);
+      cluster.faultFor = () => ({ kind: 'delay', ms: 50 });
+      let lowest = Infinity;
+      let waited = 0;
+      for (let i = 0; i < 400; i++) {
+        // Paced as the README says: while a send waits for memory, no new one.
+        while (producer.needsDrain) await cluster.clock.advance(10);
+        send(big(i));
+        const m = producer.metrics();
+        lowest = Math.min(lowest, m.bufferAvailableBytes);
+        waited += m.recordsWaiting;
+      }
+      expect(lowest).toBe(0);
+      expect(waited).toBeGreaterThan(0);
+      await until(cluster, settled);
+      check();
+      expect(acked(outcomes)).toHaveLength(400);
+      const log = cluster.partition(TOPIC, 0).log;
+      expect(log.flatMap((b) => b.values)).toEqual(bigs(0, 400));
+      expect(log.some((b) => b.bytes > 1024)).toBe(true);
+      expect(numberedContiguously(log)).toBe(true);
     });
   });
 
