@@ -1,6 +1,7 @@
 // What the producer puts on the broker, judged by kcat and DumpLogSegments:
 // every codec, acks 0, 1 and all, idempotent batches with gap-free sequences,
-// and batches split on MESSAGE_TOO_LARGE until they fit the topic's limit.
+// batches split on MESSAGE_TOO_LARGE until they fit the topic's limit, and
+// batches grown past batchSize under a backlog.
 
 import { describe, expect, inject, it } from 'vitest';
 import { KafkaProducer, type RecordMetadata } from 'kafka-producer-ts';
@@ -115,4 +116,53 @@ describe('MESSAGE_TOO_LARGE', () => {
       await p.close();
     }
   });
+});
+
+describe('batches that grow under a backlog', () => {
+  for (const keyed of [true, false]) {
+    it(`${keyed ? 'keyed' : 'keyless'}: 1 KiB records sent faster than a request returns go in batches larger than batchSize, up to maxBatchSize; kcat reads every record, DumpLogSegments sees valid batches with their counts and sequences`, async () => {
+      const topic = uniqueTopic(`grow-${keyed ? 'keyed' : 'keyless'}`);
+      const partitions = 3;
+      await createTopic(env.bootstrap, topic, partitions);
+      // The defaults: batchSize 16384, maxBatchSize 1 MiB.
+      const p = new KafkaProducer({ bootstrapServers: env.bootstrap });
+      const n = 4000;
+      const value = (i: number) => `${String(i).padStart(5, '0')}${'v'.repeat(1019)}`;
+      const errors: Error[] = [];
+      try {
+        await p.partitionsFor(topic);
+        for (let i = 0; i < n; i++) p.send({ topic, key: keyed ? `k${i % 30}` : null, value: value(i) }, (err) => err && errors.push(err));
+        await p.flush();
+      } finally {
+        await p.close();
+      }
+      expect(errors).toEqual([]);
+      const messages = await kcatConsume(env.bootstrap, topic);
+      expect(messages.map((m) => m.payload).sort()).toEqual(Array.from({ length: n }, (_, i) => value(i)));
+      // Order within a partition is send order.
+      for (let part = 0; part < partitions; part++) {
+        const seq = messages.filter((m) => m.partition === part).map((m) => Number(m.payload?.slice(0, 5)));
+        expect(seq).toEqual([...seq].sort((a, b) => a - b));
+      }
+      if (!local) return;
+      const sizes: number[] = [];
+      for (let part = 0; part < partitions; part++) {
+        let expectedSequence = 0;
+        let records = 0;
+        for (const b of await dumped(topic, part)) {
+          const count = Number(b.count);
+          expect(b.isvalid, `${topic}-${part} CRC`).toBe('true');
+          expect(Number(b.lastOffset) - Number(b.baseOffset) + 1).toBe(count);
+          expect(Number(b.baseSequence)).toBe(expectedSequence);
+          expect(Number(b.lastSequence) - Number(b.baseSequence) + 1).toBe(count);
+          expectedSequence = Number(b.lastSequence) + 1;
+          records += count;
+          sizes.push(Number(b.size));
+        }
+        expect(records).toBe(messages.filter((m) => m.partition === part).length);
+      }
+      expect(Math.max(...sizes)).toBeGreaterThan(16_384);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(1_048_576);
+    });
+  }
 });
