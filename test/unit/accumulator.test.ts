@@ -5,7 +5,16 @@
 import { describe, expect, it } from 'vitest';
 import { BufferPool } from '../../src/accumulator/buffer-pool.js';
 import { EventRing } from '../../src/accumulator/event-ring.js';
-import { decodeEvent, EVENT_OPENED, EVENT_SEALED, RecordAccumulator, type Batch, type PreparedRecord, type RecordHandle } from '../../src/accumulator/record-accumulator.js';
+import {
+  decodeEvent,
+  EVENT_OPENED,
+  EVENT_SEALED,
+  RecordAccumulator,
+  type Batch,
+  type PreparedRecord,
+  type RecordHandle,
+  type TopicPartition,
+} from '../../src/accumulator/record-accumulator.js';
 import { APPENDING, OPEN, SEALED, Slot } from '../../src/accumulator/slot.js';
 import { decodeRecordBatches, sealBatch } from '../../src/protocol/record-batch.js';
 import { checkRecord } from '../../src/record.js';
@@ -283,6 +292,54 @@ describe('batches that grow under a backlog', () => {
     expect(slots.map((s) => s.capacity)).toEqual([1024, 2048, 1024]);
     expect(slots.map((s) => s.state)).toEqual([SEALED, SEALED, SEALED]);
     expect(decodeSealed(slots[1] as Slot).crcValid).toBe(true);
+  });
+
+  it('bufferMemory is a hard bound: whatever the order of appends, seals and outcomes, the slots that exist never hold more', () => {
+    const budget = 65_536;
+    const live = new Map<number, Slot>();
+    const acc = new RecordAccumulator(budget, 1024, 16_384, {
+      onUnwatchedSettled: () => {},
+      onSlotCreated: (s) => live.set(s.id, s),
+      onSlotDropped: (id) => live.delete(id),
+      onTopicPartition: () => {},
+      onBatchSettled: () => {},
+    });
+    const tps = Array.from({ length: 8 }, (_, p) => acc.partition('t', p));
+    const batches = new Set<Batch>();
+    const handle: RecordHandle = { watched: false, appended: (b) => batches.add(b), settle() {} };
+    let seed = 7;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    let largest = 0;
+    let refused = 0;
+    for (let step = 0; step < 5000; step++) {
+      const roll = random();
+      if (roll < 0.75) {
+        // Mostly small records, some larger than batchSize (they travel alone).
+        const size = random() < 0.97 ? 10 + Math.floor(random() * 300) : 1500 + Math.floor(random() * 3000);
+        if (!acc.tryAppend(tps[Math.floor(random() * tps.length)] as TopicPartition, prepared('r'.repeat(size)), handle, step)) refused++;
+      } else if (roll < 0.85) {
+        // The sender seals an open batch at linger time.
+        for (const b of batches) if (b.slot.state === OPEN && random() < 0.3) b.slot.trySeal();
+      } else {
+        // An outcome settles a sealed batch.
+        const sealed = [...batches].filter((b) => b.slot.state === SEALED);
+        const b = sealed[Math.floor(random() * sealed.length)];
+        if (b) {
+          acc.settle(b.slot.id, b.generation, 0, b.count, null, 0, -1);
+          batches.delete(b);
+        }
+      }
+      events(acc.ring);
+      let held = 0;
+      for (const slot of live.values()) {
+        held += slot.capacity;
+        if (slot.maxCapacity > 1024) largest = Math.max(largest, slot.capacity);
+      }
+      if (held > budget) throw new Error(`step ${step}: slots hold ${held} bytes, more than bufferMemory (${budget})`);
+    }
+    // Batches did grow, and the budget did run out, in this run.
+    expect(largest).toBeGreaterThan(1024);
+    expect(refused).toBeGreaterThan(0);
   });
 
   it('a grown slot goes back to the pool at its size and is paid for; the next batch in it starts at batchSize again', () => {
