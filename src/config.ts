@@ -7,6 +7,7 @@ import type { CompressionType } from './protocol/compression.js';
 import { COMPRESSION_TYPES } from './protocol/compression.js';
 import { ConfigError } from './errors.js';
 import { parseBootstrapServers, type HostPort } from './network/cluster.js';
+import { DEFAULT_MAX_RESPONSE_SIZE } from './network/connection.js';
 import type { Partitioner } from './partitioner/partitioner.js';
 import { checkLogger, type Logger } from './diagnostics/logger.js';
 
@@ -47,6 +48,13 @@ export interface ProducerOptions<K = Bytes, V = Bytes> {
   partitioner?: 'default' | 'round-robin' | Partitioner;
   metadataMaxAgeMs?: number;
   connectTimeoutMs?: number;
+  /**
+   * Largest response accepted from a broker, in bytes (default 104857600,
+   * 100 MiB). A larger size prefix means a corrupt stream: the connection is
+   * closed before anything is allocated for it, and its requests are retried
+   * on a new one. Raise it only for Metadata answers about a huge cluster.
+   */
+  maxResponseSize?: number;
   keySerializer?: Serializer<K>;
   valueSerializer?: Serializer<V>;
   /** Run the sender on a worker thread (default) or on the main thread. */
@@ -81,6 +89,7 @@ export interface ProducerConfig {
   partitioner: 'default' | 'round-robin' | Partitioner;
   metadataMaxAgeMs: number;
   connectTimeoutMs: number;
+  maxResponseSize: number;
   keySerializer: AnySerializer | null;
   valueSerializer: AnySerializer | null;
   worker: boolean;
@@ -144,6 +153,8 @@ const CHECKS: Record<keyof ProducerOptions, Check> = {
   },
   metadataMaxAgeMs: int(0),
   connectTimeoutMs: int(1),
+  // ApiVersions, the first answer on every connection, takes most of a KiB: a smaller bound cannot be meant.
+  maxResponseSize: int(1024),
   keySerializer: fn,
   valueSerializer: fn,
   worker: bool,
@@ -250,6 +261,7 @@ export function resolveConfig<K, V>(options: ProducerOptions<K, V>): ProducerCon
     partitioner: options.partitioner ?? 'default',
     metadataMaxAgeMs: options.metadataMaxAgeMs ?? 300_000,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    maxResponseSize: options.maxResponseSize ?? DEFAULT_MAX_RESPONSE_SIZE,
     keySerializer: (options.keySerializer as AnySerializer | undefined) ?? null,
     valueSerializer: (options.valueSerializer as AnySerializer | undefined) ?? null,
     worker: options.worker ?? true,

@@ -18,6 +18,8 @@ export interface ClusterOptions {
   clientId?: string | null;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** Largest response accepted from a broker (see ConnectionOptions). */
+  maxResponseSize?: number;
   /** Told of every connection opened, closed, or that failed to open (for diagnostics). */
   onConnectionEvent?: (event: ClusterConnectionEvent) => void;
 }
@@ -67,6 +69,7 @@ export class Cluster {
       clientId: opts.clientId ?? 'kafka-producer-ts',
       connectTimeoutMs: opts.connectTimeoutMs,
       requestTimeoutMs: opts.requestTimeoutMs,
+      maxResponseSize: opts.maxResponseSize,
     };
     this.#onConnectionEvent = opts.onConnectionEvent ?? null;
   }

@@ -4,19 +4,22 @@
 // the pending queue is FIFO; a response whose correlation id is not the
 // oldest pending one means the stream is broken and the connection is closed.
 // A request that times out also closes the connection: the responses behind
-// it could no longer be trusted to line up.
+// it could no longer be trusted to line up. So does any response that breaks
+// the framing or does not decode; a size prefix above maxResponseSize is
+// refused as soon as it arrives, before the frame is waited for or copied.
 
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { decodeResponse, encodeRequest, responseCorrelationId, type Api } from '../protocol/api.js';
 import { ApiVersions, type ApiVersionsResponse } from '../protocol/apis/api-versions.js';
-import { KafkaResponseError, ProtocolError } from '../protocol/errors.js';
+import { KafkaResponseError, MalformedResponseError, ProtocolError } from '../protocol/errors.js';
 import {
   ConnectionClosedError,
   ConnectionError,
   ConnectionRefusedError,
   ConnectTimeoutError,
   RequestTimeoutError,
+  ResponseSizeError,
   UnsupportedVersionError,
 } from './errors.js';
 
@@ -30,6 +33,8 @@ export interface ConnectionOptions {
   requestTimeoutMs?: number;
   clientSoftwareName?: string;
   clientSoftwareVersion?: string;
+  /** Largest response frame accepted (bytes after the size prefix); default DEFAULT_MAX_RESPONSE_SIZE. */
+  maxResponseSize?: number;
 }
 
 export type ResponseCallback<Res> = (err: Error | null, res?: Res) => void;
@@ -43,8 +48,13 @@ interface Pending {
   callback: ResponseCallback<unknown>;
 }
 
-/** Largest response frame accepted; a bigger size prefix means a corrupt stream. */
-const MAX_FRAME_SIZE = 1024 * 1024 * 1024;
+/**
+ * 100 MiB, the bound a broker puts on requests (socket.request.max.bytes). A
+ * producer's largest answer is Metadata, kilobytes for the topics it writes
+ * to; the bound only limits what a corrupt or hostile size prefix can make
+ * us buffer.
+ */
+export const DEFAULT_MAX_RESPONSE_SIZE = 100 * 1024 * 1024;
 const UNSUPPORTED_VERSION = 35;
 const TIMER_TICK_MS = 100;
 
@@ -58,6 +68,7 @@ export class Connection extends EventEmitter {
   readonly #socket: net.Socket;
   readonly #clientId: string | null;
   readonly #requestTimeoutMs: number;
+  readonly #maxResponseSize: number;
   #versions = new Map<number, { min: number; max: number }>();
   readonly #features = new Map<string, number>();
   #pending: Pending[] = [];
@@ -78,6 +89,7 @@ export class Connection extends EventEmitter {
     this.#socket = socket;
     this.#clientId = opts.clientId ?? null;
     this.#requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.#maxResponseSize = opts.maxResponseSize ?? DEFAULT_MAX_RESPONSE_SIZE;
     this.#closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => this.#fail(new ConnectionClosedError(this.broker, err.message, err)));
@@ -280,8 +292,8 @@ export class Connection extends EventEmitter {
     this.#buffered += chunk.length;
     while (this.#buffered >= 4 && !this.#closed) {
       const size = this.#peekSize();
-      if (size < 0 || size > MAX_FRAME_SIZE) {
-        this.#fail(new ConnectionClosedError(this.broker, 'corrupt stream', new ProtocolError(`response frame size ${size} is out of range`)));
+      if (size < 0 || size > this.#maxResponseSize) {
+        this.#corrupt(new ResponseSizeError(size, this.#maxResponseSize));
         return;
       }
       if (this.#buffered < 4 + size) return;
@@ -335,12 +347,12 @@ export class Connection extends EventEmitter {
     try {
       correlationId = responseCorrelationId(frame);
     } catch (err) {
-      this.#fail(new ConnectionClosedError(this.broker, 'corrupt stream', err));
+      this.#corrupt(err as Error);
       return;
     }
     if (!p || p.correlationId !== correlationId) {
       const expected = p ? `expected ${p.correlationId}` : 'no request was pending';
-      this.#fail(new ConnectionClosedError(this.broker, 'corrupt stream', new ProtocolError(`response correlation id ${correlationId}, ${expected}`)));
+      this.#corrupt(new ProtocolError(`response correlation id ${correlationId}, ${expected}`));
       return;
     }
     this.#shiftPending();
@@ -350,10 +362,18 @@ export class Connection extends EventEmitter {
       const version = p.api.key === ApiVersions.key && frame.length >= 6 && frame.readInt16BE(4) === UNSUPPORTED_VERSION ? 0 : p.version;
       res = decodeResponse(p.api, version, frame);
     } catch (err) {
-      p.callback(err instanceof ProtocolError ? new ProtocolError(`${err.message} [broker ${this.broker}]`, { cause: err }) : (err as Error));
+      const named = err instanceof MalformedResponseError ? new MalformedResponseError(err.api, err.version, err.offset, err.cause as Error, this.broker) : (err as Error);
+      // Closed first, so that the request's owner retries on a new connection.
+      this.#corrupt(named);
+      p.callback(named);
       return;
     }
     p.callback(null, res);
+  }
+
+  /** Bytes that break the protocol: nothing after them lines up, so every request still pending fails and the socket goes. */
+  #corrupt(cause: Error): void {
+    this.#fail(new ConnectionClosedError(this.broker, `corrupt stream: ${cause.message}`, cause));
   }
 
   #shiftPending(): void {

@@ -1,7 +1,7 @@
 // Connection-level failures. Each names the broker it happened with and says
 // whether sending again (on a new connection) may succeed.
 
-import { KafkaClientError } from '../protocol/errors.js';
+import { KafkaClientError, ProtocolError } from '../protocol/errors.js';
 
 export class ConnectionError extends KafkaClientError {
   readonly broker: string;
@@ -54,5 +54,26 @@ export class UnsupportedVersionError extends ConnectionError {
 export class BootstrapError extends KafkaClientError {
   constructor(message: string, cause?: unknown) {
     super('KPT_ERR_BOOTSTRAP', message, cause === undefined ? undefined : { cause });
+  }
+}
+
+/**
+ * A response's size prefix that cannot be right: negative, or above
+ * maxResponseSize. It is refused as soon as its 4 bytes arrive, before any
+ * memory is set aside for the frame; it is the cause of the
+ * ConnectionClosedError (naming the broker) that closes the connection.
+ */
+export class ResponseSizeError extends ProtocolError {
+  readonly size: number;
+  readonly maxResponseSize: number;
+
+  constructor(size: number, maxResponseSize: number) {
+    super(
+      size < 0
+        ? `response size prefix ${size} is negative`
+        : `response of ${size} bytes is larger than maxResponseSize (${maxResponseSize}): the stream is corrupt, or raise maxResponseSize`,
+    );
+    this.size = size;
+    this.maxResponseSize = maxResponseSize;
   }
 }

@@ -67,6 +67,7 @@ function clusterTransport(config: SenderConfig, onEvent: (e: SenderEvent) => voi
     clientId: config.clientId,
     connectTimeoutMs: config.connectTimeoutMs,
     requestTimeoutMs: config.requestTimeoutMs,
+    maxResponseSize: config.maxResponseSize,
     onConnectionEvent: (e) => onEvent({ kind: 'connection', ...e, error: e.error ? serializeError(e.error) : null }),
   });
 }

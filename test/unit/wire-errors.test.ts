@@ -24,6 +24,8 @@ const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { e
 const SAMPLES: Record<string, Error> = {
   KafkaClientError: new errors.KafkaClientError('KPT_ERR_CLOSED', 'the client is closed'),
   ProtocolError: new errors.ProtocolError('response of 2 bytes has no correlation id', { cause: new RangeError('out of range') }),
+  MalformedResponseError: new errors.MalformedResponseError('Produce', 9, 17, new errors.ProtocolError('truncated data'), '10.0.0.1:9092 (node 1)'),
+  ResponseSizeError: new errors.ResponseSizeError(2147483647, 104857600),
   KafkaResponseError: new errors.KafkaResponseError(6, 'Produce to t-0', 'not the leader'),
   ConnectionError: new errors.ConnectionError('KPT_ERR_X', '10.0.0.1:9092 (node 3)', 'something', false, new Error('plain')),
   ConnectionRefusedError: new errors.ConnectionRefusedError('127.0.0.1:1', refused),
