@@ -17,6 +17,7 @@ import { DecoderFuzz, DEFAULT_BOUNDS, emptyReport, mergeReports, type DecoderRep
 import type { DecoderWorkerData } from './decoder-worker.js';
 import { decoderName, fixturesPath, loadFixtures, PRODUCER_APIS, type ResponseFixture } from './fixtures.js';
 import { FramingFuzz, type FramingReport } from './framing.js';
+import { MUTATIONS } from './mutators.js';
 
 interface Options {
   cases: number;
@@ -104,7 +105,10 @@ function printDecoders(r: DecoderReport, fixtures: readonly ResponseFixture[]): 
     console.log(tallyRow(api.name, t, `${Math.min(...vs)}-${Math.max(...vs)}`));
   }
   console.log(`  ${'mutation'.padEnd(32)}${'cases'.padStart(10)}${'decoded'.padStart(10)}${'rejected'.padStart(10)}`);
-  for (const [name, t] of Object.entries(r.byMutation)) console.log(tallyRow(name, t));
+  for (const name of MUTATIONS) {
+    const t = r.byMutation[name];
+    if (t) console.log(tallyRow(name, t));
+  }
   console.log(
     `  slowest case ${r.slowestCaseMs.toFixed(1)} ms (bound ${DEFAULT_BOUNDS.caseMs} ms); largest allocation by a case ${fmt(Math.round(r.largestAllocation / 1024))} KiB (bound ${fmt(DEFAULT_BOUNDS.allocationBytes / 1024)} KiB)`,
   );
