@@ -10,6 +10,9 @@ import { Connection, describeBroker, type ConnectionOptions } from './connection
 import { BootstrapError } from './errors.js';
 import { MetadataCache, type BrokerInfo } from './metadata-cache.js';
 
+/** A broker that could not be reached is not tried again for cluster-wide requests for this long. */
+const CONNECT_FAILURE_MEMORY_MS = 1000;
+
 export { BootstrapError };
 
 export interface ClusterOptions {
@@ -59,6 +62,8 @@ export class Cluster {
   readonly #onConnectionEvent: ((event: ClusterConnectionEvent) => void) | null;
   readonly #connections = new Map<number, Promise<Connection>>();
   #bootstrapConn: Promise<Connection> | null = null;
+  /** When a connection to a broker last failed to open (anyConnection skips it for a while). */
+  readonly #connectFailedAt = new Map<number, number>();
   #closed = false;
 
   constructor(opts: ClusterOptions) {
@@ -71,10 +76,15 @@ export class Cluster {
     this.#onConnectionEvent = opts.onConnectionEvent ?? null;
   }
 
-  /** A connection to any broker: the least loaded known one if there is any, else a bootstrap server. */
+  /**
+   * A connection to any broker, the least loaded, as Java's leastLoadedNode:
+   * an idle open connection; else one to a known broker not connected yet
+   * (busy connections may hold requests a failing broker never answers);
+   * else the least busy open one; else a bootstrap server.
+   */
   async anyConnection(): Promise<Connection> {
     this.#checkOpen();
-    // The least loaded: Metadata and InitProducerId must not wait behind Produce requests held by a failing leader.
+    // Metadata and InitProducerId must not wait behind Produce requests held by a failing leader.
     let best: Connection | null = null;
     for (const [nodeId, pending] of this.#connections) {
       const conn = await pending.catch(() => null);
@@ -83,6 +93,16 @@ export class Cluster {
         continue;
       }
       if (!best || conn.inFlight < best.inFlight) best = conn;
+    }
+    if (best?.inFlight === 0) return best;
+    const now = Date.now();
+    for (const nodeId of this.metadata.brokers.keys()) {
+      if (this.#connections.has(nodeId) || now - (this.#connectFailedAt.get(nodeId) ?? -Infinity) < CONNECT_FAILURE_MEMORY_MS) continue;
+      const conn = await this.connectionTo(nodeId).catch(() => {
+        this.#connectFailedAt.set(nodeId, Date.now());
+        return null;
+      });
+      if (conn && !conn.closed) return conn;
     }
     if (best) return best;
     if (this.#bootstrapConn) {

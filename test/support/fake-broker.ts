@@ -74,8 +74,14 @@ function responseFrame(api: Api<unknown, unknown>, version: number, correlationI
 /**
  * A one-node cluster (node 1, itself) serving `topics` with one partition
  * each; a topic in `topicErrors` is answered with that error code instead.
+ * `peers`: more brokers its Metadata lists (leaders of nothing).
  */
-export function fakeBroker(topics: readonly string[], produce: ProduceBehaviour, topicErrors: Readonly<Record<string, number>> = {}): Promise<TestServer> {
+export function fakeBroker(
+  topics: readonly string[],
+  produce: ProduceBehaviour,
+  topicErrors: Readonly<Record<string, number>> = {},
+  peers: readonly { nodeId: number; port: number }[] = [],
+): Promise<TestServer> {
   return serve((socket, port) => {
     let buffered = Buffer.alloc(0);
     let holding = false;
@@ -94,7 +100,7 @@ export function fakeBroker(topics: readonly string[], produce: ProduceBehaviour,
           const partitions = [{ errorCode: 0, partitionIndex: 0, leaderId: 1, leaderEpoch: 0, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] }];
           socket.write(
             responseFrame(Metadata, version, correlationId, {
-              brokers: [{ nodeId: 1, host: '127.0.0.1', port, rack: null }],
+              brokers: [{ nodeId: 1, port }, ...peers].map((b) => ({ ...b, host: '127.0.0.1', rack: null })),
               clusterId: 'fake',
               controllerId: 1,
               topics: [
