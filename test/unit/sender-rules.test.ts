@@ -176,8 +176,8 @@ describe.each(HOSTS)('the Sender %s', (_name, where) => {
       send('b1', 0);
       await cluster.clock.settle();
       send('c1', 1);
-      await cluster.clock.advance(50);
-      // c1's error reset the producer's id or epoch, and c1 went again under it, while b1 is still out.
+      // c1's error resets the producer's id or epoch, and c1 goes again under it, while b1 is still out.
+      await until(cluster, () => cluster.partition(TOPIC, 1).values.length > 0, 250);
       expect(cluster.partition(TOPIC, 1).values).toEqual(['c1']);
       send('b3', 0);
       await until(cluster, settled);
