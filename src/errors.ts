@@ -12,6 +12,7 @@ export {
   RequestTimeoutError,
   ConnectionClosedError,
   UnsupportedVersionError,
+  AuthenticationError,
   BootstrapError,
 } from './network/errors.js';
 

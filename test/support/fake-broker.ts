@@ -22,7 +22,7 @@ export interface TestServer {
 /** What the fake does with a Produce request. */
 export type ProduceBehaviour = 'hang' | 'close';
 
-async function serve(onSocket: (s: net.Socket, port: number) => void): Promise<TestServer> {
+export async function serve(onSocket: (s: net.Socket, port: number) => void): Promise<TestServer> {
   const sockets = new Set<net.Socket>();
   let port = 0;
   const server = net.createServer((s) => {
@@ -59,7 +59,7 @@ export function closingServer(): Promise<TestServer> {
   return serve((s) => s.once('data', () => s.end()));
 }
 
-function responseFrame(api: Api<unknown, unknown>, version: number, correlationId: number, body: object): Buffer {
+export function responseFrame(api: Api<unknown, unknown>, version: number, correlationId: number, body: object): Buffer {
   const flexible = version >= api.flexibleFrom;
   const w = new Writer(256);
   w.int32(0).int32(correlationId);
