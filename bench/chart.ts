@@ -15,7 +15,7 @@ const ROW_H = 24;
 const GAP = 6;
 const TITLE_H = 34;
 const PANEL_GAP = 18;
-const GRID_LABEL_W = 250;
+const GRID_LABEL_W = 310;
 const GRID_HEAD_H = 22;
 /** Room right of a grid bar for its "638.3k". */
 const GRID_TEXT_W = 56;
