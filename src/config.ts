@@ -10,6 +10,7 @@ import { parseBootstrapServers, type HostPort } from './network/cluster.js';
 import { DEFAULT_MAX_RESPONSE_SIZE } from './network/connection.js';
 import type { Partitioner } from './partitioner/partitioner.js';
 import { checkLogger, type Logger } from './diagnostics/logger.js';
+import { checkSasl, checkSsl, senderSasl, type SaslOptions, type SenderSasl, type TlsOptions } from './security-config.js';
 
 export type Acks = 'all' | -1 | 0 | 1;
 
@@ -65,6 +66,14 @@ export interface ProducerOptions<K = Bytes, V = Bytes> {
   transactionalId?: string;
   /** How long the coordinator lets a transaction stay open before it aborts it (Java's transaction.timeout.ms). */
   transactionTimeoutMs?: number;
+  /**
+   * TLS to every broker: true (the system's CAs), or Node TLS options (ca,
+   * cert and key for mutual TLS, servername, ...). The broker's certificate
+   * and host name are verified unless rejectUnauthorized is false.
+   */
+  ssl?: boolean | TlsOptions;
+  /** SASL authentication on every connection: PLAIN, SCRAM-SHA-256/512, or OAUTHBEARER with a token provider. */
+  sasl?: SaslOptions;
 }
 
 export interface ProducerConfig {
@@ -97,10 +106,15 @@ export interface ProducerConfig {
   /** null: not transactional. */
   transactionalId: string | null;
   transactionTimeoutMs: number;
+  /** null: plain TCP. */
+  ssl: true | TlsOptions | null;
+  sasl: SaslOptions | null;
 }
 
 /** What the sender needs; plain data so it can cross to a worker thread. */
-export type SenderConfig = Omit<ProducerConfig, 'partitioner' | 'keySerializer' | 'valueSerializer' | 'worker' | 'bufferMemory' | 'maxBlockMs' | 'logger'>;
+export type SenderConfig = Omit<ProducerConfig, 'partitioner' | 'keySerializer' | 'valueSerializer' | 'worker' | 'bufferMemory' | 'maxBlockMs' | 'logger' | 'sasl'> & {
+  sasl: SenderSasl | null;
+};
 
 const INT_MAX = 2147483647;
 
@@ -163,6 +177,8 @@ const CHECKS: Record<keyof ProducerOptions, Check> = {
     if (typeof v !== 'string' || v === '') throw new ConfigError(name, `must be a non-empty string, got ${describe(v)}`);
   },
   transactionTimeoutMs: int(1),
+  ssl: checkSsl,
+  sasl: checkSasl,
 };
 
 /**
@@ -268,10 +284,12 @@ export function resolveConfig<K, V>(options: ProducerOptions<K, V>): ProducerCon
     logger: options.logger ?? null,
     transactionalId,
     transactionTimeoutMs: options.transactionTimeoutMs ?? 60_000,
+    ssl: options.ssl === true ? true : options.ssl ? { ...options.ssl } : null,
+    sasl: options.sasl ? { ...options.sasl } : null,
   };
 }
 
 export function senderConfig(c: ProducerConfig): SenderConfig {
-  const { partitioner: _p, keySerializer: _k, valueSerializer: _v, worker: _w, bufferMemory: _b, maxBlockMs: _m, logger: _l, ...rest } = c;
-  return rest;
+  const { partitioner: _p, keySerializer: _k, valueSerializer: _v, worker: _w, bufferMemory: _b, maxBlockMs: _m, logger: _l, sasl, ...rest } = c;
+  return { ...rest, sasl: senderSasl(sasl) };
 }

@@ -13,6 +13,7 @@ export {
   ConnectionClosedError,
   ResponseSizeError,
   UnsupportedVersionError,
+  AuthenticationError,
   BootstrapError,
 } from './network/errors.js';
 

@@ -50,6 +50,23 @@ export class UnsupportedVersionError extends ConnectionError {
   }
 }
 
+/**
+ * The broker refused our SASL credentials, or TLS failed: the broker's
+ * certificate could not be verified (untrusted, expired, or for another host
+ * name), or the broker refused ours. Not retriable: the same credentials
+ * fail the same way, so the producer stops (it is fatal to it) instead of
+ * reconnecting in a loop. The message never holds a password or token.
+ */
+export class AuthenticationError extends ConnectionError {
+  /** The SASL mechanism ('PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'), or 'TLS'. */
+  readonly mechanism: string;
+
+  constructor(broker: string, mechanism: string, message: string, cause?: unknown) {
+    super('KPT_ERR_AUTHENTICATION', broker, message, false, cause);
+    this.mechanism = mechanism;
+  }
+}
+
 /** No bootstrap server could be reached or read (the cause says why). */
 export class BootstrapError extends KafkaClientError {
   constructor(message: string, cause?: unknown) {

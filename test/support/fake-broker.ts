@@ -111,8 +111,22 @@ export function onRequests(socket: net.Socket, handle: (req: FakeRequest) => boo
   });
 }
 
-/** ApiVersions (offering `apis`) and Metadata answers of a one-node cluster (node 1, itself) leading partition 0 of each topic. */
-function answerCluster(socket: net.Socket, port: number, req: FakeRequest, apis: readonly AnyApi[], topics: readonly string[], topicErrors: Readonly<Record<string, number>> = {}): boolean {
+/** Another broker a fake's Metadata names (leader of nothing). */
+interface Peer {
+  nodeId: number;
+  port: number;
+}
+
+/** ApiVersions (offering `apis`) and Metadata answers of a cluster whose node 1, itself, leads partition 0 of each topic. */
+function answerCluster(
+  socket: net.Socket,
+  port: number,
+  req: FakeRequest,
+  apis: readonly AnyApi[],
+  topics: readonly string[],
+  topicErrors: Readonly<Record<string, number>> = {},
+  peers: readonly Peer[] = [],
+): boolean {
   if (req.apiKey === ApiVersions.key) {
     const apiKeys = apis.map((a) => ({ apiKey: a.key, minVersion: a.minVersion, maxVersion: a.maxVersion }));
     socket.write(responseFrame(ApiVersions, req.version, req.correlationId, { errorCode: 0, apiKeys, throttleTimeMs: 0 }));
@@ -122,7 +136,7 @@ function answerCluster(socket: net.Socket, port: number, req: FakeRequest, apis:
     const partitions = [{ errorCode: 0, partitionIndex: 0, leaderId: 1, leaderEpoch: 0, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] }];
     socket.write(
       responseFrame(Metadata, req.version, req.correlationId, {
-        brokers: [{ nodeId: 1, host: '127.0.0.1', port, rack: null }],
+        brokers: [{ nodeId: 1, port }, ...peers].map((b) => ({ ...b, host: '127.0.0.1', rack: null })),
         clusterId: 'fake',
         controllerId: 1,
         topics: [
@@ -139,11 +153,17 @@ function answerCluster(socket: net.Socket, port: number, req: FakeRequest, apis:
 /**
  * A one-node cluster (node 1, itself) serving `topics` with one partition
  * each; a topic in `topicErrors` is answered with that error code instead.
+ * `peers`: more brokers its Metadata lists (leaders of nothing).
  */
-export function fakeBroker(topics: readonly string[], produce: ProduceBehaviour, topicErrors: Readonly<Record<string, number>> = {}): Promise<TestServer> {
+export function fakeBroker(
+  topics: readonly string[],
+  produce: ProduceBehaviour,
+  topicErrors: Readonly<Record<string, number>> = {},
+  peers: readonly Peer[] = [],
+): Promise<TestServer> {
   return serve((socket, port) =>
     onRequests(socket, (req) => {
-      if (answerCluster(socket, port, req, WITHOUT_PRODUCER_IDS, topics, topicErrors)) return true;
+      if (answerCluster(socket, port, req, WITHOUT_PRODUCER_IDS, topics, topicErrors, peers)) return true;
       if (produce === 'close') socket.end();
       return false;
     }),

@@ -33,6 +33,7 @@ const SAMPLES: Record<string, Error> = {
   RequestTimeoutError: new errors.RequestTimeoutError('10.0.0.1:9092 (node 1)', 'Produce v12 (correlation id 4)', 300),
   ConnectionClosedError: new errors.ConnectionClosedError('10.0.0.1:9092 (node 1)', 'the broker closed the connection', new TypeError('t')),
   UnsupportedVersionError: new errors.UnsupportedVersionError('10.0.0.1:9092', 'the broker does not support Produce'),
+  AuthenticationError: new errors.AuthenticationError('10.0.0.1:9093', 'SCRAM-SHA-256', 'SASL SCRAM-SHA-256 authentication failed: invalid credentials', new errors.KafkaResponseError(58, 'SaslAuthenticate')),
   BootstrapError: new BootstrapError('no bootstrap server answered: ...', new errors.ConnectionRefusedError('127.0.0.1:1', refused)),
   ConfigError: new errors.ConfigError('lingerMs', 'must be an integer, got "5"'),
   InvalidRecordError: new errors.InvalidRecordError('record topic must be a non-empty string'),
