@@ -3,6 +3,7 @@
 // 128-bit XOR, and table lookups in JavaScript run about three times slower.
 // Each thread that computes a CRC instantiates the module once, on first use.
 
+import { copyBytes } from './copy-bytes.js';
 import { CRC32C_WASM } from './crc32c-wasm.js';
 
 const TABLES = 8;
@@ -24,7 +25,7 @@ declare const WebAssembly: {
 };
 
 interface Crc32cModule {
-  memory: Uint8Array;
+  memory: Buffer;
   update(register: number, start: number, end: number): number;
 }
 
@@ -49,7 +50,7 @@ function instantiate(): Crc32cModule {
       c = (c >>> 8) ^ (first[c & 0xff] as number);
     }
   }
-  return { memory: new Uint8Array(exports.memory.buffer), update: exports.update };
+  return { memory: Buffer.from(exports.memory.buffer), update: exports.update };
 }
 
 /** Unsigned CRC-32C of bytes [start, end) of buf. */
@@ -58,7 +59,7 @@ export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
   let register = -1;
   for (let at = start; at < end; at += CHUNK) {
     const n = Math.min(CHUNK, end - at);
-    m.memory.set(buf.subarray(at, at + n), INPUT);
+    copyBytes(m.memory, INPUT, buf.subarray(at, at + n));
     register = m.update(register, INPUT, INPUT + n);
   }
   return ~register >>> 0;

@@ -4,6 +4,7 @@
 // broker can stamp partitionLeaderEpoch without invalidating it.
 
 import { CODEC_ID, compress, decompress, type CompressionType } from './compression.js';
+import { copyBytes } from './copy-bytes.js';
 import { crc32c } from './crc32c.js';
 import { ProtocolError } from './errors.js';
 import { Reader } from './reader.js';
@@ -125,22 +126,11 @@ export function writeRecord(
   return pos;
 }
 
-/**
- * From this many bytes on, a key or value is copied with Buffer#fill. Batches
- * live in shared memory, and V8 copies into a SharedArrayBuffer with one
- * relaxed atomic store per byte unless source and target are equally 8-byte
- * aligned, which the dense record format rarely allows (a 1 KiB value then
- * costs about 1 us); Buffer#fill with a buffer value is one plain memcpy. Below
- * this size its fixed cost is more than what it saves.
- */
-const FILL_COPY_MIN = 512;
-
 function writeBytesField(buf: Buffer, pos: number, v: RecordBytes, length: number): number {
   pos = writeVarintAt(buf, pos, length);
   if (v === null) return pos;
   if (typeof v === 'string') buf.write(v, pos, length, 'utf8');
-  else if (length >= FILL_COPY_MIN) buf.fill(v, pos, pos + length);
-  else buf.set(v, pos);
+  else copyBytes(buf, pos, v);
   return pos + length;
 }
 

@@ -46,6 +46,14 @@ describe('crc32c', () => {
     }
   });
 
+  it('equals crc-32 on ranges of shared memory, where batches live', () => {
+    const shared = Buffer.from(new SharedArrayBuffer(100_000));
+    shared.set(randomBytes(shared.length));
+    for (const [start, end] of [[21, 16_405], [85, 400], [85, 597], [3, 514], [7, 100_000], [64, 65_600]] as const) {
+      expect(crc32c(shared, start, end), `[${start}, ${end})`).toBe(reference(Buffer.from(shared.subarray(start, end))));
+    }
+  });
+
   it('is the same for inputs of zeros and of 0xff as for crc-32', () => {
     for (const length of [330, 5000, 70_000]) {
       expect(crc32c(Buffer.alloc(length))).toBe(reference(Buffer.alloc(length)));
