@@ -60,8 +60,8 @@
         (br $byte)))
     (local.get $c))
 
-  ;; The register after [$p, $end), from register $c. $p is 8704; the bytes
-  ;; from $end to $end + 16 + ((n + 31) & -16) may be overwritten.
+  ;; The register after [$p, $end), from register $c. $p is 8704; the input
+  ;; is overwritten, and so are the 320 bytes after it (the scratch area).
   (func (export "update") (param $c i32) (param $p i32) (param $end i32) (result i32)
     (local $q i32) (local $stop i32) (local $split i32) (local $x i32) (local $n i32)
     (if (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (i32.const 330))
@@ -73,7 +73,7 @@
     ;; Written as a gather: 16 bytes at t become themselves XOR the final
     ;; values at t-123, t-145, t-178, t-195, t-266, read through q = t - 266
     ;; (before the input they read the zero area). The nearest is 123 bytes
-    ;; back, far enough that its store has left the store buffer.
+    ;; back: far enough that a load seldom waits for the store that wrote it.
     (local.set $q (i32.sub (local.get $p) (i32.const 266)))
     (local.set $stop (i32.sub (local.get $split) (i32.const 266)))
     (loop $clear
