@@ -4,7 +4,7 @@
 import { IDEMPOTENCE_TARGET, type EosResults, type IdemRow, type IdemVariantId, type Outcome, type TxnResults } from './eos-model.js';
 import { machineTable } from './machine.js';
 import { spread, type Spread } from './model.js';
-import { median, withRange } from './report.js';
+import { median, withRange } from './report-format.js';
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 const ratioText = (s: Spread | null): string => (s ? `${s.median.toFixed(3)} (${s.min.toFixed(3)}–${s.max.toFixed(3)})` : 'n/a');

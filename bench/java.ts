@@ -1,30 +1,20 @@
 // The Java producer as Kafka ships it for this purpose: ProducerPerformance
 // from the broker's own jars. It prints its own throughput and latency; CPU
-// and peak RSS come from GNU time when it is installed (Debian package
-// `time`), less what a 1-record run costs, so JVM start-up and producer set-up
-// are not charged to the records, as they are not for the Node clients.
+// and peak RSS come from GNU time (bench/gnu-time.ts), less what a 1-record
+// run costs, so JVM start-up and producer set-up are not charged to the
+// records, as they are not for the Node clients.
 
-import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { runTimed, usageOf } from './gnu-time.js';
 import type { Job, RunResult } from './job.js';
-import { runProcess, tailOf } from './proc.js';
+import { tailOf } from './proc.js';
 
-const GNU_TIME = '/usr/bin/time';
-const TIME_MARK = 'BENCH_TIME';
-function producerProps(batchSize: number): string[] {
+/** The settings of the Java rows matched to the Node clients': acks=all, linger.ms=5, no compression, idempotence off. */
+export function matchedProps(batchSize: number): string[] {
   return ['acks=all', 'linger.ms=5', `batch.size=${batchSize}`, 'compression.type=none', 'enable.idempotence=false'];
 }
 
 export const JAVA_UNSUPPORTED_KEYED = 'ProducerPerformance sends keyless records only';
-
-export function javaHow(batchSize: number): string {
-  return `ProducerPerformance --throughput -1 (or the offered rate) --producer-props ${producerProps(batchSize).join(' ')}; -Xmx512M as Kafka's perf-test script; keyless records only`;
-}
-
-interface Usage {
-  cpuMs: number;
-  maxRssMb: number;
-}
 
 interface Summary {
   recordsPerSec: number;
@@ -34,23 +24,26 @@ interface Summary {
 
 export class JavaProducer {
   readonly #libsDir: string;
-  readonly #batchSize: number;
-  readonly #timed = existsSync(GNU_TIME);
+  readonly #props: string[];
   #startupCpuMs: number | null = null;
 
-  constructor(libsDir: string, batchSize = 16384) {
+  /** `props` are the --producer-props after bootstrap.servers; none: the client's own defaults. */
+  constructor(libsDir: string, props: string[]) {
     this.#libsDir = libsDir;
-    this.#batchSize = batchSize;
+    this.#props = props;
   }
 
   get how(): string {
-    return javaHow(this.#batchSize);
+    const props = this.#props.length
+      ? this.#props.join(' ')
+      : "bootstrap.servers only, so kafka-clients' defaults (acks=all, enable.idempotence=true, linger.ms=5, batch.size=16384, compression.type=none)";
+    return `ProducerPerformance --throughput -1 (or the offered rate) --producer-props ${props}; -Xmx512M as Kafka's perf-test script; keyless records only`;
   }
 
   /** Measures the CPU of a 1-record run on `topic`, to subtract from every later run. */
   async calibrate(bootstrap: string, topic: string): Promise<void> {
     const out = await this.#exec(bootstrap, topic, 1, 100, -1, 120_000);
-    this.#startupCpuMs = this.#usage(out.stderr)?.cpuMs ?? null;
+    this.#startupCpuMs = usageOf(out)?.cpuMs ?? null;
   }
 
   async run(job: Job, timeoutMs: number): Promise<RunResult> {
@@ -59,7 +52,7 @@ export class JavaProducer {
     if (out.timedOut) return { ok: false, error: `timed out after ${timeoutMs / 1000} s` };
     const summary = parseSummary(out.stdout);
     if (out.code !== 0 || !summary) return { ok: false, error: `exit ${out.code}: ${tailOf(out.stdout + out.stderr)}` };
-    const usage = this.#usage(out.stderr);
+    const usage = usageOf(out);
     return {
       ok: true,
       how: this.how,
@@ -72,8 +65,7 @@ export class JavaProducer {
   }
 
   #exec(bootstrap: string, topic: string, records: number, size: number, throughput: number, timeoutMs: number) {
-    const java = [
-      'java',
+    const args = [
       '-Xmx512M',
       '-cp',
       path.join(this.#libsDir, '*'),
@@ -88,15 +80,9 @@ export class JavaProducer {
       String(throughput),
       '--producer-props',
       `bootstrap.servers=${bootstrap}`,
-      ...producerProps(this.#batchSize),
+      ...this.#props,
     ];
-    return this.#timed ? runProcess(GNU_TIME, ['-f', `${TIME_MARK} %U %S %M`, ...java], timeoutMs) : runProcess('java', java.slice(1), timeoutMs);
-  }
-
-  #usage(stderr: string): Usage | null {
-    const m = new RegExp(`^${TIME_MARK} ([\\d.]+) ([\\d.]+) (\\d+)$`, 'm').exec(stderr);
-    if (!m) return null;
-    return { cpuMs: (Number(m[1]) + Number(m[2])) * 1000, maxRssMb: Number(m[3]) / 1024 };
+    return runTimed('java', args, timeoutMs);
   }
 }
 

@@ -1,9 +1,20 @@
 // What the orchestrator hands a client runner (as JSON in argv) and the one
 // JSON line the runner prints back.
 
+/**
+ * The three ways a first program sends (the kafka-python tutorials'): one
+ * awaited send at a time; every send fired, then all awaited together; every
+ * send with a callback, then one flush.
+ */
+export type FirstWay = 'await-each' | 'all-then-await' | 'callback-flush';
+
 export interface Job {
-  /** 'throughput': everything as fast as the client goes; 'latency': a fixed offered rate. */
-  mode: 'throughput' | 'latency';
+  /**
+   * 'throughput': everything as fast as the client goes; 'latency': a fixed
+   * offered rate; 'first-program': the client's defaults, sending the way
+   * options.way says.
+   */
+  mode: 'throughput' | 'latency' | 'first-program';
   bootstrap: string;
   topic: string;
   records: number;
@@ -11,7 +22,7 @@ export interface Job {
   keyed: boolean;
   /** Offered records per second in latency mode. */
   rate: number;
-  /** Runner-specific switches, e.g. { worker: true } for ours. */
+  /** Runner-specific switches, e.g. { worker: true } for ours, { way } in first-program mode. */
   options: Record<string, unknown>;
 }
 

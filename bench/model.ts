@@ -1,18 +1,20 @@
 // What a benchmark run collects, and the statistics the report and the chart
 // draw from it: medians with their spread over the rounds.
 
-import type { RunMetrics } from './job.js';
+import type { FirstWay, RunMetrics } from './job.js';
 import type { Machine } from './machine.js';
 
 export interface Workload {
   id: string;
   title: string;
-  mode: 'throughput' | 'latency';
+  mode: 'throughput' | 'latency' | 'first-program';
   records: number;
   valueSize: number;
   keyed: boolean;
   /** Offered records per second (latency mode). */
   rate: number;
+  /** How the records are sent (first-program mode). */
+  way?: FirstWay;
 }
 
 export interface PeerInfo {
@@ -21,6 +23,12 @@ export interface PeerInfo {
   version: string;
   /** How the client was driven, as its runner described it; null until it ran once. */
   how: string | null;
+  /** Whether this row runs the client with its own default settings (the report's and chart's headline). */
+  atDefaults: boolean;
+  /** This project, another Node.js client, or a client in another language. */
+  kind: 'ours' | 'node' | 'other';
+  /** Why the client could not be installed or prepared; it then has no runs. */
+  unavailable: string | null;
 }
 
 /** One client's runs of one workload (warm-up excluded). */
@@ -29,6 +37,11 @@ export interface Cell {
   failures: string[];
   /** Why the client cannot run this workload at all (e.g. keys), instead of runs. */
   unsupported: string | null;
+}
+
+/** The clients with a row in workload `w`: those that take part in its mode. */
+export function peersOf(r: Results, w: Workload): PeerInfo[] {
+  return r.peers.filter((p) => r.cells[w.id]?.[p.id]);
 }
 
 export interface Results {
@@ -81,4 +94,15 @@ export function summarize(w: Workload, cell: Cell | undefined): Summary {
     p99Ms: spread(runs.map((r) => r.latency?.p99Ms ?? null)),
     latencyPer: runs[0]?.latency?.per ?? null,
   };
+}
+
+/** The client acknowledged per send call with the lowest median p50 in latency workload `w`: the per-call clients' best. */
+export function bestPerCall(r: Results, w: Workload): { peer: PeerInfo; p50: Spread } | null {
+  let best: { peer: PeerInfo; p50: Spread } | null = null;
+  for (const peer of peersOf(r, w)) {
+    const s = summarize(w, r.cells[w.id]?.[peer.id]);
+    if (s.latencyPer !== 'send call' || !s.p50Ms) continue;
+    if (!best || s.p50Ms.median < best.p50.median) best = { peer, p50: s.p50Ms };
+  }
+  return best;
 }

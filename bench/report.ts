@@ -1,97 +1,56 @@
 // Renders the collected runs as bench/results/LATEST.md.
 
 import { machineTable } from './machine.js';
-import { summarize, type Results, type Spread, type Workload } from './model.js';
-
-const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-
-export function num(x: number): string {
-  if (x >= 100) return int.format(x);
-  if (x >= 10) return x.toFixed(1);
-  return x.toFixed(2);
-}
-
-export function withRange(s: Spread | null): string {
-  if (!s) return 'n/a';
-  return s.min === s.max ? num(s.median) : `${num(s.median)} (${num(s.min)}–${num(s.max)})`;
-}
-
-export function median(s: Spread | null): string {
-  return s ? num(s.median) : 'n/a';
-}
-
-function ratio(a: Spread | null, b: Spread | null): string {
-  return a && b ? `${(a.median / b.median).toFixed(2)}×` : '–';
-}
-
-function cellText(text: string): string {
-  return text.replaceAll('|', '\\|').replaceAll('\n', ' ');
-}
-
-function runsText(r: Results, w: Workload, peer: string): string {
-  const cell = r.cells[w.id]?.[peer];
-  const ok = cell?.runs.length ?? 0;
-  return `${ok}/${ok + (cell?.failures.length ?? 0)}`;
-}
-
-/** Rows for clients without a completed run: "not supported", or "could not run" with the first error. */
-function failedRow(r: Results, w: Workload, peer: string, columns: number): string | null {
-  const cell = r.cells[w.id]?.[peer];
-  if (!cell || cell.runs.length > 0) return null;
-  const label = r.peers.find((p) => p.id === peer)?.label ?? peer;
-  const what = cell.unsupported === null ? `could not run: ${cell.failures[0] ?? 'no run'}` : `not supported: ${cell.unsupported}`;
-  return `| ${label} | ${cellText(what)} |${' |'.repeat(columns - 2)}`;
-}
+import { bestPerCall, peersOf, summarize, type Results, type Workload } from './model.js';
+import { firstProgramSection } from './report-first.js';
+import { cellText, failedRow, failureNotes, median, num, ratio, runsText, withRange } from './report-format.js';
+import { defaultsSection } from './report-headline.js';
 
 function throughputTable(r: Results, w: Workload): string[] {
-  const head = '| client | records/s median (min–max) | MB/s | vs kafkajs | vs Java | CPU s / M records | peak RSS MiB | event-loop p99 ms | runs ok |';
-  const lines = [`### ${w.title}`, '', `${w.records.toLocaleString('en-US')} records, acks=all.`, '', head, '|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
-  const kafkajs = summarize(w, r.cells[w.id]?.kafkajs).recordsPerSec;
-  const java = summarize(w, r.cells[w.id]?.java).recordsPerSec;
-  for (const p of r.peers) {
-    const failed = failedRow(r, w, p.id, 9);
+  const head = '| client | records/s median (min–max) | MB/s | vs kafkajs | vs Java (idempotence off) | vs kcat | CPU s / M records | peak RSS MiB | event-loop p99 ms | runs ok |';
+  const lines = [`### ${w.title}`, '', `${w.records.toLocaleString('en-US')} records.`, '', head, '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  const rate = (id: string) => summarize(w, r.cells[w.id]?.[id]).recordsPerSec;
+  const [kafkajs, java, kcat] = [rate('kafkajs'), rate('java'), rate('kcat')];
+  for (const p of peersOf(r, w)) {
+    const failed = failedRow(r, w, p.id, 10);
     if (failed) {
       lines.push(failed);
       continue;
     }
     const s = summarize(w, r.cells[w.id]?.[p.id]);
     lines.push(
-      `| ${p.label} | ${withRange(s.recordsPerSec)} | ${median(s.mbPerSec)} | ${ratio(s.recordsPerSec, kafkajs)} | ${ratio(s.recordsPerSec, java)} | ${median(s.cpuSecPerMillion)} | ${median(s.maxRssMb)} | ${median(s.loopP99Ms)} | ${runsText(r, w, p.id)} |`,
+      `| ${p.label} | ${withRange(s.recordsPerSec)} | ${median(s.mbPerSec)} | ${ratio(s.recordsPerSec, kafkajs)} | ${ratio(s.recordsPerSec, java)} | ${ratio(s.recordsPerSec, kcat)} | ${median(s.cpuSecPerMillion)} | ${median(s.maxRssMb)} | ${median(s.loopP99Ms)} | ${runsText(r, w, p.id)} |`,
     );
   }
   return [...lines, ...failureNotes(r, w), ''];
 }
 
 function latencyTable(r: Results, w: Workload): string[] {
+  const best = bestPerCall(r, w);
   const lines = [
     `### ${w.title}`,
     '',
     `${w.records.toLocaleString('en-US')} records offered at ${w.rate.toLocaleString('en-US')}/s on a 1 ms tick. A record's latency runs from when it was due to its acknowledgement. Clients acknowledged per record send each record on its own; the others make one send call per tick with the records due, and every record in the call gets the call's latency.`,
     '',
-    '| client | p50 ms median (min–max) | p99 ms median (min–max) | acknowledged per | event-loop p99 ms | runs ok |',
-    '|---|---:|---:|---|---:|---:|',
+    best
+      ? `The best client acknowledged per send call is ${best.peer.label} (p50 ${num(best.p50.median)} ms): the column "p50 vs best per-call" divides each p50 by its.`
+      : 'No client acknowledged per send call completed a run, so there is no "p50 vs best per-call".',
+    '',
+    '| client | p50 ms median (min–max) | p50 vs best per-call | p99 ms median (min–max) | acknowledged per | event-loop p99 ms | runs ok |',
+    '|---|---:|---:|---:|---|---:|---:|',
   ];
-  for (const p of r.peers) {
-    const failed = failedRow(r, w, p.id, 6);
+  for (const p of peersOf(r, w)) {
+    const failed = failedRow(r, w, p.id, 7);
     if (failed) {
       lines.push(failed);
       continue;
     }
     const s = summarize(w, r.cells[w.id]?.[p.id]);
-    lines.push(`| ${p.label} | ${withRange(s.p50Ms)} | ${withRange(s.p99Ms)} | ${s.latencyPer ?? 'n/a'} | ${median(s.loopP99Ms)} | ${runsText(r, w, p.id)} |`);
+    lines.push(
+      `| ${p.label} | ${withRange(s.p50Ms)} | ${ratio(s.p50Ms, best?.p50 ?? null)} | ${withRange(s.p99Ms)} | ${s.latencyPer ?? 'n/a'} | ${median(s.loopP99Ms)} | ${runsText(r, w, p.id)} |`,
+    );
   }
   return [...lines, ...failureNotes(r, w), ''];
-}
-
-/** Failed runs of clients that also had good ones: the medians above leave them out, so say so. */
-function failureNotes(r: Results, w: Workload): string[] {
-  const notes: string[] = [];
-  for (const p of r.peers) {
-    const cell = r.cells[w.id]?.[p.id];
-    if (!cell || cell.runs.length === 0) continue;
-    for (const f of cell.failures) notes.push(`- ${p.label}: failed run: ${cellText(f)}`);
-  }
-  return notes.length ? ['', ...notes] : [];
 }
 
 export function renderReport(r: Results, chartFile: string): string {
@@ -109,16 +68,21 @@ export function renderReport(r: Results, chartFile: string): string {
     '',
     '## Clients',
     '',
-    '| client | version | how it is driven |',
-    '|---|---|---|',
-    ...r.peers.map((p) => `| ${p.label} | ${p.version} | ${cellText(p.how ?? 'no successful run')} |`),
+    '| client | version | at its defaults | how it is driven |',
+    '|---|---|---|---|',
+    ...r.peers.map((p) => `| ${p.label} | ${p.version} | ${p.atDefaults ? 'yes' : 'no'} | ${cellText(p.unavailable ?? p.how ?? 'no successful run')} |`),
     '',
     '## Results',
     '',
     `![throughput and latency per client](${chartFile})`,
     '',
+    ...defaultsSection(r),
   ];
-  for (const w of r.workloads) out.push(...(w.mode === 'latency' ? latencyTable(r, w) : throughputTable(r, w)));
+  for (const w of r.workloads) {
+    if (w.mode === 'throughput') out.push(...throughputTable(r, w));
+    if (w.mode === 'latency') out.push(...latencyTable(r, w));
+  }
+  out.push(...firstProgramSection(r));
   out.push(
     '## How it is measured',
     '',
@@ -126,9 +90,15 @@ export function renderReport(r: Results, chartFile: string): string {
     "- A run counts only if the sum of the topic's latest offsets (ListOffsets) equals the records sent; a run that lost or duplicated records is reported as failed, not as fast.",
     '- Wall time runs from the first send to the last acknowledgement; records/s and MB/s (10^6 bytes of values) follow from it. Connecting before the first send is not timed.',
     '- Values are random printable ASCII, 1024 distinct values per size generated before timing; keyed workloads use keys `key-${i % 10000}`.',
-    '- CPU is user + system time of the whole client process during the timed section (all its threads, so a worker thread counts); peak RSS is the process maximum.',
-    '- Event-loop p99 is `monitorEventLoopDelay` (1 ms resolution) on the main thread during the timed section.',
+    '- Every row asks for acks from all in-sync replicas (acks=all) but @platformatic/kafka at its defaults, whose default is acks 1 (the leader only).',
+    '- "At its defaults": the client is given where the broker is and nothing that changes how it batches, acknowledges, retries or compresses; the way it is driven (message arrays per call, calls in flight) is still its fastest documented one, as Clients says.',
+    '- CPU is user + system time of the whole client process during the timed section (all its threads, so a worker thread or librdkafka\'s threads count); peak RSS is the process maximum.',
+    '- Event-loop p99 is `monitorEventLoopDelay` (1 ms resolution) on the main thread during the timed section, for every Node.js client; the Java producer, kcat and kafka-python have no Node.js event loop (n/a).',
     '- The Java producer is Kafka\'s `ProducerPerformance`. It sends keyless records only, so it has no keyed rows. Its CPU and peak RSS come from GNU time, less the CPU of a 1-record run (JVM start-up and producer set-up); its latency is measured from its own send() call.',
+    '- kcat (`kcat -P`, librdkafka in C at its defaults) stands for what a client can get from this machine and broker. It reads the records from a file written before the run; its wall time and CPU are the whole process\'s (GNU time) less the median of three 1-record runs (start-up, connection, metadata). It reports no per-record acknowledgement times, so it has no latency row.',
+    '- node-rdkafka and kcat are librdkafka, whose default partitioner for keys is CRC32-based (consistent_random), not the Java client\'s murmur2: keyed records spread differently, over the same 6 partitions.',
+    '- node-rdkafka, kcat and kafka-python are not dependencies of the project: `npm run bench` installs them into `~/.cache/kafka-producer-ts` (node-rdkafka built from source with its own package.json, kcat from Debian, kafka-python in a virtual environment); one that cannot be installed has rows saying why.',
+    '- The first-program runs time the same steps on both sides: kafka-python in its own Python process (CPU from `time.process_time()`, every thread), ours as every other Node.js row.',
     '- The broker runs on the same 2 cores as the client, so every number includes the broker competing for CPU.',
     '',
   );

@@ -3,21 +3,28 @@
 // are interleaved client by client within each round, so a slow drift of the
 // machine or the broker spreads over every client instead of one.
 //
-//   BENCH_ROUNDS=5   rounds per workload (default 3)
-//   BENCH_QUICK=1    smoke mode: a tenth of the records, one round unless BENCH_ROUNDS says otherwise
-//   BENCH_PEERS=a,b  only these clients (ids: kafkajs, platformatic, kafkats, java, ours-worker, ours-main, java-256k, ours-worker-256k)
-//   KAFKA_BROKERS    use this cluster instead of the local one
+//   BENCH_ROUNDS=5      rounds per workload (default 3)
+//   BENCH_QUICK=1       smoke mode: a tenth of the records, one round unless BENCH_ROUNDS says otherwise
+//   BENCH_PEERS=a,b     only these clients (ids in bench/peers.ts: kafkajs, platformatic, platformatic-defaults,
+//                       kafkats, node-rdkafka, kcat, java, java-defaults, ours-worker, ours-main, java-256k,
+//                       ours-worker-256k, ours-first, kafka-python)
+//   BENCH_WORKLOADS=a,b only these workloads (ids below: 100b, 100b-keyed, 1k, 1k-keyed, latency, first-await,
+//                       first-all, first-callback)
+//   KAFKA_BROKERS       use this cluster instead of the local one
+//
+// Clients that are not npm dependencies (node-rdkafka, kcat, kafka-python)
+// are installed by bench/peers.ts at the start, into the cache; one that
+// cannot be installed gets rows saying why.
 
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { broker, type Broker } from './broker.js';
+import { broker } from './broker.js';
 import { renderChart, toPng } from './chart.js';
-import { JAVA_UNSUPPORTED_KEYED, JavaProducer } from './java.js';
 import type { Job, RunResult } from './job.js';
-import { machine, ourVersion, packageVersion, ROOT } from './machine.js';
-import type { Cell, PeerInfo, Results, Workload } from './model.js';
-import { lastJsonLine, runProcess } from './proc.js';
+import { machine, ROOT } from './machine.js';
+import type { Cell, Results, Workload } from './model.js';
+import { peers, type Peer } from './peers.js';
 import { renderReport } from './report.js';
 import { Topics } from '../scripts/kafka/topics.js';
 
@@ -27,9 +34,14 @@ const SCALE = QUICK ? 10 : 1;
 const PARTITIONS = 6;
 const LATENCY_RATE = 20_000;
 const LATENCY_SECONDS = 10;
+const FIRST_PROGRAM_RECORDS = 10_000;
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 
-const WORKLOADS: Workload[] = [
+function firstProgram(id: string, way: Workload['way'], title: string): Workload {
+  return { id, title, mode: 'first-program', records: FIRST_PROGRAM_RECORDS / SCALE, valueSize: 100, keyed: false, rate: 0, way };
+}
+
+const ALL_WORKLOADS: Workload[] = [
   { id: '100b', title: '100 B values, keyless', mode: 'throughput', records: 1_000_000 / SCALE, valueSize: 100, keyed: false, rate: 0 },
   { id: '100b-keyed', title: '100 B values, keyed', mode: 'throughput', records: 1_000_000 / SCALE, valueSize: 100, keyed: true, rate: 0 },
   { id: '1k', title: '1 KiB values, keyless', mode: 'throughput', records: 200_000 / SCALE, valueSize: 1024, keyed: false, rate: 0 },
@@ -43,57 +55,28 @@ const WORKLOADS: Workload[] = [
     keyed: false,
     rate: LATENCY_RATE,
   },
+  firstProgram('first-await', 'await-each', 'await each send'),
+  firstProgram('first-all', 'all-then-await', 'all sends, then await them all'),
+  firstProgram('first-callback', 'callback-flush', 'sends with a callback, then flush'),
 ];
 
-interface Peer {
-  info: PeerInfo;
-  /** Why keyed workloads are skipped; null when the client sends keys. */
-  keyedUnsupported: string | null;
-  run(job: Job, timeoutMs: number): Promise<RunResult>;
+function listed(name: string): string[] | null {
+  return process.env[name]?.split(',').map((s) => s.trim()) ?? null;
 }
 
-/** A Node client: its runner script under dist/bench/clients, in a fresh process per run. */
-function nodePeer(id: string, label: string, version: string, script: string, options: Record<string, unknown> = {}): Peer {
-  const file = path.join(ROOT, 'dist', 'bench', 'clients', script);
-  return {
-    info: { id, label, version, how: null },
-    keyedUnsupported: null,
-    async run(job, timeoutMs) {
-      const out = await runProcess(process.execPath, [file, JSON.stringify({ ...job, options })], timeoutMs);
-      return lastJsonLine<RunResult>(out, timeoutMs);
-    },
-  };
+function workloads(): Workload[] {
+  const only = listed('BENCH_WORKLOADS');
+  const unknown = only?.filter((id) => !ALL_WORKLOADS.some((w) => w.id === id)) ?? [];
+  if (unknown.length) throw new Error(`BENCH_WORKLOADS names no such workload: ${unknown.join(', ')}; the ids are ${ALL_WORKLOADS.map((w) => w.id).join(', ')}`);
+  return only ? ALL_WORKLOADS.filter((w) => only.includes(w.id)) : ALL_WORKLOADS;
 }
 
-/** Peers with a 256 KiB batch size: how far each goes when allowed batches like the ones the per-call clients send. */
-const BIG_BATCH = 262_144;
-
-interface JavaPeer extends Peer {
-  java: JavaProducer;
-}
-
-function javaPeer(id: string, label: string, b: Broker, java: JavaProducer): JavaPeer {
-  return {
-    info: { id, label, version: `kafka-clients ${b.version}`, how: java.how },
-    keyedUnsupported: JAVA_UNSUPPORTED_KEYED,
-    run: (job, t) => java.run(job, t),
-    java,
-  };
-}
-
-function peers(b: Broker): Peer[] {
-  const all: Peer[] = [
-    nodePeer('kafkajs', 'kafkajs', packageVersion('kafkajs'), 'kafkajs.js'),
-    nodePeer('platformatic', '@platformatic/kafka', packageVersion('@platformatic/kafka'), 'platformatic.js'),
-    nodePeer('kafkats', '@kafkats/client', packageVersion('@kafkats/client'), 'kafkats.js'),
-    javaPeer('java', 'Java producer', b, new JavaProducer(b.libsDir)),
-    nodePeer('ours-worker', 'kafka-producer-ts (worker)', ourVersion(), 'ours.js', { worker: true }),
-    nodePeer('ours-main', 'kafka-producer-ts (main thread)', ourVersion(), 'ours.js', { worker: false }),
-    javaPeer('java-256k', 'Java producer, batch.size 256 KiB', b, new JavaProducer(b.libsDir, BIG_BATCH)),
-    nodePeer('ours-worker-256k', 'kafka-producer-ts (worker), batchSize 256 KiB', ourVersion(), 'ours.js', { worker: true, batchSize: BIG_BATCH }),
-  ];
-  const only = process.env.BENCH_PEERS?.split(',').map((s) => s.trim());
-  return only ? all.filter((p) => only.includes(p.info.id)) : all;
+/** The run's deadline: generous, as a timeout is a failure, not a measurement. */
+function deadline(w: Workload): number {
+  if (w.mode === 'latency') return 120_000 + (w.records * 1000) / w.rate;
+  // An awaited send per record is a round trip each, a few milliseconds at worst.
+  if (w.mode === 'first-program') return 120_000 + w.records * 20;
+  return 120_000 + w.records * 0.2;
 }
 
 function uniqueTopic(label: string): string {
@@ -105,15 +88,32 @@ async function runOnce(topics: Topics, bootstrap: string, peer: Peer, w: Workloa
   const topic = uniqueTopic(`${w.id}-${peer.info.id}`);
   await topics.create(topic, PARTITIONS);
   try {
-    const job: Job = { mode: w.mode, bootstrap, topic, records: w.records, valueSize: w.valueSize, keyed: w.keyed, rate: w.rate, options: {} };
-    const timeoutMs = 120_000 + w.records * (w.mode === 'latency' ? 1000 / w.rate : 0.2);
-    const result = await peer.run(job, timeoutMs);
+    const options = w.way ? { way: w.way } : {};
+    const job: Job = { mode: w.mode, bootstrap, topic, records: w.records, valueSize: w.valueSize, keyed: w.keyed, rate: w.rate, options };
+    const result = await peer.run(job, deadline(w));
     if (!result.ok) return result;
     const landed = await topics.count(topic, PARTITIONS);
     if (landed !== w.records) return { ok: false, error: `the topic holds ${landed} of ${w.records} records sent` };
     return result;
   } finally {
     await topics.delete(topic).catch((err: Error) => process.stderr.write(`bench: could not delete ${topic}: ${err.message}\n`));
+  }
+}
+
+/** Lets each peer that times itself from outside measure its start-up; one that cannot is left out, saying why. */
+async function calibrate(topics: Topics, bootstrap: string, list: Peer[]): Promise<void> {
+  for (const p of list) {
+    if (!p.calibrate || p.info.unavailable) continue;
+    const topic = uniqueTopic(`calibration-${p.info.id}`);
+    await topics.create(topic, 1);
+    try {
+      await p.calibrate(bootstrap, topic);
+    } catch (err) {
+      p.info.unavailable = `could not measure its start-up: ${(err as Error).message}`;
+      process.stderr.write(`bench: ${p.info.label} is left out (its rows say so): ${p.info.unavailable}\n`);
+    } finally {
+      await topics.delete(topic);
+    }
   }
 }
 
@@ -128,22 +128,19 @@ function progress(w: Workload, round: string, peer: Peer, r: RunResult): void {
 
 async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
+  const chosen = workloads();
   const b = await broker();
   const topics = new Topics(b.bootstrap, 'kafka-producer-ts-bench');
+  let list: Peer[] = [];
   try {
-    const list = peers(b);
-    for (const p of list) {
-      if (!('java' in p)) continue;
-      const calibration = uniqueTopic('java-calibration');
-      await topics.create(calibration, 1);
-      await (p as JavaPeer).java.calibrate(b.bootstrap, calibration);
-      await topics.delete(calibration);
-    }
+    list = peers(b, listed('BENCH_PEERS'));
+    await calibrate(topics, b.bootstrap, list);
     const cells: Record<string, Record<string, Cell>> = {};
-    for (const w of WORKLOADS) {
+    for (const w of chosen) {
       const row: Record<string, Cell> = (cells[w.id] = {});
-      for (const p of list) row[p.info.id] = { runs: [], failures: [], unsupported: w.keyed ? p.keyedUnsupported : null };
-      const runnable = list.filter((p) => row[p.info.id]?.unsupported === null);
+      const taking = list.filter((p) => p.modes.includes(w.mode));
+      for (const p of taking) row[p.info.id] = { runs: [], failures: [], unsupported: p.info.unavailable ? null : p.unsupported(w) };
+      const runnable = taking.filter((p) => !p.info.unavailable && row[p.info.id]?.unsupported === null);
       for (const p of runnable) progress(w, 'warm-up', p, await runOnce(topics, b.bootstrap, p, w));
       for (let round = 1; round <= ROUNDS; round++) {
         for (const p of runnable) {
@@ -167,7 +164,7 @@ async function main(): Promise<void> {
       rounds: ROUNDS,
       machine: machine(),
       broker: b.description,
-      workloads: WORKLOADS,
+      workloads: chosen,
       peers: list.map((p) => p.info),
       cells,
     };
@@ -179,6 +176,7 @@ async function main(): Promise<void> {
     writeFileSync(path.join(RESULTS_DIR, 'LATEST.md'), renderReport(results, png ? 'LATEST.png' : 'LATEST.svg'));
     process.stdout.write(`bench: wrote ${path.relative(ROOT, RESULTS_DIR)}/LATEST.md, LATEST.json, LATEST.svg${png ? ', LATEST.png' : ''}\n`);
   } finally {
+    for (const p of list) p.dispose?.();
     await topics.close();
     await b.stop();
   }

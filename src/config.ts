@@ -7,8 +7,10 @@ import type { CompressionType } from './protocol/compression.js';
 import { COMPRESSION_TYPES } from './protocol/compression.js';
 import { ConfigError } from './errors.js';
 import { parseBootstrapServers, type HostPort } from './network/cluster.js';
+import { DEFAULT_MAX_RESPONSE_SIZE } from './network/connection.js';
 import type { Partitioner } from './partitioner/partitioner.js';
 import { checkLogger, type Logger } from './diagnostics/logger.js';
+import { checkSasl, checkSsl, senderSasl, type SaslOptions, type SenderSasl, type TlsOptions } from './security-config.js';
 
 export type Acks = 'all' | -1 | 0 | 1;
 
@@ -57,6 +59,13 @@ export interface ProducerOptions<K = Bytes, V = Bytes> {
   partitioner?: 'default' | 'round-robin' | Partitioner;
   metadataMaxAgeMs?: number;
   connectTimeoutMs?: number;
+  /**
+   * Largest response accepted from a broker, in bytes (default 104857600,
+   * 100 MiB). A larger size prefix means a corrupt stream: the connection is
+   * closed before anything is allocated for it, and its requests are retried
+   * on a new one. Raise it only for Metadata answers about a huge cluster.
+   */
+  maxResponseSize?: number;
   keySerializer?: Serializer<K>;
   valueSerializer?: Serializer<V>;
   /** Run the sender on a worker thread (default) or on the main thread. */
@@ -67,6 +76,14 @@ export interface ProducerOptions<K = Bytes, V = Bytes> {
   transactionalId?: string;
   /** How long the coordinator lets a transaction stay open before it aborts it (Java's transaction.timeout.ms). */
   transactionTimeoutMs?: number;
+  /**
+   * TLS to every broker: true (the system's CAs), or Node TLS options (ca,
+   * cert and key for mutual TLS, servername, ...). The broker's certificate
+   * and host name are verified unless rejectUnauthorized is false.
+   */
+  ssl?: boolean | TlsOptions;
+  /** SASL authentication on every connection: PLAIN, SCRAM-SHA-256/512, or OAUTHBEARER with a token provider. */
+  sasl?: SaslOptions;
 }
 
 export interface ProducerConfig {
@@ -92,6 +109,7 @@ export interface ProducerConfig {
   partitioner: 'default' | 'round-robin' | Partitioner;
   metadataMaxAgeMs: number;
   connectTimeoutMs: number;
+  maxResponseSize: number;
   keySerializer: AnySerializer | null;
   valueSerializer: AnySerializer | null;
   worker: boolean;
@@ -99,10 +117,15 @@ export interface ProducerConfig {
   /** null: not transactional. */
   transactionalId: string | null;
   transactionTimeoutMs: number;
+  /** null: plain TCP. */
+  ssl: true | TlsOptions | null;
+  sasl: SaslOptions | null;
 }
 
 /** What the sender needs; plain data so it can cross to a worker thread. */
-export type SenderConfig = Omit<ProducerConfig, 'partitioner' | 'keySerializer' | 'valueSerializer' | 'worker' | 'maxBatchSize' | 'bufferMemory' | 'maxBlockMs' | 'logger'>;
+export type SenderConfig = Omit<ProducerConfig, 'partitioner' | 'keySerializer' | 'valueSerializer' | 'worker' | 'maxBatchSize' | 'bufferMemory' | 'maxBlockMs' | 'logger' | 'sasl'> & {
+  sasl: SenderSasl | null;
+};
 
 const INT_MAX = 2147483647;
 
@@ -156,6 +179,8 @@ const CHECKS: Record<keyof ProducerOptions, Check> = {
   },
   metadataMaxAgeMs: int(0),
   connectTimeoutMs: int(1),
+  // ApiVersions, the first answer on every connection, takes most of a KiB: a smaller bound cannot be meant.
+  maxResponseSize: int(1024),
   keySerializer: fn,
   valueSerializer: fn,
   worker: bool,
@@ -164,6 +189,8 @@ const CHECKS: Record<keyof ProducerOptions, Check> = {
     if (typeof v !== 'string' || v === '') throw new ConfigError(name, `must be a non-empty string, got ${describe(v)}`);
   },
   transactionTimeoutMs: int(1),
+  ssl: checkSsl,
+  sasl: checkSasl,
 };
 
 /**
@@ -265,12 +292,15 @@ export function resolveConfig<K, V>(options: ProducerOptions<K, V>): ProducerCon
     partitioner: options.partitioner ?? 'default',
     metadataMaxAgeMs: options.metadataMaxAgeMs ?? 300_000,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    maxResponseSize: options.maxResponseSize ?? DEFAULT_MAX_RESPONSE_SIZE,
     keySerializer: (options.keySerializer as AnySerializer | undefined) ?? null,
     valueSerializer: (options.valueSerializer as AnySerializer | undefined) ?? null,
     worker: options.worker ?? true,
     logger: options.logger ?? null,
     transactionalId,
     transactionTimeoutMs: options.transactionTimeoutMs ?? 60_000,
+    ssl: options.ssl === true ? true : options.ssl ? { ...options.ssl } : null,
+    sasl: options.sasl ? { ...options.sasl } : null,
   };
 }
 
@@ -287,6 +317,6 @@ function resolveMaxBatchSize(explicit: number | undefined, batchSize: number, ma
 }
 
 export function senderConfig(c: ProducerConfig): SenderConfig {
-  const { partitioner: _p, keySerializer: _k, valueSerializer: _v, worker: _w, maxBatchSize: _g, bufferMemory: _b, maxBlockMs: _m, logger: _l, ...rest } = c;
-  return rest;
+  const { partitioner: _p, keySerializer: _k, valueSerializer: _v, worker: _w, maxBatchSize: _g, bufferMemory: _b, maxBlockMs: _m, logger: _l, sasl, ...rest } = c;
+  return { ...rest, sasl: senderSasl(sasl) };
 }

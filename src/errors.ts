@@ -1,9 +1,9 @@
 // Errors the producer raises. Every class has a stable `code`; messages name
 // the option, topic, partition or broker involved and say what to do.
 
-import { KafkaClientError, KafkaResponseError, ProtocolError } from './protocol/errors.js';
+import { KafkaClientError, KafkaResponseError, MalformedResponseError, ProtocolError } from './protocol/errors.js';
 
-export { KafkaClientError, KafkaResponseError, ProtocolError };
+export { KafkaClientError, KafkaResponseError, MalformedResponseError, ProtocolError };
 export type { ErrorAction } from './protocol/errors.js';
 export {
   ConnectionError,
@@ -11,7 +11,9 @@ export {
   ConnectTimeoutError,
   RequestTimeoutError,
   ConnectionClosedError,
+  ResponseSizeError,
   UnsupportedVersionError,
+  AuthenticationError,
   BootstrapError,
 } from './network/errors.js';
 

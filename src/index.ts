@@ -5,6 +5,8 @@
 export { KafkaProducer, type ProducerMetrics, type ProducerEvents, type FailedRecord } from './producer.js';
 export type { ProducerOptions, Acks, Serializer, Bytes } from './config.js';
 export type { Logger } from './diagnostics/logger.js';
+export type { SaslOptions, OAuthBearerToken } from './network/sasl/session.js';
+export type { TlsOptions } from './network/tls.js';
 export {
   CHANNELS,
   type SendContext,

@@ -16,7 +16,16 @@ import { EventEmitter } from 'node:events';
 import { RecordAccumulator, type Batch, type TopicPartition } from './accumulator/record-accumulator.js';
 import { BATCH_HEADER_SIZE, decodeRecords } from './protocol/record-batch.js';
 import { resolveConfig, senderConfig, type Bytes, type ProducerConfig, type ProducerOptions } from './config.js';
-import { BufferExhaustedError, InvalidRecordError, KafkaResponseError, KafkaTimeoutError, ProducerClosedError, ProducerFatalError, TransactionStateError } from './errors.js';
+import {
+  AuthenticationError,
+  BufferExhaustedError,
+  InvalidRecordError,
+  KafkaResponseError,
+  KafkaTimeoutError,
+  ProducerClosedError,
+  ProducerFatalError,
+  TransactionStateError,
+} from './errors.js';
 import { errorInfo } from './protocol/errors.js';
 import { murmur2 } from './partitioner/murmur2.js';
 import type { KeylessStrategy } from './partitioner/partitioner.js';
@@ -26,9 +35,9 @@ import { checkRecord, type CheckedRecord, type ProducerRecord } from './record.j
 import { SendResult, type OutcomeSink, type SendCallback } from './send-result.js';
 import { SENDER_DEPS, startSender, type SenderHost } from './sender/host.js';
 import type { SenderDeps } from './sender/sender.js';
-import type { FromSender, GroupMetadata, PartitionMetadata, SenderCounters, TopicMetadata, TransactionOffset } from './sender/messages.js';
+import type { FromSender, GroupMetadata, PartitionMetadata, ProvidedToken, SenderCounters, TopicMetadata, TransactionOffset } from './sender/messages.js';
 import { Transactions } from './transactions.js';
-import { deserializeError } from './sender/wire-errors.js';
+import { deserializeError, serializeError } from './sender/wire-errors.js';
 import { APPENDED, WaitingSends, type Attempt, type Waiting } from './waiting-sends.js';
 import { ProducerWritable, type WritableOptions } from './writable.js';
 import { DiagnosticsReporter } from './diagnostics/reporter.js';
@@ -428,8 +437,13 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
       }
       case 'fatal':
         this.#fatal = deserializeError(m.error);
-        if (!(this.#fatal instanceof ProducerFatalError)) this.#fatal = new ProducerFatalError(this.#fatal.message);
+        if (!(this.#fatal instanceof ProducerFatalError || this.#fatal instanceof AuthenticationError)) this.#fatal = new ProducerFatalError(this.#fatal.message);
         this.emit('fatalError', this.#fatal);
+        // Sends waiting for metadata would otherwise wait out maxBlockMs for an answer that cannot come.
+        this.#waiting.failAll(this.#fatal);
+        return;
+      case 'token-request':
+        this.#provideToken(m.id);
         return;
       case 'crashed': {
         const err = deserializeError(m.error);
@@ -455,6 +469,27 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
         this.#txn?.answered(m.id, m.error);
         return;
     }
+  }
+
+  /**
+   * OAUTHBEARER: a connection of the sender needs a token. The provider is
+   * the user's function, so it runs here; the sender checks what it gave.
+   */
+  #provideToken(id: number): void {
+    const answer = (token: ProvidedToken | null, error: unknown) => {
+      try {
+        this.#host.channel.post({ t: 'token', id, token, error: error === null ? null : serializeError(error) });
+      } catch (err) {
+        // The token's fields could not be copied to the sender's thread.
+        this.#host.channel.post({ t: 'token', id, token: null, error: serializeError(err) });
+      }
+    };
+    const sasl = this.#config.sasl;
+    if (sasl?.mechanism !== 'oauthbearer') return answer(null, new Error('a token was asked for, but sasl.mechanism is not oauthbearer'));
+    new Promise<unknown>((resolve) => resolve(sasl.token())).then(
+      (t) => answer({ value: (t as { value?: unknown } | null)?.value, extensions: (t as { extensions?: unknown } | null)?.extensions }, null),
+      (err: unknown) => answer(null, err ?? new Error('the token provider rejected without a reason')),
+    );
   }
 
   /** Failed records are counted; inside a transaction, one failure means it cannot commit. */
@@ -572,6 +607,8 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     if (this.#closing) throw new ProducerClosedError('partitionsFor() after close()');
     const deadline = Date.now() + this.#config.maxBlockMs;
     for (;;) {
+      // Refused credentials, say: no answer will come.
+      if (this.#fatal) throw this.#fatal;
       const known = this.#metadata.get(topic);
       if (known && known.partitionCount > 0) return known.partitions;
       if (Date.now() >= deadline) {

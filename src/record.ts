@@ -77,13 +77,18 @@ function shown(v: unknown): string {
 
 const LEGAL_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
 
+/** The last topic name found legal: most sends go to the topic of the send before, and need no regular expression. */
+let lastLegalTopic = '';
+
 /** Kafka's rule for topic names, checked before any network call. */
 function checkTopicName(topic: unknown): asserts topic is string {
   if (typeof topic !== 'string' || topic === '') throw new InvalidRecordError('record topic must be a non-empty string');
+  if (topic === lastLegalTopic) return;
   if (!LEGAL_TOPIC.test(topic) || topic === '.' || topic === '..') {
     const shown = topic.length > 60 ? `${JSON.stringify(topic.slice(0, 60))}... (${topic.length} characters)` : JSON.stringify(topic);
     throw new InvalidRecordError(`record topic ${shown} is not a legal Kafka topic name: use 1 to 249 characters of a-z, A-Z, 0-9, '.', '_' and '-' (and not "." or "..")`);
   }
+  lastLegalTopic = topic;
 }
 
 /** Validates and serializes; throws InvalidRecordError or SerializationError naming what is wrong. */

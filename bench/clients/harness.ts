@@ -16,16 +16,21 @@ export interface Records {
   key(i: number): Buffer | null;
 }
 
-export interface BenchClient {
+/** A client that only sends everything at once (the first-program runners). */
+export interface TimedClient {
   /** One sentence for the report: the API used and its settings. */
   how: string;
+  /** Produces records [0, n) the client's fastest way (or the job's way); resolves once every one is acknowledged. */
+  sendAll(n: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A client that also takes part in the latency run. */
+export interface BenchClient extends TimedClient {
   /** What one ack covers in latency mode: a record, or a whole send call. */
   ackedPer: 'record' | 'send call';
-  /** Produces records [0, n) the client's fastest way; resolves once every one is acknowledged. */
-  sendAll(n: number): Promise<void>;
   /** Sends records [from, to) now and reports each acknowledged range to `acked`. */
   sendNow(from: number, to: number, acked: (a: number, b: number) => void, failed: (err: unknown) => void): void;
-  close(): Promise<void>;
 }
 
 /** `size` random printable ASCII bytes (33 to 126), the values every runner sends. */
@@ -35,7 +40,8 @@ export function printable(size: number): Buffer {
   return b;
 }
 
-function makeRecords(job: Job): Records {
+/** The records of a job, made before the clock starts; bench/kcat.ts writes the same ones to kcat's input. */
+export function makeRecords(job: Job): Records {
   const values = Array.from({ length: VALUE_POOL }, () => printable(job.valueSize));
   const keys = job.keyed ? Array.from({ length: KEY_SPACE }, (_, i) => Buffer.from(`key-${i}`)) : null;
   return {
@@ -95,6 +101,16 @@ function offerAtRate(client: BenchClient, job: Job): Promise<{ p50Ms: number; p9
   });
 }
 
+/** The timed section: everything at once, or the latency run (which needs a BenchClient). */
+async function drive(client: BenchClient | TimedClient, job: Job): Promise<RunMetrics['latency']> {
+  if (job.mode !== 'latency') {
+    await client.sendAll(job.records);
+    return null;
+  }
+  if (!('sendNow' in client)) throw new Error('this runner has no latency mode');
+  return { ...(await offerAtRate(client, job)), per: client.ackedPer };
+}
+
 function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = err.cause === undefined ? '' : ` (cause: ${describe(err.cause)})`;
@@ -105,7 +121,7 @@ function finish(result: RunResult): void {
   process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(result.ok ? 0 : 1));
 }
 
-export async function runClient(make: (job: Job, records: Records) => Promise<BenchClient>): Promise<void> {
+export async function runClient(make: (job: Job, records: Records) => Promise<BenchClient | TimedClient>): Promise<void> {
   try {
     const job = JSON.parse(process.argv[2] ?? '') as Job;
     const records = makeRecords(job);
@@ -114,7 +130,7 @@ export async function runClient(make: (job: Job, records: Records) => Promise<Be
     loop.enable();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const latency = job.mode === 'latency' ? await offerAtRate(client, job) : (await client.sendAll(job.records), null);
+    const latency = await drive(client, job);
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     loop.disable();
@@ -126,7 +142,7 @@ export async function runClient(make: (job: Job, records: Records) => Promise<Be
       cpuMs: (cpu.user + cpu.system) / 1000,
       maxRssMb: process.resourceUsage().maxRSS / 1024,
       loopP99Ms: loop.percentile(99) / 1e6,
-      latency: latency && { ...latency, per: client.ackedPer },
+      latency,
     };
     finish(metrics);
   } catch (err) {

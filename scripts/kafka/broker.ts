@@ -38,11 +38,28 @@ export interface ClusterSpec {
    */
   clientListeners?: { port: number; advertisedPort: number }[];
   /**
+   * Per node (index nodeId - 1), more listeners with their own security
+   * protocol (the security tests' SASL and TLS listeners); each advertises
+   * `advertisedPort` when given, else its own port. Their SASL and SSL
+   * settings go in `overrides`.
+   */
+  listeners?: ExtraListener[][];
+  /** More arguments for `kafka-storage format`, e.g. `--add-scram` for SCRAM users (KIP-900). */
+  formatArgs?: string[];
+  /**
    * A process the brokers must not outlive (a test run): every JVM started
    * for this cluster, restarts included, gets a watchdog that stops it when
    * that process exits, however it exits.
    */
   ownerPid?: number;
+}
+
+export interface ExtraListener {
+  /** The listener name, e.g. SASL_SSL or MTLS. */
+  name: string;
+  protocol: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+  port: number;
+  advertisedPort?: number;
 }
 
 export interface NodeState {
@@ -105,7 +122,7 @@ function newClusterId(): string {
 }
 
 function brokerProperties(
-  spec: { basePort: number; overrides: Record<string, string>; clientListeners?: { port: number; advertisedPort: number }[] | undefined },
+  spec: { basePort: number; overrides: Record<string, string>; clientListeners?: { port: number; advertisedPort: number }[] | undefined; listeners?: ExtraListener[][] | undefined },
   nodeId: number,
   nodes: number,
   logDir: string,
@@ -114,15 +131,16 @@ function brokerProperties(
   const voters = Array.from({ length: nodes }, (_, i) => `${i + 1}@127.0.0.1:${port(i + 1) + 1}`).join(',');
   const replication = String(Math.min(nodes, 3));
   const client = spec.clientListeners?.[nodeId - 1];
+  const extra = [...(client ? [{ name: 'CLIENT', protocol: 'PLAINTEXT', port: client.port, advertisedPort: client.advertisedPort }] : []), ...(spec.listeners?.[nodeId - 1] ?? [])];
   const props: Record<string, string> = {
     'process.roles': 'broker,controller',
     'node.id': String(nodeId),
     'controller.quorum.voters': voters,
-    listeners: `PLAINTEXT://127.0.0.1:${port(nodeId)},CONTROLLER://127.0.0.1:${port(nodeId) + 1}${client ? `,CLIENT://127.0.0.1:${client.port}` : ''}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port(nodeId)}${client ? `,CLIENT://127.0.0.1:${client.advertisedPort}` : ''}`,
+    listeners: [`PLAINTEXT://127.0.0.1:${port(nodeId)}`, `CONTROLLER://127.0.0.1:${port(nodeId) + 1}`, ...extra.map((l) => `${l.name}://127.0.0.1:${l.port}`)].join(','),
+    'advertised.listeners': [`PLAINTEXT://127.0.0.1:${port(nodeId)}`, ...extra.map((l) => `${l.name}://127.0.0.1:${l.advertisedPort ?? l.port}`)].join(','),
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${client ? ',CLIENT:PLAINTEXT' : ''}`,
+    'listener.security.protocol.map': ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT', ...extra.map((l) => `${l.name}:${l.protocol}`)].join(','),
     'log.dirs': logDir,
     'num.partitions': '1',
     // Production-like: a producer must not create topics by accident.
@@ -154,9 +172,11 @@ function java(libsDir: string, mainClass: string, args: string[], heap = '512m')
 export async function startCluster(spec: ClusterSpec = {}): Promise<ClusterState> {
   const name = spec.name ?? 'single';
   const nodes = spec.nodes ?? (name === 'cluster' ? 3 : 1);
-  const full = { name, basePort: spec.basePort ?? (name === 'cluster' ? 19092 : 9092), overrides: spec.overrides ?? {}, clientListeners: spec.clientListeners };
+  const full = { name, basePort: spec.basePort ?? (name === 'cluster' ? 19092 : 9092), overrides: spec.overrides ?? {}, clientListeners: spec.clientListeners, listeners: spec.listeners };
   if (full.basePort + 2 * nodes > 32768) throw new Error(`kafka: basePort ${full.basePort} is in the ephemeral port range; use one below ${32768 - 2 * nodes}`);
-  for (const l of spec.clientListeners ?? []) if (Math.max(l.port, l.advertisedPort) >= 32768) throw new Error(`kafka: client listener ports ${l.port}/${l.advertisedPort} must be below 32768`);
+  for (const l of [...(spec.clientListeners ?? []), ...(spec.listeners ?? []).flat()]) {
+    if (Math.max(l.port, l.advertisedPort ?? 0) >= 32768) throw new Error(`kafka: listener ports ${l.port}/${l.advertisedPort} must be below 32768`);
+  }
   const version = spec.version ?? kafkaVersion();
   const running = readState(name);
   if (running && running.nodes.every((n) => isAlive(n.pid))) {
@@ -181,7 +201,7 @@ export async function startCluster(spec: ClusterSpec = {}): Promise<ClusterState
   });
 
   for (const c of configs) {
-    const res = spawnSync('java', java(libsDir, 'kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', c.config], '256m'), { encoding: 'utf8' });
+    const res = spawnSync('java', java(libsDir, 'kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', c.config, ...(spec.formatArgs ?? [])], '256m'), { encoding: 'utf8' });
     if (res.status !== 0) throw new Error(`kafka: formatting storage of node ${c.nodeId} failed:\n${res.stdout}${res.stderr}`);
   }
 

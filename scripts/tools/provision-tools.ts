@@ -119,7 +119,7 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
 }
 
 /** One line on why a command failed: its spawn error, or the end of its stderr. */
-function failure(res: SpawnSyncReturns<string>): string {
+export function failure(res: SpawnSyncReturns<string>): string {
   if (res.error) return res.error.message;
   const lines = `${res.stderr}${res.stdout}`.trim().split('\n');
   return `exit code ${res.status}: ${lines.slice(-3).join(' / ')}`;

@@ -2,13 +2,21 @@
 // connection per broker (opened on first use, reopened after it closes), and
 // the metadata cache. Concurrent callers asking for the same broker share one
 // connection attempt. Every connection opened, closed or failed is told to
-// onConnectionEvent when given (the producer's diagnostics).
+// onConnectionEvent when given (the producer's diagnostics). Once a broker
+// refuses the credentials (AuthenticationError), no connection is opened any
+// more: every later call fails with that error, so wrong credentials cost
+// one attempt, not one per retry.
 
 import { Metadata } from '../protocol/apis/metadata.js';
 import { KafkaClientError } from '../protocol/errors.js';
 import { Connection, describeBroker, type ConnectionOptions } from './connection.js';
-import { BootstrapError } from './errors.js';
+import type { SaslOptions } from './sasl/session.js';
+import type { TlsOptions } from './tls.js';
+import { AuthenticationError, BootstrapError } from './errors.js';
 import { MetadataCache, type BrokerInfo } from './metadata-cache.js';
+
+/** A broker that could not be reached is not tried again for cluster-wide requests for this long. */
+const CONNECT_FAILURE_MEMORY_MS = 1000;
 
 export { BootstrapError };
 
@@ -18,6 +26,11 @@ export interface ClusterOptions {
   clientId?: string | null;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** Largest response accepted from a broker (see ConnectionOptions). */
+  maxResponseSize?: number;
+  /** TLS to every broker: true for the system's CAs, or options. */
+  tls?: true | TlsOptions | null;
+  sasl?: SaslOptions | null;
   /** Told of every connection opened, closed, or that failed to open (for diagnostics). */
   onConnectionEvent?: (event: ClusterConnectionEvent) => void;
 }
@@ -59,7 +72,11 @@ export class Cluster {
   readonly #onConnectionEvent: ((event: ClusterConnectionEvent) => void) | null;
   readonly #connections = new Map<number, Promise<Connection>>();
   #bootstrapConn: Promise<Connection> | null = null;
+  /** When a connection to a broker last failed to open (anyConnection skips it for a while). */
+  readonly #connectFailedAt = new Map<number, number>();
   #closed = false;
+  /** Set by the first refusal of our credentials: no connection is tried after it. */
+  #refused: AuthenticationError | null = null;
 
   constructor(opts: ClusterOptions) {
     this.#bootstrap = parseBootstrapServers(opts.bootstrapServers);
@@ -67,14 +84,22 @@ export class Cluster {
       clientId: opts.clientId ?? 'kafka-producer-ts',
       connectTimeoutMs: opts.connectTimeoutMs,
       requestTimeoutMs: opts.requestTimeoutMs,
+      maxResponseSize: opts.maxResponseSize,
+      tls: opts.tls ?? null,
+      sasl: opts.sasl ?? null,
     };
     this.#onConnectionEvent = opts.onConnectionEvent ?? null;
   }
 
-  /** A connection to any broker: the least loaded known one if there is any, else a bootstrap server. */
+  /**
+   * A connection to any broker, the least loaded, as Java's leastLoadedNode:
+   * an idle open connection; else one to a known broker not connected yet
+   * (busy connections may hold requests a failing broker never answers);
+   * else the least busy open one; else a bootstrap server.
+   */
   async anyConnection(): Promise<Connection> {
     this.#checkOpen();
-    // The least loaded: Metadata and InitProducerId must not wait behind Produce requests held by a failing leader.
+    // Metadata and InitProducerId must not wait behind Produce requests held by a failing leader.
     let best: Connection | null = null;
     for (const [nodeId, pending] of this.#connections) {
       const conn = await pending.catch(() => null);
@@ -83,6 +108,16 @@ export class Cluster {
         continue;
       }
       if (!best || conn.inFlight < best.inFlight) best = conn;
+    }
+    if (best?.inFlight === 0) return best;
+    const now = Date.now();
+    for (const nodeId of this.metadata.brokers.keys()) {
+      if (this.#connections.has(nodeId) || now - (this.#connectFailedAt.get(nodeId) ?? -Infinity) < CONNECT_FAILURE_MEMORY_MS) continue;
+      const conn = await this.connectionTo(nodeId).catch(() => {
+        this.#connectFailedAt.set(nodeId, Date.now());
+        return null;
+      });
+      if (conn && !conn.closed) return conn;
     }
     if (best) return best;
     if (this.#bootstrapConn) {
@@ -103,6 +138,8 @@ export class Cluster {
       try {
         return await this.#open({ ...this.#connOpts, ...hp });
       } catch (err) {
+        // Every broker of a cluster takes the same credentials: another server would refuse them too.
+        if (err instanceof AuthenticationError) throw err;
         failures.push((err as Error).message);
         last = err;
       }
@@ -132,16 +169,23 @@ export class Cluster {
 
   /** Connection.connect, telling onConnectionEvent (when set) how it went and, later, when it closes. */
   #open(opts: ConnectionOptions): Promise<Connection> {
+    if (this.#refused) return Promise.reject(this.#refused);
     const pending = Connection.connect(opts);
     const tell = this.#onConnectionEvent;
-    if (!tell) return pending;
     const where = { host: opts.host, port: opts.port, nodeId: opts.nodeId ?? null };
     pending.then(
       (conn) => {
-        tell({ type: 'open', broker: conn.broker, ...where, error: null });
-        conn.once('close', (err: Error, byClient: boolean) => tell({ type: 'close', broker: conn.broker, ...where, error: byClient ? null : err }));
+        tell?.({ type: 'open', broker: conn.broker, ...where, error: null });
+        conn.once('close', (err: Error, byClient: boolean) => {
+          // A re-authentication refused (KIP-368) ends the connection with the AuthenticationError.
+          if (err instanceof AuthenticationError) this.#refused ??= err;
+          tell?.({ type: 'close', broker: conn.broker, ...where, error: byClient ? null : err });
+        });
       },
-      (err: Error) => tell({ type: 'error', broker: describeBroker(opts), ...where, error: err }),
+      (err: Error) => {
+        if (err instanceof AuthenticationError) this.#refused ??= err;
+        tell?.({ type: 'error', broker: describeBroker(opts), ...where, error: err });
+      },
     );
     return pending;
   }

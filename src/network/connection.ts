@@ -4,21 +4,36 @@
 // the pending queue is FIFO; a response whose correlation id is not the
 // oldest pending one means the stream is broken and the connection is closed.
 // A request that times out also closes the connection: the responses behind
-// it could no longer be trusted to line up.
+// it could no longer be trusted to line up. So does any response that breaks
+// the framing or does not decode; a size prefix above maxResponseSize is
+// refused as soon as it arrives, before the frame is waited for or copied.
+//
+// With `tls` the socket is TLS; with `sasl` the connection authenticates
+// after ApiVersions, before it is handed out. When the broker gave the
+// session a lifetime (KIP-368), the first request after 85-95% of it (the
+// Java client's window) starts a re-authentication: the SASL requests queue
+// behind those in flight, whose responses still arrive in order, and
+// requests made meanwhile are held, then written once it succeeds.
 
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import { decodeResponse, encodeRequest, responseCorrelationId, type Api } from '../protocol/api.js';
 import { ApiVersions, type ApiVersionsResponse } from '../protocol/apis/api-versions.js';
-import { KafkaResponseError, ProtocolError } from '../protocol/errors.js';
+import { KafkaResponseError, MalformedResponseError, ProtocolError } from '../protocol/errors.js';
 import {
+  AuthenticationError,
   ConnectionClosedError,
   ConnectionError,
   ConnectionRefusedError,
   ConnectTimeoutError,
   RequestTimeoutError,
+  ResponseSizeError,
   UnsupportedVersionError,
 } from './errors.js';
+import { authenticate } from './sasl/authenticate.js';
+import type { SaslOptions } from './sasl/session.js';
+import { isTlsFailure, tlsConnectOptions, type TlsOptions } from './tls.js';
 
 export interface ConnectionOptions {
   host: string;
@@ -30,6 +45,12 @@ export interface ConnectionOptions {
   requestTimeoutMs?: number;
   clientSoftwareName?: string;
   clientSoftwareVersion?: string;
+  /** Largest response frame accepted (bytes after the size prefix); default DEFAULT_MAX_RESPONSE_SIZE. */
+  maxResponseSize?: number;
+  /** TLS: true for the system's CAs, or options; absent or null: plain TCP. */
+  tls?: true | TlsOptions | null;
+  /** Authenticate with SASL after ApiVersions. */
+  sasl?: SaslOptions | null;
 }
 
 export type ResponseCallback<Res> = (err: Error | null, res?: Res) => void;
@@ -43,8 +64,23 @@ interface Pending {
   callback: ResponseCallback<unknown>;
 }
 
-/** Largest response frame accepted; a bigger size prefix means a corrupt stream. */
-const MAX_FRAME_SIZE = 1024 * 1024 * 1024;
+/** A request made while the connection re-authenticates; `expectsResponse` false: acks=0 Produce. */
+interface Held {
+  api: Api<unknown, unknown>;
+  version: number;
+  body: unknown;
+  timeoutMs: number;
+  expectsResponse: boolean;
+  callback: ResponseCallback<unknown>;
+}
+
+/**
+ * 100 MiB, the bound a broker puts on requests (socket.request.max.bytes). A
+ * producer's largest answer is Metadata, kilobytes for the topics it writes
+ * to; the bound only limits what a corrupt or hostile size prefix can make
+ * us buffer.
+ */
+export const DEFAULT_MAX_RESPONSE_SIZE = 100 * 1024 * 1024;
 const UNSUPPORTED_VERSION = 35;
 const TIMER_TICK_MS = 100;
 
@@ -58,6 +94,7 @@ export class Connection extends EventEmitter {
   readonly #socket: net.Socket;
   readonly #clientId: string | null;
   readonly #requestTimeoutMs: number;
+  readonly #maxResponseSize: number;
   #versions = new Map<number, { min: number; max: number }>();
   readonly #features = new Map<string, number>();
   #pending: Pending[] = [];
@@ -68,6 +105,11 @@ export class Connection extends EventEmitter {
   #timer: NodeJS.Timeout | null = null;
   #closed: ConnectionError | null = null;
   #closedPromise: Promise<void>;
+  readonly #sasl: SaslOptions | null;
+  /** When the next request must re-authenticate first (Date.now() ms); Infinity: never. */
+  #reauthenticateAt = Infinity;
+  /** Requests held while re-authenticating, else null. */
+  #held: Held[] | null = null;
 
   private constructor(socket: net.Socket, opts: ConnectionOptions) {
     super();
@@ -78,23 +120,30 @@ export class Connection extends EventEmitter {
     this.#socket = socket;
     this.#clientId = opts.clientId ?? null;
     this.#requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.#maxResponseSize = opts.maxResponseSize ?? DEFAULT_MAX_RESPONSE_SIZE;
+    this.#sasl = opts.sasl ?? null;
     this.#closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => this.#fail(new ConnectionClosedError(this.broker, err.message, err)));
     socket.on('close', () => this.#fail(new ConnectionClosedError(this.broker, 'the broker closed the connection')));
   }
 
-  /** Opens a connection and negotiates API versions; rejects with a typed error naming the broker. */
+  /**
+   * Opens a connection (TCP, or TLS up to a verified handshake), negotiates
+   * API versions and authenticates; rejects with a typed error naming the
+   * broker.
+   */
   static async connect(opts: ConnectionOptions): Promise<Connection> {
     const broker = describeBroker(opts);
     const timeoutMs = opts.connectTimeoutMs ?? 10_000;
     const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect({ host: opts.host, port: opts.port, noDelay: true, keepAlive: true });
+      const where = { host: opts.host, port: opts.port, noDelay: true, keepAlive: true };
+      const s = opts.tls ? tls.connect({ ...where, ...tlsConnectOptions(opts.tls === true ? {} : opts.tls, opts.host) }) : net.connect(where);
       const timer = setTimeout(() => {
         s.destroy();
         reject(new ConnectTimeoutError(broker, timeoutMs));
       }, timeoutMs);
-      s.once('connect', () => {
+      s.once(opts.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         s.removeAllListeners('error');
         resolve(s);
@@ -105,18 +154,67 @@ export class Connection extends EventEmitter {
         reject(
           err.code === 'ECONNREFUSED'
             ? new ConnectionRefusedError(broker, err)
-            : new ConnectionClosedError(broker, `could not connect: ${err.message}`, err),
+            : (tlsRefusal(broker, err) ?? new ConnectionClosedError(broker, `could not connect: ${err.message}`, err)),
         );
       });
     });
     const conn = new Connection(socket, opts);
     try {
       await conn.#negotiate(opts);
+      if (conn.#sasl) await conn.#authenticate(conn.#sasl);
     } catch (err) {
       conn.close();
-      throw err;
+      // With TLS 1.3 the broker checks our certificate after our handshake is done: its refusal arrives here.
+      throw (opts.tls && err instanceof ConnectionError ? tlsRefusal(broker, err.cause) : null) ?? err;
     }
     return conn;
+  }
+
+  /** SASL authentication, first or again; sets when the next one is due. */
+  async #authenticate(sasl: SaslOptions): Promise<void> {
+    const started = Date.now();
+    const lifetimeMs = await authenticate(sasl, {
+      broker: this.broker,
+      versionFor: (api) => this.versionFor(api),
+      call: (api, body, version) =>
+        new Promise((resolve, reject) => {
+          if (this.#closed) reject(this.#closed);
+          else this.#enqueue(api as Api<unknown, unknown>, version, body, this.#requestTimeoutMs, (err, res) => (err ? reject(err) : resolve(res as never)));
+        }),
+    });
+    this.#reauthenticateAt = lifetimeMs > 0 ? started + lifetimeMs * (0.85 + Math.random() * 0.1) : Infinity;
+  }
+
+  /**
+   * Whether a request must wait: a re-authentication is under way, or is
+   * due now and starts. A failed one closes the connection with its error
+   * (an AuthenticationError when the broker refused).
+   */
+  #mustHold(): boolean {
+    if (this.#held) return true;
+    if (this.#sasl === null || Date.now() < this.#reauthenticateAt) return false;
+    this.#held = [];
+    this.#reauthenticateAt = Infinity;
+    this.#authenticate(this.#sasl).then(
+      () => this.#release(),
+      (err: unknown) => this.#fail(err instanceof ConnectionError ? err : new ConnectionClosedError(this.broker, 're-authentication failed', err)),
+    );
+    return true;
+  }
+
+  /** Re-authenticated: the held requests go, in the order they were made. */
+  #release(): void {
+    const held = this.#held ?? [];
+    this.#held = null;
+    for (const h of held) {
+      if (this.#closed) {
+        h.callback(this.#closed);
+      } else if (h.expectsResponse) {
+        this.#enqueue(h.api, h.version, h.body, h.timeoutMs, h.callback);
+      } else {
+        this.#writeWithoutResponse(h.api, h.version, h.body, h.callback);
+      }
+    }
   }
 
   /**
@@ -168,9 +266,9 @@ export class Connection extends EventEmitter {
     return v;
   }
 
-  /** Requests written and not yet answered. */
+  /** Requests written and not yet answered, and those held while re-authenticating. */
   get inFlight(): number {
-    return this.#pending.length - this.#pendingHead;
+    return this.#pending.length - this.#pendingHead + (this.#held?.length ?? 0);
   }
 
   get closed(): boolean {
@@ -206,7 +304,12 @@ export class Connection extends EventEmitter {
       callback(err as Error);
       return;
     }
-    this.#enqueue(api, version, body, opts.timeoutMs ?? this.#requestTimeoutMs, callback as ResponseCallback<unknown>);
+    const timeoutMs = opts.timeoutMs ?? this.#requestTimeoutMs;
+    if (this.#mustHold()) {
+      this.#held?.push({ api: api as Api<unknown, unknown>, version, body, timeoutMs, expectsResponse: true, callback: callback as ResponseCallback<unknown> });
+      return;
+    }
+    this.#enqueue(api as Api<unknown, unknown>, version, body, timeoutMs, callback as ResponseCallback<unknown>);
   }
 
   /**
@@ -218,9 +321,23 @@ export class Connection extends EventEmitter {
       callback(this.#closed);
       return;
     }
+    let v: number;
     try {
-      const v = version ?? this.versionFor(api);
-      const frame = encodeRequest(api, v, this.#correlationId(), this.#clientId, body);
+      v = version ?? this.versionFor(api);
+    } catch (err) {
+      callback(err as Error);
+      return;
+    }
+    if (this.#mustHold()) {
+      this.#held?.push({ api: api as Api<unknown, unknown>, version: v, body, timeoutMs: this.#requestTimeoutMs, expectsResponse: false, callback });
+      return;
+    }
+    this.#writeWithoutResponse(api as Api<unknown, unknown>, v, body, callback);
+  }
+
+  #writeWithoutResponse(api: Api<unknown, unknown>, version: number, body: unknown, callback: (err: Error | null) => void): void {
+    try {
+      const frame = encodeRequest(api, version, this.#correlationId(), this.#clientId, body);
       this.#write(frame, callback);
     } catch (err) {
       callback(err as Error);
@@ -280,8 +397,8 @@ export class Connection extends EventEmitter {
     this.#buffered += chunk.length;
     while (this.#buffered >= 4 && !this.#closed) {
       const size = this.#peekSize();
-      if (size < 0 || size > MAX_FRAME_SIZE) {
-        this.#fail(new ConnectionClosedError(this.broker, 'corrupt stream', new ProtocolError(`response frame size ${size} is out of range`)));
+      if (size < 0 || size > this.#maxResponseSize) {
+        this.#corrupt(new ResponseSizeError(size, this.#maxResponseSize));
         return;
       }
       if (this.#buffered < 4 + size) return;
@@ -335,12 +452,12 @@ export class Connection extends EventEmitter {
     try {
       correlationId = responseCorrelationId(frame);
     } catch (err) {
-      this.#fail(new ConnectionClosedError(this.broker, 'corrupt stream', err));
+      this.#corrupt(err as Error);
       return;
     }
     if (!p || p.correlationId !== correlationId) {
       const expected = p ? `expected ${p.correlationId}` : 'no request was pending';
-      this.#fail(new ConnectionClosedError(this.broker, 'corrupt stream', new ProtocolError(`response correlation id ${correlationId}, ${expected}`)));
+      this.#corrupt(new ProtocolError(`response correlation id ${correlationId}, ${expected}`));
       return;
     }
     this.#shiftPending();
@@ -350,10 +467,18 @@ export class Connection extends EventEmitter {
       const version = p.api.key === ApiVersions.key && frame.length >= 6 && frame.readInt16BE(4) === UNSUPPORTED_VERSION ? 0 : p.version;
       res = decodeResponse(p.api, version, frame);
     } catch (err) {
-      p.callback(err instanceof ProtocolError ? new ProtocolError(`${err.message} [broker ${this.broker}]`, { cause: err }) : (err as Error));
+      const named = err instanceof MalformedResponseError ? new MalformedResponseError(err.api, err.version, err.offset, err.cause as Error, this.broker) : (err as Error);
+      // Closed first, so that the request's owner retries on a new connection.
+      this.#corrupt(named);
+      p.callback(named);
       return;
     }
     p.callback(null, res);
+  }
+
+  /** Bytes that break the protocol: nothing after them lines up, so every request still pending fails and the socket goes. */
+  #corrupt(cause: Error): void {
+    this.#fail(new ConnectionClosedError(this.broker, `corrupt stream: ${cause.message}`, cause));
   }
 
   #shiftPending(): void {
@@ -383,6 +508,8 @@ export class Connection extends EventEmitter {
     const pending = this.#pending.slice(this.#pendingHead);
     this.#pending = [];
     this.#pendingHead = 0;
+    const held = this.#held ?? [];
+    this.#held = null;
     if (graceful) {
       // Let written bytes (acks=0 requests) reach the broker; never wait long.
       this.#socket.end();
@@ -390,7 +517,7 @@ export class Connection extends EventEmitter {
     } else {
       this.#socket.destroy();
     }
-    for (const p of pending) {
+    for (const p of [...pending, ...held]) {
       p.callback(p === culprit ? err : culprit ? new ConnectionClosedError(this.broker, `an earlier request timed out`) : err);
     }
     // `graceful` only for close(): listeners tell a client's own close from a failure.
@@ -402,6 +529,16 @@ export class Connection extends EventEmitter {
     this.#fail(new ConnectionClosedError(this.broker, 'closed by the client'), undefined, true);
     return this.#closedPromise;
   }
+}
+
+/** A TLS refusal as an AuthenticationError, with what to check; null for any other error. */
+function tlsRefusal(broker: string, err: unknown): AuthenticationError | null {
+  if (!isTlsFailure(err)) return null;
+  const e = err as NodeJS.ErrnoException & { reason?: string; cert?: { subjectaltname?: string } };
+  // OpenSSL's own message spans lines and source paths; its reason says it all (e.g. "sslv3 alert bad certificate").
+  let what = e.code?.startsWith('ERR_SSL_') && e.reason ? `${e.reason} (${e.code})` : e.message;
+  if (e.code === 'ERR_TLS_CERT_ALTNAME_INVALID' && e.cert?.subjectaltname) what += ` (the certificate is for ${e.cert.subjectaltname})`;
+  return new AuthenticationError(broker, 'TLS', `TLS handshake failed: ${what}; check the ssl option (ca, servername, cert and key) against the broker's listener and certificate`, err);
 }
 
 export function describeBroker(opts: { host: string; port: number; nodeId?: number }): string {

@@ -1,7 +1,7 @@
 // Connection-level failures. Each names the broker it happened with and says
 // whether sending again (on a new connection) may succeed.
 
-import { KafkaClientError } from '../protocol/errors.js';
+import { KafkaClientError, ProtocolError } from '../protocol/errors.js';
 
 export class ConnectionError extends KafkaClientError {
   readonly broker: string;
@@ -50,9 +50,47 @@ export class UnsupportedVersionError extends ConnectionError {
   }
 }
 
+/**
+ * The broker refused our SASL credentials, or TLS failed: the broker's
+ * certificate could not be verified (untrusted, expired, or for another host
+ * name), or the broker refused ours. Not retriable: the same credentials
+ * fail the same way, so the producer stops (it is fatal to it) instead of
+ * reconnecting in a loop. The message never holds a password or token.
+ */
+export class AuthenticationError extends ConnectionError {
+  /** The SASL mechanism ('PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'), or 'TLS'. */
+  readonly mechanism: string;
+
+  constructor(broker: string, mechanism: string, message: string, cause?: unknown) {
+    super('KPT_ERR_AUTHENTICATION', broker, message, false, cause);
+    this.mechanism = mechanism;
+  }
+}
+
 /** No bootstrap server could be reached or read (the cause says why). */
 export class BootstrapError extends KafkaClientError {
   constructor(message: string, cause?: unknown) {
     super('KPT_ERR_BOOTSTRAP', message, cause === undefined ? undefined : { cause });
+  }
+}
+
+/**
+ * A response's size prefix that cannot be right: negative, or above
+ * maxResponseSize. It is refused as soon as its 4 bytes arrive, before any
+ * memory is set aside for the frame; it is the cause of the
+ * ConnectionClosedError (naming the broker) that closes the connection.
+ */
+export class ResponseSizeError extends ProtocolError {
+  readonly size: number;
+  readonly maxResponseSize: number;
+
+  constructor(size: number, maxResponseSize: number) {
+    super(
+      size < 0
+        ? `response size prefix ${size} is negative`
+        : `response of ${size} bytes is larger than maxResponseSize (${maxResponseSize}): the stream is corrupt, or raise maxResponseSize`,
+    );
+    this.size = size;
+    this.maxResponseSize = maxResponseSize;
   }
 }

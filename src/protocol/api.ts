@@ -2,7 +2,7 @@
 // this client speaks, where flexible encoding starts, and the request and
 // response schemas. Framing and headers (docs/protocol.md §1) live here too.
 
-import { ProtocolError } from './errors.js';
+import { MalformedResponseError, ProtocolError } from './errors.js';
 import { Reader } from './reader.js';
 import { decodeStruct, encodeStruct, type StructSpec } from './schema.js';
 import { Writer } from './writer.js';
@@ -72,16 +72,26 @@ export function responseCorrelationId(frame: Buffer): number {
  * Decodes a response body (frame without its size prefix). ApiVersions always
  * uses response header v0, so a client can read it before knowing the
  * broker's versions. Trailing bytes mean our schema and the broker's differ.
+ * Bytes that do not decode throw a MalformedResponseError naming the API,
+ * the version and the offset.
  */
 export function decodeResponse<Res>(api: Api<unknown, Res>, version: number, frame: Buffer): Res {
-  const r = new Reader(frame, 4);
-  const flexible = isFlexible(api, version);
-  if (flexible && api.key !== API_VERSIONS_KEY) r.taggedFields();
-  const body = decodeStruct(r, api.response, version, flexible);
-  if (r.remaining !== 0) {
-    throw new ProtocolError(`${api.name} v${version} response has ${r.remaining} unexpected trailing bytes`);
+  return readResponse(api, version, new Reader(frame, 4));
+}
+
+/** decodeResponse from a Reader placed after the correlation id: a tool can hand in a Reader that watches the reads. */
+export function readResponse<Res>(api: Api<unknown, Res>, version: number, r: Reader): Res {
+  try {
+    const flexible = isFlexible(api, version);
+    if (flexible && api.key !== API_VERSIONS_KEY) r.taggedFields();
+    const body = decodeStruct(r, api.response, version, flexible);
+    if (r.remaining !== 0) throw new ProtocolError(`${r.remaining} unexpected trailing bytes`);
+    return body as Res;
+  } catch (err) {
+    // Only the decoder's own verdicts: anything else is a bug and stays as it is.
+    if (err instanceof ProtocolError) throw new MalformedResponseError(api.name, version, r.pos, err);
+    throw err;
   }
-  return body as Res;
 }
 
 /** Request side of the same schema, used by tests to check our bytes round trip. */

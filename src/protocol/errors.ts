@@ -37,6 +37,28 @@ export class ProtocolError extends KafkaClientError {
 }
 
 /**
+ * A response that does not decode under its API's schema at the version it
+ * answers: `offset` is where in the frame (the bytes after the size prefix)
+ * decoding stopped, the cause says what was wrong there. Nothing read after
+ * such bytes can be trusted, so the connection it came on is closed.
+ */
+export class MalformedResponseError extends ProtocolError {
+  readonly api: string;
+  readonly version: number;
+  readonly offset: number;
+  /** host:port (node) of the broker that sent it; null where the bytes came from no connection. */
+  readonly broker: string | null;
+
+  constructor(api: string, version: number, offset: number, cause: Error, broker: string | null = null) {
+    super(`${api} v${version} response${broker === null ? '' : ` from ${broker}`} is malformed at offset ${offset}: ${cause.message}`, { cause });
+    this.api = api;
+    this.version = version;
+    this.offset = offset;
+    this.broker = broker;
+  }
+}
+
+/**
  * What a producer does when a broker answers with an error code.
  * - retry: send again after backoff
  * - refresh-metadata: refresh metadata (the leader moved or is unknown), then retry

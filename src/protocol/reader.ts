@@ -1,10 +1,14 @@
 // Reader: decodes Kafka primitives from one buffer. Every read is bounds-checked
 // so a truncated or malformed response becomes a ProtocolError naming the
-// offset, never a RangeError from deep inside Buffer.
+// offset, never a RangeError from deep inside Buffer. Lengths and counts are
+// checked against the bytes left before anything is allocated or looped
+// over: a hostile count costs at most one pass over bytes that did arrive.
 
 import { ProtocolError } from './errors.js';
 
 const TWO_POW_32 = 4294967296;
+/** A varlong is at most 10 bytes (64 bits, 7 per byte). */
+const MAX_VARLONG_BYTES = 10;
 
 export class Reader {
   readonly buf: Buffer;
@@ -23,7 +27,8 @@ export class Reader {
 
   #need(n: number, what: string): number {
     const at = this.pos;
-    if (n < 0 || at + n > this.end) {
+    // Written so that NaN fails too.
+    if (!(n >= 0 && n <= this.end - at)) {
       throw new ProtocolError(`truncated data: ${what} needs ${n} bytes at offset ${at}, ${this.end - at} left`);
     }
     this.pos = at + n;
@@ -100,6 +105,7 @@ export class Reader {
     let scale = 1;
     for (;;) {
       if (this.pos >= this.end) throw new ProtocolError(`truncated varlong at offset ${this.pos}`);
+      if (this.pos - start === MAX_VARLONG_BYTES) throw new ProtocolError(`varlong longer than 64 bits at offset ${start}`);
       const b = this.buf[this.pos++] as number;
       n += (b & 0x7f) * scale;
       if ((b & 0x80) === 0) break;
@@ -167,6 +173,25 @@ export class Reader {
   compactNullableString(): string | null {
     const n = this.uvarint();
     return n === 0 ? null : this.#utf8(n - 1);
+  }
+
+  /** An ARRAY's int32 count, -1 for null; `name` is the field's, for the error. */
+  arrayLength(name?: string): number {
+    const n = this.int32();
+    return n < 0 ? -1 : this.#elements(n, this.pos - 4, name);
+  }
+
+  /** A COMPACT_ARRAY's count (uvarint N + 1), -1 for null. */
+  compactArrayLength(name?: string): number {
+    const at = this.pos;
+    const n = this.uvarint() - 1;
+    return n < 0 ? -1 : this.#elements(n, at, name);
+  }
+
+  /** Every element takes at least a byte, so a count above the bytes left is a lie (as Kafka's own readers judge it). */
+  #elements(n: number, at: number, name: string | undefined): number {
+    if (n > this.remaining) throw new ProtocolError(`array${name === undefined ? '' : ` "${name}"`} at offset ${at} claims ${n} elements with ${this.remaining} bytes left`);
+    return n;
   }
 
   bytes(): Buffer {

@@ -4,6 +4,7 @@
 // broker can stamp partitionLeaderEpoch without invalidating it.
 
 import { CODEC_ID, compress, decompress, type CompressionType } from './compression.js';
+import { copyBytes } from './copy-bytes.js';
 import { crc32c } from './crc32c.js';
 import { ProtocolError } from './errors.js';
 import { Reader } from './reader.js';
@@ -129,7 +130,7 @@ function writeBytesField(buf: Buffer, pos: number, v: RecordBytes, length: numbe
   pos = writeVarintAt(buf, pos, length);
   if (v === null) return pos;
   if (typeof v === 'string') buf.write(v, pos, length, 'utf8');
-  else buf.set(v, pos);
+  else copyBytes(buf, pos, v);
   return pos + length;
 }
 

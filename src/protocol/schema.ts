@@ -233,6 +233,7 @@ export function decodeStruct(r: Reader, s: StructSpec, version: number, flexible
   for (let i = 0; i < count; i++) {
     const tag = r.uvarint();
     const size = r.uvarint();
+    if (size > r.remaining) throw new ProtocolError(`tagged field ${tag} at offset ${r.pos} claims ${size} bytes, ${r.remaining} left`);
     const end = r.pos + size;
     const f = plan.tagged.find((t) => t.tag === tag);
     if (f) {
@@ -254,12 +255,11 @@ function decodeValue(r: Reader, f: FieldSpec, version: number, flexible: boolean
     if (nullable && r.int8() < 0) return null;
     return decodeStruct(r, t, version, flexible);
   }
-  const n = flexible ? r.uvarint() - 1 : r.int32();
+  const n = flexible ? r.compactArrayLength(f.name) : r.arrayLength(f.name);
   if (n < 0) {
     if (!nullable) throw new ProtocolError(`array "${f.name}" is null but not nullable at version ${version}`);
     return null;
   }
-  if (n > r.remaining) throw new ProtocolError(`array "${f.name}" claims ${n} elements with ${r.remaining} bytes left`);
   const items: unknown[] = new Array(n);
   const of = t.of;
   for (let i = 0; i < n; i++) {

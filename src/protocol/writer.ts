@@ -3,6 +3,7 @@
 // batches) are kept by reference as separate chunks instead of being copied,
 // so a Produce request can go to the socket with writev and no concatenation.
 
+import { copyBytes } from './copy-bytes.js';
 import { ProtocolError } from './errors.js';
 import { writeVarlongAt } from './varint.js';
 
@@ -144,7 +145,7 @@ export class Writer {
       return this;
     }
     this.#ensure(v.length);
-    this.#buf.set(v, this.#pos);
+    copyBytes(this.#buf, this.#pos, v);
     this.#pos += v.length;
     return this;
   }

@@ -5,7 +5,7 @@
 // only means "not now". What an error code means here differs from Produce
 // (docs/protocol.md §5): the verdict is coordinatorVerdict's.
 
-import { KafkaTimeoutError, ProducerClosedError, ProducerFencedError, TransactionAbortableError, TransactionFatalError } from '../errors.js';
+import { AuthenticationError, KafkaTimeoutError, ProducerClosedError, ProducerFencedError, TransactionAbortableError, TransactionFatalError } from '../errors.js';
 import { FindCoordinator } from '../protocol/apis/find-coordinator.js';
 import { errorInfo, KafkaResponseError } from '../protocol/errors.js';
 import type { Clock } from './clock.js';
@@ -88,7 +88,8 @@ export class Coordinators {
   /**
    * Sends until answered without error. Throws a TransactionFatalError
    * (ProducerFencedError when fenced), a TransactionAbortableError, a
-   * KafkaTimeoutError once the deadline passed, or ProducerClosedError.
+   * KafkaTimeoutError once the deadline passed, ProducerClosedError, or the
+   * AuthenticationError of a broker that refused the credentials.
    */
   async request<Res>(r: CoordinatorRequest<Res>): Promise<Res> {
     for (let attempt = 0; ; attempt++) {
@@ -102,6 +103,8 @@ export class Coordinators {
         if (code === 0) return res;
         last = new KafkaResponseError(code, r.what);
       } catch (err) {
+        // Refused credentials stay refused: no retry until the deadline.
+        if (err instanceof AuthenticationError) throw err;
         // FindCoordinator's own refusal is judged like the request's; a lost connection means find it again.
         last = err as Error;
         code = err instanceof KafkaResponseError ? err.errorCode : 15;

@@ -29,7 +29,15 @@ export type ToSender =
   | { t: 'trace-produce'; on: boolean }
   /** A transaction step for the transaction manager; answered by a 'txn' message with the same id. */
   | { t: 'txn'; id: number; op: TxnOp; timeoutMs: number }
+  /** The answer to a 'token-request' with the same id: what the provider gave (the sender checks it), or why there is none. */
+  | { t: 'token'; id: number; token: ProvidedToken | null; error: SerializedError | null }
   | { t: 'close' };
+
+/** An OAUTHBEARER token provider's answer, its fields as given. */
+export interface ProvidedToken {
+  value: unknown;
+  extensions: unknown;
+}
 
 /** The consumer group whose offsets a transaction commits (Java's ConsumerGroupMetadata). */
 export interface GroupMetadata {
@@ -119,6 +127,8 @@ export type FromSender =
   | { t: 'fatal'; error: SerializedError }
   /** A transaction step done (error null) or failed; the counters as they stand (initTransactions() settles transactionVersion). */
   | { t: 'txn'; id: number; error: SerializedError | null; counters: SenderCounters }
+  /** A connection authenticates with OAUTHBEARER: the producer calls the token provider (a function stays on its thread). */
+  | { t: 'token-request'; id: number }
   /** The sender's thread died: nothing it held will be reported. */
   | { t: 'crashed'; error: SerializedError }
   | { t: 'closed' };

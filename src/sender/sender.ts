@@ -14,7 +14,8 @@ import type { SenderConfig } from '../config.js';
 import { KafkaTimeoutError, ProducerClosedError, ProducerFatalError } from '../errors.js';
 import { Cluster } from '../network/cluster.js';
 import { describeBroker } from '../network/connection.js';
-import { ConnectionError } from '../network/errors.js';
+import { AuthenticationError, ConnectionError } from '../network/errors.js';
+import type { OAuthBearerToken } from '../network/sasl/session.js';
 import { InitProducerId, type InitProducerIdResponse } from '../protocol/apis/init-producer-id.js';
 import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/apis/produce.js';
 import { ProtocolError } from '../protocol/errors.js';
@@ -24,7 +25,7 @@ import { systemClock, type Clock } from './clock.js';
 import { NodeConnections } from './connections.js';
 import { ProducerIds } from './idempotence.js';
 import { Intake } from './intake.js';
-import type { Channel, FromSender, SenderEvent, ToSender } from './messages.js';
+import type { Channel, FromSender, ProvidedToken, SenderEvent, ToSender } from './messages.js';
 import { MetadataRefresher } from './metadata-refresher.js';
 import { OutcomeReporter } from './outcomes.js';
 import type { PartitionQueue } from './partition-queue.js';
@@ -33,15 +34,25 @@ import { buildProduceRequest, type RequestBatches } from './request-builder.js';
 import { judge, type Verdict } from './response-policy.js';
 import { SenderBatch } from './sender-batch.js';
 import type { SenderConnection, Transport } from './transport.js';
-import { serializeError } from './wire-errors.js';
+import { deserializeError, serializeError } from './wire-errors.js';
 import { TransactionManager, TXN_V1_MAX_PRODUCE_VERSION } from './transaction-manager.js';
 
 /** Produce v13 names topics by id; this sender names them, so it stays at v12. */
 const MAX_PRODUCE_VERSION = 12;
 
+/** What the network tells the Sender, and asks of it. */
+export interface TransportHooks {
+  /** Connection events, for the producer's diagnostics. */
+  event(e: SenderEvent): void;
+  /** A broker refused the credentials, or TLS failed: the producer cannot go on. */
+  refused(err: AuthenticationError): void;
+  /** An OAUTHBEARER token, from the provider on the producer's thread. */
+  token(): Promise<OAuthBearerToken>;
+}
+
 export interface SenderDeps {
-  /** The network; by default a Cluster over TCP from the config. */
-  transport?: (config: SenderConfig, onEvent: (e: SenderEvent) => void) => Transport;
+  /** The network; by default a Cluster over TCP (or TLS) from the config. */
+  transport?: (config: SenderConfig, hooks: TransportHooks) => Transport;
   clock?: Clock;
   /** Sees every message to the producer (tests count outcomes: each record must be reported once). */
   tap?: (message: FromSender) => void;
@@ -61,13 +72,20 @@ interface InFlightRequest {
   trace: RequestTrace | null;
 }
 
-function clusterTransport(config: SenderConfig, onEvent: (e: SenderEvent) => void): Transport {
+function clusterTransport(config: SenderConfig, hooks: TransportHooks): Transport {
+  const sasl = config.sasl;
   return new Cluster({
     bootstrapServers: config.bootstrapServers,
     clientId: config.clientId,
     connectTimeoutMs: config.connectTimeoutMs,
     requestTimeoutMs: config.requestTimeoutMs,
-    onConnectionEvent: (e) => onEvent({ kind: 'connection', ...e, error: e.error ? serializeError(e.error) : null }),
+    maxResponseSize: config.maxResponseSize,
+    tls: config.ssl,
+    sasl: sasl?.mechanism === 'oauthbearer' ? { mechanism: 'oauthbearer', token: () => hooks.token() } : sasl,
+    onConnectionEvent: (e) => {
+      if (e.error instanceof AuthenticationError) hooks.refused(e.error);
+      hooks.event({ kind: 'connection', ...e, error: e.error ? serializeError(e.error) : null });
+    },
   });
 }
 
@@ -95,6 +113,9 @@ export class Sender {
   #codecsReady = true;
   /** The producer cannot go on: every batch fails with this. */
   #fatal: Error | null = null;
+  /** OAUTHBEARER token requests to the producer, by id. */
+  readonly #tokenRequests = new Map<number, (answer: { token: ProvidedToken | null; error: Error | null }) => void>();
+  #nextTokenRequest = 0;
 
   constructor(channel: Channel<ToSender, FromSender>, deps: SenderDeps = {}) {
     const tap = deps.tap;
@@ -137,6 +158,9 @@ export class Sender {
       case 'txn':
         this.#txn?.run(m.id, m.op, m.timeoutMs);
         return;
+      case 'token':
+        this.#tokenRequests.get(m.id)?.({ token: m.token, error: m.error ? deserializeError(m.error) : null });
+        return;
       case 'close':
         void this.#close();
         return;
@@ -148,7 +172,11 @@ export class Sender {
     const clock = this.#clock;
     const wake = () => this.#wake();
     const scheduleAt = (at: number) => this.#scheduleAt(at);
-    this.#transport = this.#makeTransport(config, (e) => this.#event(e));
+    this.#transport = this.#makeTransport(config, {
+      event: (e) => this.#event(e),
+      refused: (err) => this.#becomeFatal(err),
+      token: () => this.#requestToken(),
+    });
     this.#ring = new EventRing(ring);
     this.#intake = new Intake(config.lingerMs, { wake, scheduleAt });
     this.#connections = new NodeConnections(this.#transport, clock, config.retryBackoffMs, config.retryBackoffMaxMs, {
@@ -551,6 +579,27 @@ export class Sender {
     this.#channel.post({ t: 'event', event });
   }
 
+  /**
+   * Asks the producer's thread for a token; a provider that gives none
+   * within requestTimeoutMs fails the authentication, as one that throws.
+   */
+  #requestToken(): Promise<OAuthBearerToken> {
+    const id = this.#nextTokenRequest++;
+    const timeoutMs = this.#config.requestTimeoutMs;
+    return new Promise<OAuthBearerToken>((resolve, reject) => {
+      const timer = this.#clock.setTimeout(() => answered({ token: null, error: new Error(`the token provider gave no token within ${timeoutMs} ms (requestTimeoutMs)`) }), timeoutMs);
+      const answered = ({ token, error }: { token: ProvidedToken | null; error: Error | null }) => {
+        this.#clock.clearTimeout(timer);
+        this.#tokenRequests.delete(id);
+        // As given: the OAUTHBEARER session checks its fields (network/sasl/oauthbearer.ts).
+        if (token) resolve(token as OAuthBearerToken);
+        else reject(error ?? new Error('the token provider gave no token'));
+      };
+      this.#tokenRequests.set(id, answered);
+      this.#channel.post({ t: 'token-request', id });
+    });
+  }
+
   /** InitProducerId for a new idempotent producer id, on the least loaded open connection (not behind held Produce requests), else any. */
   async #initProducerId(): Promise<InitProducerIdResponse> {
     const conn = this.#connections.leastLoaded() ?? (await this.#transport.anyConnection());
@@ -576,8 +625,12 @@ export class Sender {
     });
   }
 
-  /** The producer cannot go on: every batch, queued or in flight, fails now with the error; the producer hears once. */
-  #becomeFatal(err: ProducerFatalError): void {
+  /**
+   * The producer cannot go on: every batch, queued or in flight, fails now
+   * with the error; the producer hears once. Refused credentials fail them
+   * with the AuthenticationError itself, which says what to fix.
+   */
+  #becomeFatal(err: ProducerFatalError | AuthenticationError): void {
     if (this.#fatal) return;
     this.#fatal = err;
     this.#channel.post({ t: 'fatal', error: serializeError(err) });
@@ -602,6 +655,7 @@ export class Sender {
     }
     this.#closed = true;
     if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
+    for (const answer of [...this.#tokenRequests.values()]) answer({ token: null, error: closed });
     this.#metadata?.close();
     this.#connections?.close();
     this.#txn?.close();

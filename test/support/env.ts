@@ -15,6 +15,8 @@ export interface KafkaTestEnv {
 declare module 'vitest' {
   export interface ProvidedContext {
     kafka: KafkaTestEnv;
+    /** The test runner's process: brokers a test file starts for the whole run are tied to it (test/support/secure-broker.ts). */
+    runnerPid: number;
     pythonLz4: PythonLz4;
   }
 }

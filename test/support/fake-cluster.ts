@@ -133,7 +133,8 @@ interface ProducerState {
   recent: { first: number; last: number; offset: number }[];
 }
 
-class FakePartition {
+/** One partition's log on a fake broker, with the broker's idempotence checks. */
+export class FakePartition {
   readonly log: LoggedBatch[] = [];
   readonly #producers = new Map<number, ProducerState>();
   #nextOffset = 0;

@@ -7,13 +7,25 @@
 //   Docker engine).
 // - otherwise the project's own script starts one KRaft broker on 127.0.0.1,
 //   watched so that it dies with this process however the run ends.
+// The security tests' broker is started by the first test file that needs
+// it and stopped here when the run ends.
 
 import type { TestProject } from 'vitest/node';
 import { readState, startCluster, stopCluster, isAlive } from '../../scripts/kafka/broker.js';
 import { provisionKcat } from '../../scripts/tools/provision-tools.js';
 import type { KafkaTestEnv } from './env.js';
+import { stopSecureBroker } from './secure-broker.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  project.provide('runnerPid', process.pid);
+  const teardown = await startBroker(project);
+  return async () => {
+    await stopSecureBroker(process.pid);
+    await teardown();
+  };
+}
+
+async function startBroker(project: TestProject): Promise<() => Promise<void>> {
   provisionKcat();
   const external = process.env.KAFKA_BROKERS?.trim();
   if (external) {

@@ -55,8 +55,16 @@ export async function kcatConsumeAtLeast(bootstrap: string, topic: string, count
 export type Isolation = 'read_committed' | 'read_uncommitted';
 
 /** Consumes a whole topic (or one partition) from the beginning with kcat -J; read_committed skips aborted transactions. */
-export async function kcatConsume(bootstrap: string, topic: string, partition?: number, isolation: Isolation = 'read_uncommitted'): Promise<KcatMessage[]> {
+/** `settings`: more librdkafka properties (-X), e.g. security.protocol and sasl.* for a secured listener. */
+export async function kcatConsume(
+  bootstrap: string,
+  topic: string,
+  partition?: number,
+  isolation: Isolation = 'read_uncommitted',
+  settings: Readonly<Record<string, string>> = {},
+): Promise<KcatMessage[]> {
   const args = ['-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-e', '-J', '-q', '-X', 'fetch.message.max.bytes=4194304', '-X', `isolation.level=${isolation}`];
+  for (const [k, v] of Object.entries(settings)) args.push('-X', `${k}=${v}`);
   if (partition !== undefined) args.push('-p', String(partition));
   const { stdout } = await run('kcat', args, { maxBuffer: 256 * 1024 * 1024 });
   return stdout

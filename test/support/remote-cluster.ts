@@ -118,6 +118,7 @@ export class RemoteCluster implements Transport {
   #nextId = 0;
   readonly #connecting = new Map<number, (c: RemoteConnection) => void>();
   readonly #refreshing = new Map<number, () => void>();
+  readonly #closing = new Map<number, () => void>();
   readonly #connections = new Map<number, RemoteConnection>();
   /** Requests by id, with the connection each went on. */
   readonly #pending = new Map<number, { connId: number; callback: ResponseCallback<unknown> }>();
@@ -149,8 +150,11 @@ export class RemoteCluster implements Transport {
     return new Promise((resolve) => this.#refreshing.set(id, () => resolve(this.metadata)));
   }
 
-  async close(): Promise<void> {
-    this.#post({ t: 'fake:close' });
+  /** As the Cluster's: resolves once every connection is closed and its pending requests failed. */
+  close(): Promise<void> {
+    const id = this.#nextId++;
+    this.#post({ t: 'fake:close', id });
+    return new Promise((resolve) => this.#closing.set(id, resolve));
   }
 
   inFlight(connId: number): number {
@@ -206,6 +210,10 @@ export class RemoteCluster implements Transport {
       }
       case 'fake:closed':
         this.#connections.get(m.connId)?.onClosed();
+        return;
+      case 'fake:all-closed':
+        this.#closing.get(m.id)?.();
+        this.#closing.delete(m.id);
         return;
       case 'fake:sync':
       case 'fake:crash':

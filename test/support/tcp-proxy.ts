@@ -35,6 +35,8 @@ export interface TcpProxyStats {
   cuts: number;
   /** Writes of response bytes to clients (one per byte while byteByByte is on). */
   responseWrites: number;
+  /** Requests forwarded to the broker, by API key (17: SaslHandshake, one per authentication). */
+  requestsByApiKey: Map<number, number>;
 }
 
 /** Response bytes held back beyond this make the proxy stop reading from the broker. */
@@ -51,7 +53,7 @@ export class TcpProxy {
   #byteByByte = false;
   /** Armed by cutNextResponse: which API's response to cut (null: any); consumed by the first link that cuts. */
   #cut: { apiKey: number | null } | null = null;
-  readonly stats: TcpProxyStats = { accepted: 0, open: 0, resets: 0, cuts: 0, responseWrites: 0 };
+  readonly stats: TcpProxyStats = { accepted: 0, open: 0, resets: 0, cuts: 0, responseWrites: 0, requestsByApiKey: new Map() };
 
   private constructor(server: net.Server, port: number, opts: TcpProxyOptions) {
     this.#server = server;
@@ -166,7 +168,10 @@ class Link {
   readonly #apiKeys = new Map<number, number>();
   readonly #requests = new FrameScanner(12, (head) => {
     // Request header: length, api key (int16), api version (int16), correlation id (int32).
-    this.#apiKeys.set(head.readInt32BE(8), head.readInt16BE(4));
+    const apiKey = head.readInt16BE(4);
+    this.#apiKeys.set(head.readInt32BE(8), apiKey);
+    const counts = this.#proxy.stats.requestsByApiKey;
+    counts.set(apiKey, (counts.get(apiKey) ?? 0) + 1);
     return null;
   });
   readonly #responses = new FrameScanner(8, (head) => {

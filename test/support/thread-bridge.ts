@@ -124,7 +124,7 @@ export class ThreadBridge {
         this.#request(m);
         return;
       case 'fake:close':
-        void cluster.close();
+        void cluster.close().then(() => this.#post({ t: 'fake:all-closed', id: m.id }));
         return;
     }
   }

@@ -24,6 +24,8 @@ export type ToThread =
   | { t: 'fake:response'; reqId: number; error: SerializedError | null; response: unknown }
   | { t: 'fake:stalled'; connId: number; stalled: boolean }
   | { t: 'fake:closed'; connId: number }
+  /** Every connection closed (their pending requests failed first), as `close()` asked. */
+  | { t: 'fake:all-closed'; id: number }
   | { t: 'fake:sync'; n: number }
   /** The Sender's thread fails, as a bug in it would make it. */
   | { t: 'fake:crash'; message: string };
@@ -36,7 +38,7 @@ export type FromThread =
   | { t: 'fake:refresh'; id: number; topics: string[] }
   /** `expectResponse` false: acks=0, answered once the bytes are written. */
   | { t: 'fake:request'; connId: number; reqId: number; api: string; body: unknown; expectResponse: boolean }
-  | { t: 'fake:close' }
+  | { t: 'fake:close'; id: number }
   | { t: 'fake:synced'; n: number };
 
 export function isBridgeMessage(m: unknown): m is ToThread | FromThread {

@@ -64,3 +64,13 @@ void txn.sendOffsetsToTransaction([{ topic: 'in', partition: 0, offset: 42 }], {
 void txn.sendOffsetsToTransaction([{ topic: 'in', offset: 42 }], { groupId: 'g' });
 // @ts-expect-error transactionalId is a string
 void new KafkaProducer({ bootstrapServers: '127.0.0.1:9092', transactionalId: 1 });
+
+// ssl and sasl: data-only TLS options, and one shape per SASL mechanism.
+new KafkaProducer({ bootstrapServers: 'b:9093', ssl: { ca: Buffer.from('pem'), servername: 'kafka.internal' }, sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' } });
+new KafkaProducer({ bootstrapServers: 'b:9093', ssl: true, sasl: { mechanism: 'oauthbearer', token: async () => ({ value: 'jwt', extensions: { k: 'v' } }) } });
+// @ts-expect-error a function cannot reach the sender's worker thread: not a TLS option here
+new KafkaProducer({ bootstrapServers: 'b:9093', ssl: { checkServerIdentity: () => undefined } });
+// @ts-expect-error PLAIN needs a password
+new KafkaProducer({ bootstrapServers: 'b:9093', sasl: { mechanism: 'plain', username: 'u' } });
+// @ts-expect-error OAUTHBEARER takes a token provider, not a password
+new KafkaProducer({ bootstrapServers: 'b:9093', sasl: { mechanism: 'oauthbearer', username: 'u', password: 'p' } });

@@ -125,6 +125,19 @@ describe('strings and bytes', () => {
     expect(r.int8()).toBe(9);
   });
 
+  it('copies mid-sized blobs from shared memory intact, at any offset', () => {
+    // Below the by-reference size blobs are copied; from 512 bytes on by another path than short ones.
+    const shared = Buffer.from(new SharedArrayBuffer(5000));
+    shared.forEach((_, i) => (shared[i] = (i * 31) & 0xff));
+    for (const [from, size] of [[3, 100], [5, 511], [85, 512], [1, 4000]] as const) {
+      const blob = shared.subarray(from, from + size);
+      const r = new Reader(new Writer(16).int8(1).compactBytes(blob).int8(2).toBuffer());
+      expect(r.int8()).toBe(1);
+      expect(r.compactBytes().equals(blob), `${size} bytes from offset ${from}`).toBe(true);
+      expect(r.int8()).toBe(2);
+    }
+  });
+
   it('a truncated read names the offset', () => {
     expect(() => new Reader(Buffer.from('0005616263', 'hex')).string()).toThrow(/needs 5 bytes at offset 2, 3 left/);
   });

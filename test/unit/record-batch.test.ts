@@ -4,7 +4,15 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMPRESSION_TYPES, loadCodecs, compress, decompress, CODEC_ID } from '../../src/protocol/compression.js';
-import { buildRecordBatch, decodeRecordBatches, type RecordInput } from '../../src/protocol/record-batch.js';
+import { randomBytes } from 'node:crypto';
+import {
+  buildRecordBatch,
+  decodeRecordBatches,
+  decodeRecords,
+  recordBodySize,
+  writeRecord,
+  type RecordInput,
+} from '../../src/protocol/record-batch.js';
 
 beforeAll(async () => {
   await loadCodecs();
@@ -61,6 +69,25 @@ describe('record batch v2 bytes', () => {
     expect(decoded?.crcValid).toBe(true);
     expect(decoded?.records[0]?.headers).toEqual([{ key: 'h', value: null }]);
     expect(decoded?.records[1]?.key?.length).toBe(0);
+  });
+
+  it('keys and values of every size around the copy threshold land intact in shared memory, at any offset', () => {
+    // Batches live in SharedArrayBuffers; large keys and values take another copy path than small ones.
+    const shared = Buffer.from(new SharedArrayBuffer(8192));
+    for (const size of [0, 1, 511, 512, 513, 1024, 3000]) {
+      for (const at of [61, 62, 64, 67]) {
+        shared.fill(0xaa);
+        const key = new Uint8Array(randomBytes(size % 700)); // a plain Uint8Array, not a Buffer
+        const value = randomBytes(size + 1).subarray(1); // unaligned in its own memory
+        const body = recordBodySize(0, 0, key.length, value.length, 1);
+        const end = writeRecord(shared, at, body, 0, 0, key, key.length, value, value.length, []);
+        const [record] = decodeRecords(shared.subarray(at, end), 1, 0, 0);
+        expect(Buffer.from(record?.key ?? []).equals(key), `key of ${key.length} bytes at ${at}`).toBe(true);
+        expect(record?.value?.equals(value), `value of ${size} bytes at ${at}`).toBe(true);
+        expect(shared[at - 1]).toBe(0xaa);
+        expect(shared[end]).toBe(0xaa);
+      }
+    }
   });
 
   it('a flipped byte makes the CRC invalid', () => {

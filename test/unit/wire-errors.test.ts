@@ -24,6 +24,8 @@ const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { e
 const SAMPLES: Record<string, Error> = {
   KafkaClientError: new errors.KafkaClientError('KPT_ERR_CLOSED', 'the client is closed'),
   ProtocolError: new errors.ProtocolError('response of 2 bytes has no correlation id', { cause: new RangeError('out of range') }),
+  MalformedResponseError: new errors.MalformedResponseError('Produce', 9, 17, new errors.ProtocolError('truncated data'), '10.0.0.1:9092 (node 1)'),
+  ResponseSizeError: new errors.ResponseSizeError(2147483647, 104857600),
   KafkaResponseError: new errors.KafkaResponseError(6, 'Produce to t-0', 'not the leader'),
   ConnectionError: new errors.ConnectionError('KPT_ERR_X', '10.0.0.1:9092 (node 3)', 'something', false, new Error('plain')),
   ConnectionRefusedError: new errors.ConnectionRefusedError('127.0.0.1:1', refused),
@@ -31,6 +33,7 @@ const SAMPLES: Record<string, Error> = {
   RequestTimeoutError: new errors.RequestTimeoutError('10.0.0.1:9092 (node 1)', 'Produce v12 (correlation id 4)', 300),
   ConnectionClosedError: new errors.ConnectionClosedError('10.0.0.1:9092 (node 1)', 'the broker closed the connection', new TypeError('t')),
   UnsupportedVersionError: new errors.UnsupportedVersionError('10.0.0.1:9092', 'the broker does not support Produce'),
+  AuthenticationError: new errors.AuthenticationError('10.0.0.1:9093', 'SCRAM-SHA-256', 'SASL SCRAM-SHA-256 authentication failed: invalid credentials', new errors.KafkaResponseError(58, 'SaslAuthenticate')),
   BootstrapError: new BootstrapError('no bootstrap server answered: ...', new errors.ConnectionRefusedError('127.0.0.1:1', refused)),
   ConfigError: new errors.ConfigError('lingerMs', 'must be an integer, got "5"'),
   InvalidRecordError: new errors.InvalidRecordError('record topic must be a non-empty string'),
