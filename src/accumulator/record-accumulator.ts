@@ -104,6 +104,8 @@ export class Batch {
   limit: number;
   /** What it may hold before its slot must grow: the smaller of limit and the slot's capacity. */
   room: number;
+  /** The slot's bytes, kept here for the append path (Slot#bytes checks the shared length on every call); replaced when the slot grows. */
+  bytes: Buffer;
 
   constructor(seq: number, slot: Slot, tp: TopicPartition, limit: number) {
     this.seq = seq;
@@ -112,6 +114,7 @@ export class Batch {
     this.tp = tp;
     this.limit = limit;
     this.room = Math.min(limit, slot.capacity);
+    this.bytes = slot.bytes;
   }
 
   /**
@@ -224,7 +227,7 @@ export class RecordAccumulator {
     const body = recordBodySize(offsetDelta, timestampDelta, r.keyLength, r.valueLength, r.headerBytes);
     const end = batch.used + recordSize(body);
     if (end > batch.room) return false;
-    writeRecord(slot.bytes, batch.used, body, offsetDelta, timestampDelta, r.key, r.keyLength, r.value, r.valueLength, r.headers);
+    writeRecord(batch.bytes, batch.used, body, offsetDelta, timestampDelta, r.key, r.keyLength, r.value, r.valueLength, r.headers);
     batch.used = end;
     batch.handles.push(handle.watched ? handle : null);
     handle.appended(batch, batch.count);
@@ -253,6 +256,7 @@ export class RecordAccumulator {
     }
     if (end > slot.capacity && !this.pool.grow(slot, Math.min(this.pool.maxSlotSize, Math.max(end, 2 * slot.capacity)))) return false;
     batch.room = Math.min(batch.limit, slot.capacity);
+    batch.bytes = slot.bytes;
     return true;
   }
 
