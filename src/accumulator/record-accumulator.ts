@@ -178,6 +178,12 @@ export class RecordAccumulator {
     return tp;
   }
 
+  /** Whether the partition's open batch grew past batchSize (see #grow) and still takes records: the sticky partitioner stays with it. */
+  growing(topic: string, partition: number): boolean {
+    const open = this.#partitions.get(topic)?.[partition]?.open;
+    return open !== null && open !== undefined && open.limit > this.pool.slotSize;
+  }
+
   /** Queue length of one partition, 0 if never used. */
   queued(topic: string, partition: number): number {
     return this.#partitions.get(topic)?.[partition]?.queued ?? 0;

@@ -1,12 +1,15 @@
 // The built-in partitioner for keyless records (KIP-794): stay on one
 // partition until about batchSize bytes went to it, then move to another
 // partition that has a leader, choosing partitions with shorter queues more
-// often (adaptive), so a slow broker gets less new work. While the partition
-// has a backlog its batch may grow to maxBatchSize (record-accumulator.ts),
-// and the choice stays for that long, so the batch grows instead of a new
-// one starting elsewhere.
+// often (adaptive), so a slow broker gets less new work. While the
+// partition's batch grows past batchSize (a backlog, record-accumulator.ts)
+// the choice stays with it until it is sealed, so one batch grows instead of
+// a new one starting elsewhere; a batch that does not grow changes nothing.
 
 import type { KeylessStrategy, QueueLength, TopicLayout } from './partitioner.js';
+
+/** Whether the partition's open batch grew past batchSize and still takes records. */
+export type BatchGrowing = (topic: string, partition: number) => boolean;
 
 interface StickyState {
   partition: number;
@@ -15,20 +18,19 @@ interface StickyState {
 
 export class StickyPartitioner implements KeylessStrategy {
   readonly #stickyBytes: number;
-  readonly #backlogStickyBytes: number;
+  readonly #growing: BatchGrowing;
   readonly #state = new Map<string, StickyState>();
   readonly #random: () => number;
 
-  /** `backlogStickyBytes`: how long to stay on a partition with a backlog (maxBatchSize). */
-  constructor(stickyBytes: number, random: () => number = Math.random, backlogStickyBytes = stickyBytes) {
+  constructor(stickyBytes: number, random: () => number = Math.random, growing: BatchGrowing = () => false) {
     this.#stickyBytes = stickyBytes;
-    this.#backlogStickyBytes = backlogStickyBytes;
+    this.#growing = growing;
     this.#random = random;
   }
 
   partition(topic: string, layout: TopicLayout, queued: QueueLength): number {
     const s = this.#state.get(topic);
-    if (s && s.partition < layout.partitionCount && this.#stays(topic, s, queued)) return s.partition;
+    if (s && s.partition < layout.partitionCount && (s.bytes < this.#stickyBytes || this.#growing(topic, s.partition))) return s.partition;
     const next = this.#choose(topic, layout, queued);
     if (s) {
       s.partition = next;
@@ -37,14 +39,6 @@ export class StickyPartitioner implements KeylessStrategy {
       this.#state.set(topic, { partition: next, bytes: 0 });
     }
     return next;
-  }
-
-  /**
-   * The accumulator's backlog test: an earlier batch of the partition is not
-   * settled yet besides the open one (a queue of two or more).
-   */
-  #stays(topic: string, s: StickyState, queued: QueueLength): boolean {
-    return s.bytes < this.#stickyBytes || (s.bytes < this.#backlogStickyBytes && queued(topic, s.partition) > 1);
   }
 
   onAppend(topic: string, partition: number, bytes: number): void {

@@ -242,8 +242,13 @@ describe('batches that grow under a backlog', () => {
     const first = slots[0] as Slot;
     expect(first.state).toBe(SEALED);
     expect(first.used).toBeLessThanOrEqual(1024);
+    expect(acc.growing('t', 0)).toBe(false);
     // The second has the first before it, unsettled: it grows instead of being sealed.
+    while ((slots[1] as Slot).capacity === 1024) acc.tryAppend(tp, prepared(value(i++)), noop, 1);
+    expect(acc.growing('t', 0)).toBe(true);
     while (slots.length < 3) acc.tryAppend(tp, prepared(value(i++)), noop, 1);
+    // Sealed at the cap: the next batch starts at batchSize.
+    expect(acc.growing('t', 0)).toBe(false);
     const second = slots[1] as Slot;
     expect(second.state).toBe(SEALED);
     expect(second.capacity).toBe(8192);
@@ -272,6 +277,7 @@ describe('batches that grow under a backlog', () => {
       for (const s of light.slots) if (s.state === SEALED) light.acc.settle(s.id, s.generation, 0, s.count, null, 0, -1);
     }
     expect(light.slots.every((s) => s.capacity === 1024)).toBe(true);
+    expect(light.acc.growing('t', 0)).toBe(false);
     const off = accumulator(65_536, 1024);
     const tp2 = off.acc.partition('t', 0);
     for (let i = 0; i < 100; i++) off.acc.tryAppend(tp2, prepared(value(i)), noop, 1);
