@@ -153,7 +153,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
       cfg.maxBlockMs,
       cfg.retryBackoffMs,
     );
-    this.#keyless = cfg.partitioner === 'round-robin' ? new RoundRobinPartitioner() : new StickyPartitioner(cfg.batchSize, Math.random, (topic, partition) => this.#accumulator.growing(topic, partition));
+    this.#keyless = cfg.partitioner === 'round-robin' ? new RoundRobinPartitioner() : new StickyPartitioner(cfg.batchSize, Math.random, (topic, partition) => this.#accumulator.growing(topic, partition), cfg.maxBatchSize);
     const deps = (options as { [SENDER_DEPS]?: SenderDeps } | undefined)?.[SENDER_DEPS];
     // A test's clock dates batches too, so the Sender's linger and expiry see one time.
     const clock = deps?.clock;

@@ -77,6 +77,8 @@ export class TopicPartition {
   open: Batch | null = null;
   /** Batches of this partition not yet settled (adaptive partitioning reads it). */
   queued = 0;
+  /** The last batch sealed because it was full, until it settles: records come faster than batches go. */
+  fullPending: Batch | null = null;
 
   constructor(ref: number, topic: string, partition: number) {
     this.ref = ref;
@@ -178,10 +180,16 @@ export class RecordAccumulator {
     return tp;
   }
 
-  /** Whether the partition's open batch grew past batchSize (see #grow) and still takes records: the sticky partitioner stays with it. */
+  /**
+   * Whether the partition's batches grow (see #grow): its open batch grew
+   * past batchSize, or a batch sealed full is still unsettled, so the next
+   * one grows once full. The sticky partitioner stays with such a partition.
+   * Batches sealed before they are full (linger, an idle wire) say nothing.
+   */
   growing(topic: string, partition: number): boolean {
-    const open = this.#partitions.get(topic)?.[partition]?.open;
-    return open !== null && open !== undefined && open.limit > this.pool.slotSize;
+    const tp = this.#partitions.get(topic)?.[partition];
+    if (!tp) return false;
+    return tp.fullPending !== null || (tp.open !== null && tp.open.limit > this.pool.slotSize);
   }
 
   /** Queue length of one partition, 0 if never used. */
@@ -201,6 +209,7 @@ export class RecordAccumulator {
         // It does not fit: seal it while we hold it, and start another.
         open.slot.sealByAppender();
         this.ring.push(encodeEvent(open.slot.id, EVENT_SEALED));
+        tp.fullPending = open;
       }
       // Otherwise the sender sealed it at linger time; it is on its way.
       tp.open = null;
@@ -336,6 +345,7 @@ export class RecordAccumulator {
     this.#outstanding.delete(batch.seq);
     batch.tp.queued--;
     if (batch.tp.open === batch) batch.tp.open = null;
+    if (batch.tp.fullPending === batch) batch.tp.fullPending = null;
     this.pool.release(batch.slot);
     this.#hooks.onBatchSettled(batch);
   }

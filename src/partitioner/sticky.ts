@@ -2,13 +2,13 @@
 // partition until about batchSize bytes went to it, then move to another
 // partition that has a leader, choosing partitions with shorter queues more
 // often (adaptive), so a slow broker gets less new work. While the
-// partition's batch grows past batchSize (a backlog, record-accumulator.ts)
-// the choice stays with it until it is sealed, so one batch grows instead of
-// a new one starting elsewhere; a batch that does not grow changes nothing.
+// partition's batches grow past batchSize (a backlog, record-accumulator.ts)
+// the choice stays, up to maxBatchSize bytes, so one batch grows instead of
+// a new one starting elsewhere; batches that do not grow change nothing.
 
 import type { KeylessStrategy, QueueLength, TopicLayout } from './partitioner.js';
 
-/** Whether the partition's open batch grew past batchSize and still takes records. */
+/** Whether the partition's batches grow past batchSize now. */
 export type BatchGrowing = (topic: string, partition: number) => boolean;
 
 interface StickyState {
@@ -18,19 +18,22 @@ interface StickyState {
 
 export class StickyPartitioner implements KeylessStrategy {
   readonly #stickyBytes: number;
+  /** How long to stay while the partition's batches grow (maxBatchSize). */
+  readonly #growingStickyBytes: number;
   readonly #growing: BatchGrowing;
   readonly #state = new Map<string, StickyState>();
   readonly #random: () => number;
 
-  constructor(stickyBytes: number, random: () => number = Math.random, growing: BatchGrowing = () => false) {
+  constructor(stickyBytes: number, random: () => number = Math.random, growing: BatchGrowing = () => false, growingStickyBytes = stickyBytes) {
     this.#stickyBytes = stickyBytes;
+    this.#growingStickyBytes = growingStickyBytes;
     this.#growing = growing;
     this.#random = random;
   }
 
   partition(topic: string, layout: TopicLayout, queued: QueueLength): number {
     const s = this.#state.get(topic);
-    if (s && s.partition < layout.partitionCount && (s.bytes < this.#stickyBytes || this.#growing(topic, s.partition))) return s.partition;
+    if (s && s.partition < layout.partitionCount && this.#stays(topic, s)) return s.partition;
     const next = this.#choose(topic, layout, queued);
     if (s) {
       s.partition = next;
@@ -39,6 +42,10 @@ export class StickyPartitioner implements KeylessStrategy {
       this.#state.set(topic, { partition: next, bytes: 0 });
     }
     return next;
+  }
+
+  #stays(topic: string, s: StickyState): boolean {
+    return s.bytes < this.#stickyBytes || (s.bytes < this.#growingStickyBytes && this.#growing(topic, s.partition));
   }
 
   onAppend(topic: string, partition: number, bytes: number): void {

@@ -1,7 +1,7 @@
 // Keyless partitioning: the sticky partitioner stays on a partition for about
-// batchSize bytes (longer while its batch grows under a backlog) and prefers
-// shorter queues when it moves; round-robin cycles over partitions that have
-// a leader.
+// batchSize bytes (up to maxBatchSize while its batches grow under a
+// backlog) and prefers shorter queues when it moves; round-robin cycles over
+// partitions that have a leader.
 
 import { describe, expect, it } from 'vitest';
 import { RoundRobinPartitioner } from '../../src/partitioner/round-robin.js';
@@ -42,12 +42,12 @@ describe('StickyPartitioner', () => {
     expect(counts[2]).toBeGreaterThan(counts[3] as number * 5);
   });
 
-  it('stays past batchSize while the partition\'s batch grows, and moves on once it stops growing', () => {
-    /** Bytes appended before it moves on, while the chosen partition's batch grows until `grownUntil` bytes. */
+  it('stays past batchSize while the partition\'s batches grow, up to maxBatchSize, and moves on when they stop', () => {
+    /** Bytes appended before it moves on, while the chosen partition's batches grow until `grownUntil` bytes. */
     const stint = (grownUntil: number): number => {
       const picks = [0.1, 0.9];
       let bytes = 0;
-      const s = new StickyPartitioner(1000, () => picks.shift() ?? 0.9, () => bytes < grownUntil);
+      const s = new StickyPartitioner(1000, () => picks.shift() ?? 0.9, () => bytes < grownUntil, 4000);
       const first = s.partition('t', layout, () => 0);
       while (s.partition('t', layout, () => 0) === first) {
         s.onAppend('t', first, 100);
@@ -55,9 +55,11 @@ describe('StickyPartitioner', () => {
       }
       return bytes;
     };
-    // A batch that does not grow: batchSize, as KIP-794 says.
+    // Batches that do not grow: batchSize, as KIP-794 says.
     expect(stint(0)).toBe(1000);
-    expect(stint(4000)).toBe(4000);
+    expect(stint(2500)).toBe(2500);
+    // At most maxBatchSize, however long they grow.
+    expect(stint(Infinity)).toBe(4000);
   });
 
   it('only picks partitions that have a leader', () => {
