@@ -247,14 +247,49 @@ function spawnNode(state: ClusterState, node: NodeState): void {
   if (state.ownerPid !== null) watchOwner(state.ownerPid, child.pid);
 }
 
-/** Starts a stopped node again with its data, and waits until the cluster lists every broker. */
+/** Starts a stopped node again with its data, and waits until it serves (see restartNodes). */
 export async function restartNode(state: ClusterState, nodeId: number): Promise<void> {
-  const node = state.nodes.find((n) => n.nodeId === nodeId);
-  if (!node) throw new Error(`kafka: no node ${nodeId} in ${state.name}`);
-  if (isAlive(node.pid)) return;
-  spawnNode(state, node);
+  await restartNodes(state, [nodeId]);
+}
+
+/**
+ * Starts stopped nodes again with their data, all before waiting, and waits
+ * until the cluster lists every broker and each of these answers Metadata
+ * on its own port. The first alone is not enough after a crash: the cluster
+ * keeps listing a killed broker until its session times out.
+ */
+export async function restartNodes(state: ClusterState, nodeIds: number[]): Promise<void> {
+  const nodes = nodeIds.map((id) => {
+    const node = state.nodes.find((n) => n.nodeId === id);
+    if (!node) throw new Error(`kafka: no node ${id} in ${state.name}`);
+    return node;
+  });
+  const stopped = nodes.filter((n) => !isAlive(n.pid));
+  if (stopped.length === 0) return;
+  for (const node of stopped) spawnNode(state, node);
   writeFileSync(statePath(state.name), JSON.stringify(state, null, 2));
   await waitForBrokers(state, 120_000);
+  await Promise.all(stopped.map((node) => waitServing(state, node, 120_000)));
+}
+
+/** Polls Metadata on the node's own port until it lists the node itself. */
+async function waitServing(state: ClusterState, node: NodeState, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'not listed in its own Metadata yet';
+  while (Date.now() < deadline) {
+    if (!isAlive(node.pid)) throw new Error(`kafka: node ${node.nodeId} of ${state.name} exited during start-up`);
+    const client = new Cluster({ bootstrapServers: `127.0.0.1:${node.port}`, connectTimeoutMs: 1000, requestTimeoutMs: 3000 });
+    try {
+      const md = await client.refreshMetadata([]);
+      if (md.brokers.has(node.nodeId)) return;
+    } catch (err) {
+      last = (err as Error).message;
+    } finally {
+      await client.close();
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`kafka: node ${node.nodeId} of ${state.name} did not answer within ${timeoutMs} ms: ${last}`);
 }
 
 /** Polls Metadata until it lists every broker (and the JVMs are still alive). */
@@ -285,6 +320,16 @@ function tail(file: string, lines: number): string {
   } catch {
     return '(no log)';
   }
+}
+
+/** SIGKILL to the node's process group: no controlled shutdown, no leadership handed over. */
+export async function killNode(node: NodeState): Promise<void> {
+  try {
+    process.kill(-node.pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+  while (isAlive(node.pid)) await new Promise((r) => setTimeout(r, 50));
 }
 
 /** Stops one node: SIGTERM to its process group, SIGKILL after the grace period. */

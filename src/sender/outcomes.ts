@@ -1,5 +1,8 @@
 // Outcomes go to the producer in bulk: every outcome (and traced Produce
-// request) of one tick in one message, with the counters as they stand.
+// request) of one tick in one message, with the counters as they stand. A
+// counter that changes with no outcome to carry it (a retry, an epoch bump,
+// a metadata refresh while every record waits) sends the message anyway, so
+// that metrics() does not lag behind a producer stuck retrying.
 
 import type { Channel, FromSender, Outcome, ProduceFacts, SenderCounters, ToSender } from './messages.js';
 
@@ -10,6 +13,7 @@ export class OutcomeReporter {
   /** Produce requests answered since the last message, while tracing. */
   #requests: ProduceFacts[] | null = null;
   #scheduled = false;
+  #countersChanged = false;
 
   constructor(channel: Channel<ToSender, FromSender>) {
     this.#channel = channel;
@@ -25,6 +29,11 @@ export class OutcomeReporter {
     this.#schedule();
   }
 
+  countersChanged(): void {
+    this.#countersChanged = true;
+    this.#schedule();
+  }
+
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
@@ -34,7 +43,8 @@ export class OutcomeReporter {
   /** Sends what is pending now (also before the closing word). */
   flush(): void {
     this.#scheduled = false;
-    if (this.#outcomes.length === 0 && this.#requests === null) return;
+    if (this.#outcomes.length === 0 && this.#requests === null && !this.#countersChanged) return;
+    this.#countersChanged = false;
     const outcomes = this.#outcomes;
     const requests = this.#requests;
     this.#outcomes = [];

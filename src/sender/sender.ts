@@ -196,6 +196,7 @@ export class Sender {
       },
       refreshed: () => {
         this.#reporter.counters.metadataRefreshes = this.#metadata.requests;
+        this.#reporter.countersChanged();
         this.#wake();
       },
     });
@@ -206,6 +207,7 @@ export class Sender {
       fatal: (err) => this.#becomeFatal(err),
       bumped: () => {
         this.#reporter.counters.epochBumps = this.#ids.bumps;
+        this.#reporter.countersChanged();
       },
     });
     // Transactions: the manager takes the producer id (ProducerIds then takes none of its own).
@@ -516,6 +518,7 @@ export class Sender {
     batch.lastError = err;
     q.requeue(batch);
     this.#reporter.counters.retries++;
+    this.#reporter.countersChanged();
   }
 
   /**
@@ -537,6 +540,7 @@ export class Sender {
     const exp = Math.min(cfg.retryBackoffMaxMs, cfg.retryBackoffMs * 2 ** Math.max(0, batch.attempts - 1));
     const backoff = Math.round(exp * (0.8 + this.#clock.random() * 0.4));
     this.#reporter.counters.retries++;
+    this.#reporter.countersChanged();
     batch.lastError = err;
     q.requeue(batch);
     q.backoffUntil = now + (connectionLost ? Math.min(backoff, cfg.retryBackoffMs) : backoff);

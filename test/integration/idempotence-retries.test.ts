@@ -1,8 +1,7 @@
 // Idempotence under network faults, on a 3-broker cluster of this file's own
-// reached only through test proxies (test/support/tcp-proxy.ts): brokers
-// advertise the proxies' ports on a CLIENT listener, so every connection the
-// producer makes, after bootstrap too, goes through a proxy, while
-// replication stays direct. While records stream to a topic with
+// reached only through test proxies (test/support/proxied-cluster.ts): every
+// connection the producer makes, after bootstrap too, goes through a proxy,
+// while replication stays direct. While records stream to a topic with
 // replication 3 and min.insync.replicas=2, connections are reset
 // mid-request, a response is cut mid-frame, one broker's proxy stalls past
 // requestTimeoutMs, and a partition leader is SIGKILLed and restarted.
@@ -14,11 +13,12 @@
 // sequence of its producer id and epoch; a new epoch starts again at 0).
 
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { KafkaProducer, type RecordMetadata } from 'kafka-producer-ts';
-import { isAlive, restartNode, startCluster, stopCluster, type ClusterState, type NodeState } from '../../scripts/kafka/broker.js';
-import { Cluster } from '../../src/network/cluster.js';
-import { createTopic, dumpLogSegments, kcatConsume, partitionLogFiles, uniqueTopic, type DumpedBatch } from '../support/kafka-tools.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
+import { KafkaProducer } from 'kafka-producer-ts';
+import { killNode, restartNode, type ClusterState, type NodeState } from '../../scripts/kafka/broker.js';
+import { createTopic, dumpLogSegments, partitionLogFiles, uniqueTopic, type DumpedBatch } from '../support/kafka-tools.js';
+import { ProxiedCluster } from '../support/proxied-cluster.js';
+import { Ledger, readBack } from '../support/read-back.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
 
 const env = inject('kafka');
 const local = env.libsDir !== null;
@@ -30,40 +30,11 @@ const NODES = 3;
 const PARTITIONS = 6;
 const REQUEST_TIMEOUT_MS = 3000;
 
+let cluster: ProxiedCluster;
 let state: ClusterState;
-const proxies = new Map<number, TcpProxy>();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (msg: string) => console.log(`[idempotence-retries] ${msg}`);
-
-/** SIGKILL to the node's process group: no controlled shutdown, no leadership handed over. */
-async function killNode(node: NodeState): Promise<void> {
-  try {
-    process.kill(-node.pid, 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
-  while (isAlive(node.pid)) await sleep(50);
-}
-
-/** Until the node answers Metadata on its own PLAINTEXT port. */
-async function waitServing(node: NodeState, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'not listed in its own Metadata yet';
-  while (Date.now() < deadline) {
-    const client = new Cluster({ bootstrapServers: `127.0.0.1:${node.port}`, connectTimeoutMs: 1000, requestTimeoutMs: 3000 });
-    try {
-      const md = await client.refreshMetadata([]);
-      if (md.brokers.has(node.nodeId)) return;
-    } catch (err) {
-      last = (err as Error).message;
-    } finally {
-      await client.close();
-    }
-    await sleep(250);
-  }
-  throw new Error(`node ${node.nodeId} did not come back within ${timeoutMs} ms: ${last}`);
-}
 
 interface FaultContext {
   topic: string;
@@ -111,7 +82,7 @@ async function runScenario(
   await createTopic(state.bootstrap, topic, PARTITIONS, { 'min.insync.replicas': '2' });
   const retryReasons = new Map<string, number>();
   const producer = new KafkaProducer({
-    bootstrapServers: [...proxies.values()].map((p) => p.address).join(','),
+    bootstrapServers: cluster.bootstrap,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
     retryBackoffMaxMs: 500,
     ...options,
@@ -127,9 +98,7 @@ async function runScenario(
       error: () => {},
     },
   });
-  const outcomes: (Error | RecordMetadata | undefined)[] = new Array(n);
-  let settled = 0;
-  let settledTwice = 0;
+  const ledger = new Ledger(n);
   const killed = new Set<number>();
   const started = Date.now();
   const ctx: FaultContext = {
@@ -137,7 +106,7 @@ async function runScenario(
     producer,
     elapsed: () => Date.now() - started,
     leaderOf: async (partition) => ((await producer.partitionsFor(topic)).find((x) => x.partition === partition)?.leader ?? -1) as number,
-    proxyOf: (nodeId) => proxies.get(nodeId) as TcpProxy,
+    proxyOf: (nodeId) => cluster.proxyOf(nodeId),
     killed,
   };
   try {
@@ -148,11 +117,7 @@ async function runScenario(
     const chunk = 100;
     const pause = Math.max(1, Math.floor(streamMs / (n / chunk)));
     for (let i = 0; i < n; i++) {
-      producer.send({ topic, partition: i % PARTITIONS, value: String(i) }, (err, md) => {
-        if (outcomes[i] !== undefined) settledTwice++;
-        outcomes[i] = err ?? md;
-        settled++;
-      });
+      producer.send({ topic, partition: i % PARTITIONS, value: String(i) }, ledger.record());
       if (i % chunk === chunk - 1) {
         if (producer.needsDrain) await producer.ready();
         await sleep(pause);
@@ -162,45 +127,17 @@ async function runScenario(
     await faultsDone;
     // A hang is a finding too: wait at most a minute past the faults, then report what is still open.
     const deadline = Date.now() + 60_000;
-    while (settled < n && Date.now() < deadline) await sleep(50);
-    if (settled < n) log(`${label}: ${n - settled} record(s) never settled (metrics ${JSON.stringify(producer.metrics())})`);
-    expect(settled, 'records settled (a shortfall is a hang)').toBeGreaterThanOrEqual(n);
+    while (ledger.settled < n && Date.now() < deadline) await sleep(50);
+    if (ledger.settled < n) log(`${label}: ${n - ledger.settled} record(s) never settled (metrics ${JSON.stringify(producer.metrics())})`);
+    expect(ledger.settled, 'records settled (a shortfall is a hang)').toBeGreaterThanOrEqual(n);
   } finally {
     await producer.close();
   }
   const retries = producer.metrics().retries;
   log(`${label}: settled in ${ctx.elapsed()} ms; warnings by reason: ${JSON.stringify([...retryReasons].sort((a, b) => b[1] - a[1]))}`);
 
-  const failures = outcomes.filter((o): o is Error => o instanceof Error);
-  const acked = new Map<number, RecordMetadata>();
-  outcomes.forEach((o, i) => {
-    if (o && !(o instanceof Error)) acked.set(i, o);
-  });
-
   // Read back with kcat, on the direct PLAINTEXT listeners (no proxy).
-  const messages = await kcatConsume(state.bootstrap, topic);
-  let duplicates = 0;
-  let missing = 0;
-  let outOfOrder = 0;
-  let offsetMismatches = 0;
-  for (let partition = 0; partition < PARTITIONS; partition++) {
-    const inPartition = messages.filter((m) => m.partition === partition);
-    const values = inPartition.map((m) => Number(m.payload));
-    const seen = new Set<number>();
-    for (const v of values) {
-      if (seen.has(v)) duplicates++;
-      seen.add(v);
-    }
-    for (let k = 1; k < values.length; k++) if ((values[k] as number) <= (values[k - 1] as number)) outOfOrder++;
-    for (const [i, md] of acked) {
-      if (i % PARTITIONS !== partition) continue;
-      if (!seen.has(i)) missing++;
-      if (md.partition !== partition) offsetMismatches++;
-    }
-    // An acknowledged offset (>= 0; a batch answered as a duplicate has none) must hold that record.
-    const byOffset = new Map(inPartition.map((m) => [m.offset, Number(m.payload)]));
-    for (const [i, md] of acked) if (i % PARTITIONS === partition && md.offset >= 0 && byOffset.get(md.offset) !== i) offsetMismatches++;
-  }
+  const read = await readBack(cluster.direct, topic, ledger);
 
   // DumpLogSegments over each partition's log on a node that was never killed,
   // once it holds as many records as kcat read (a follower may lag a little).
@@ -212,7 +149,7 @@ async function runScenario(
     const dumped = await dumpLogSegments(dumpEnv, files.flat());
     batchesByPartition = files.map((fs) => fs.flatMap((f) => dumped.get(f) ?? []).filter((b) => b.isControl !== 'true'));
     const records = batchesByPartition.flat().reduce((s, b) => s + Number(b.count), 0);
-    if (records >= messages.length) break;
+    if (records >= read.readBack) break;
     await sleep(1000);
   }
   const producerIdsPerPartition: number[] = [];
@@ -243,20 +180,20 @@ async function runScenario(
 
   const result: ScenarioResult = {
     sent: n,
-    acknowledged: acked.size,
-    failed: failures.length,
-    settledTwice,
+    acknowledged: ledger.acknowledged,
+    failed: ledger.failed,
+    settledTwice: ledger.settledTwice,
     retries,
-    readBack: messages.length,
-    duplicates,
-    missing,
-    outOfOrder,
-    offsetMismatches,
+    readBack: read.readBack,
+    duplicates: read.duplicated,
+    missing: read.lost,
+    outOfOrder: read.outOfOrder,
+    offsetMismatches: read.offsetMismatches,
     producerIdsPerPartition,
     epochBumps,
     producerEpochBumps: producer.metrics().epochBumps,
     sequenceBreaks,
-    failureMessages: [...new Set(failures.map((e) => e.message.replace(/\d+/g, '#')))].slice(0, 5),
+    failureMessages: [...ledger.errors].map(([cls, e]) => `${cls}: ${e.message}`),
   };
   log(`${label}: ${JSON.stringify(result)}`);
   return result;
@@ -271,7 +208,7 @@ async function runScenario(
 function expectExactlyOnce(r: ScenarioResult, expiries = false): void {
   expect.soft(r.settledTwice, 'records settled twice').toBe(0);
   expect.soft(r.acknowledged + r.failed, 'acknowledged + failed = sent').toBe(r.sent);
-  if (expiries) expect.soft(r.failureMessages.every((m) => m.startsWith('Expiring')), `failures are expiries: ${r.failureMessages.join(' | ')}`).toBe(true);
+  if (expiries) expect.soft(r.failureMessages.every((m) => m.startsWith('KafkaTimeoutError: Expiring')), `failures are expiries: ${r.failureMessages.join(' | ')}`).toBe(true);
   else expect.soft(r.failureMessages, 'failures (deliveryTimeoutMs is far off)').toEqual([]);
   expect.soft(r.duplicates, 'duplicates read back').toBe(0);
   expect.soft(r.missing, 'acknowledged records missing (gaps)').toBe(0);
@@ -285,23 +222,12 @@ function expectExactlyOnce(r: ScenarioResult, expiries = false): void {
 
 describe.skipIf(!local)('idempotence through resets, cut responses, a stall and a killed leader (3 brokers behind proxies)', () => {
   beforeAll(async () => {
-    // The proxies first: brokers advertise their ports from the start.
-    for (let nodeId = 1; nodeId <= NODES; nodeId++) {
-      proxies.set(nodeId, await TcpProxy.start({ port: PROXY_PORT + nodeId - 1, upstreamPort: LISTENER_PORT + nodeId - 1 }));
-    }
-    state = await startCluster({
-      name: NAME,
-      nodes: NODES,
-      basePort: BASE_PORT,
-      version: env.version,
-      ownerPid: process.pid,
-      clientListeners: Array.from({ length: NODES }, (_, i) => ({ port: LISTENER_PORT + i, advertisedPort: PROXY_PORT + i })),
-    });
+    cluster = await ProxiedCluster.start({ name: NAME, nodes: NODES, version: env.version, basePort: BASE_PORT, proxyPort: PROXY_PORT, listenerPort: LISTENER_PORT });
+    state = cluster.state;
   });
 
   afterAll(async () => {
-    await stopCluster(NAME);
-    for (const p of proxies.values()) await p.close();
+    await cluster.stop();
   });
 
   it('every fault in one stream: resets, a cut response, a stall past requestTimeoutMs, a SIGKILLed leader', { timeout: 240_000 }, async () => {
@@ -311,7 +237,7 @@ describe.skipIf(!local)('idempotence through resets, cut responses, a stall and 
       };
       const say = (what: string) => log(`t=${ctx.elapsed()} ${what}`);
       await at(2_000);
-      for (const p of proxies.values()) p.resetAll();
+      for (const p of cluster.proxies.values()) p.resetAll();
       say('reset every connection on every proxy');
 
       await at(4_000);
@@ -341,11 +267,7 @@ describe.skipIf(!local)('idempotence through resets, cut responses, a stall and 
       await killNode(victim);
       say(`SIGKILLed node ${l3} (leader of partition 3)`);
       await sleep(2_000);
-      // restartNode returns once Metadata lists every broker, which the dead
-      // one still is until its session times out: wait for it to answer too.
-      const back = restartNode(state, l3)
-        .then(() => waitServing(victim))
-        .then(() => say(`node ${l3} is back and answering`));
+      const back = restartNode(state, l3).then(() => say(`node ${l3} is back and answering`));
 
       // Slow and fragmented responses from a survivor meanwhile.
       await at(20_000);
@@ -361,10 +283,10 @@ describe.skipIf(!local)('idempotence through resets, cut responses, a stall and 
       say(`node ${slow}'s responses whole again`);
 
       await back;
-      for (const p of proxies.values()) p.resetAll();
+      for (const p of cluster.proxies.values()) p.resetAll();
       say('reset every connection on every proxy again');
-      const cuts = [...proxies.values()].reduce((s, p) => s + p.stats.cuts, 0);
-      const resets = [...proxies.values()].reduce((s, p) => s + p.stats.resets, 0);
+      const cuts = [...cluster.proxies.values()].reduce((s, p) => s + p.stats.cuts, 0);
+      const resets = [...cluster.proxies.values()].reduce((s, p) => s + p.stats.resets, 0);
       log(`proxies: ${resets} connection(s) reset, ${cuts} response(s) cut`);
       expect.soft(cuts, 'responses cut').toBe(1);
     });

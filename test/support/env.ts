@@ -1,7 +1,6 @@
-// What the global setups hand the test files: the broker under test
-// (global-setup.ts) and the python lz4 module (unit-global-setup.ts).
-
-import type { PythonLz4 } from '../../scripts/tools/provision-tools.js';
+// What the integration global setup (global-setup.ts) hands the test files:
+// the broker under test. Vitest's typing of it is in provided-context.ts, apart,
+// so that scripts built without vitest (test/chaos) can use this type.
 
 export interface KafkaTestEnv {
   bootstrap: string;
@@ -10,13 +9,4 @@ export interface KafkaTestEnv {
   /** The brokers' log.dirs; empty when the broker's files are not on this machine. */
   logDirs: string[];
   version: string;
-}
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    kafka: KafkaTestEnv;
-    /** The test runner's process: brokers a test file starts for the whole run are tied to it (test/support/secure-broker.ts). */
-    runnerPid: number;
-    pythonLz4: PythonLz4;
-  }
 }

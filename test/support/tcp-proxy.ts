@@ -4,9 +4,13 @@
 // and then breaks the network at any moment:
 //
 // - resetAll(): RST every connection, both sides, whatever is in flight.
+// - resetNextRequest(): the next request frame (optionally of one API only)
+//   reaches the broker up to its middle, then both sides get an RST.
 // - stall() / resume(): nothing is forwarded either way, sockets stay open
 //   (a half-open peer: the client learns only from its own timeouts). New
 //   connections are accepted but stalled too.
+// - halfOpen(): the connections open now go silent both ways for good, as
+//   when a NAT or firewall forgets them; new connections work.
 // - delayResponses(ms): every response byte reaches the client ms later.
 // - cutNextResponse(): the next response frame (optionally of one API only)
 //   is forwarded up to its middle, then both sides are closed.
@@ -33,6 +37,10 @@ export interface TcpProxyStats {
   open: number;
   resets: number;
   cuts: number;
+  /** Connections reset half-way through a request (resetNextRequest). */
+  requestResets: number;
+  /** Connections gone silent (halfOpen). */
+  halfOpened: number;
   /** Writes of response bytes to clients (one per byte while byteByByte is on). */
   responseWrites: number;
   /** Requests forwarded to the broker, by API key (17: SaslHandshake, one per authentication). */
@@ -53,7 +61,9 @@ export class TcpProxy {
   #byteByByte = false;
   /** Armed by cutNextResponse: which API's response to cut (null: any); consumed by the first link that cuts. */
   #cut: { apiKey: number | null } | null = null;
-  readonly stats: TcpProxyStats = { accepted: 0, open: 0, resets: 0, cuts: 0, responseWrites: 0, requestsByApiKey: new Map() };
+  /** Armed by resetNextRequest, as #cut is. */
+  #requestReset: { apiKey: number | null } | null = null;
+  readonly stats: TcpProxyStats = { accepted: 0, open: 0, resets: 0, cuts: 0, requestResets: 0, halfOpened: 0, responseWrites: 0, requestsByApiKey: new Map() };
 
   private constructor(server: net.Server, port: number, opts: TcpProxyOptions) {
     this.#server = server;
@@ -82,6 +92,35 @@ export class TcpProxy {
   /** RST on every open connection, to the client and to the broker. */
   resetAll(): void {
     for (const link of [...this.#links]) link.reset();
+  }
+
+  /**
+   * The next request frame to start, of `apiKey` only if given (0 is
+   * Produce), goes to the broker up to about its middle, then both sides
+   * of its connection get an RST. Applies once.
+   */
+  resetNextRequest(opts: { apiKey?: number } = {}): void {
+    this.#requestReset = { apiKey: opts.apiKey ?? null };
+  }
+
+  /** Disarms a cut or request reset that has not happened yet. */
+  disarm(): void {
+    this.#cut = null;
+    this.#requestReset = null;
+  }
+
+  /** Whether a request reset is armed and not yet done. */
+  get requestResetPending(): boolean {
+    return this.#requestReset !== null;
+  }
+
+  /**
+   * Every connection open now stops forwarding both ways and stays open
+   * until a peer closes it: the client learns only from its own timeouts.
+   * Connections made later are not affected.
+   */
+  halfOpen(): void {
+    for (const link of this.#links) link.silence();
   }
 
   /** Stops forwarding both ways; sockets stay open until resume() (or a peer gives up). */
@@ -150,6 +189,14 @@ export class TcpProxy {
     return this.#byteByByte;
   }
 
+  /** Takes the armed request reset if it applies to a request of this API. */
+  takeRequestReset(apiKey: number): boolean {
+    if (!this.#requestReset || (this.#requestReset.apiKey !== null && this.#requestReset.apiKey !== apiKey)) return false;
+    this.#requestReset = null;
+    this.stats.requestResets++;
+    return true;
+  }
+
   /** Takes the armed cut if it applies to a response of this API. */
   takeCut(apiKey: number | undefined): boolean {
     if (!this.#cut || (this.#cut.apiKey !== null && this.#cut.apiKey !== apiKey)) return false;
@@ -157,6 +204,12 @@ export class TcpProxy {
     this.stats.cuts++;
     return true;
   }
+}
+
+/** Where to cut a frame of this length (the prefix's value): about its middle, past its head; null if too short to cut. */
+function halfOf(size: number, headBytes: number): number | null {
+  const at = Math.max(headBytes, 4 + Math.floor(size / 2));
+  return at < 4 + size ? at : null;
 }
 
 /** One client connection and its connection to the broker. */
@@ -172,16 +225,16 @@ class Link {
     this.#apiKeys.set(head.readInt32BE(8), apiKey);
     const counts = this.#proxy.stats.requestsByApiKey;
     counts.set(apiKey, (counts.get(apiKey) ?? 0) + 1);
-    return null;
+    const at = halfOf(head.readInt32BE(0), 12);
+    return at !== null && this.#proxy.takeRequestReset(apiKey) ? at : null;
   });
   readonly #responses = new FrameScanner(8, (head) => {
     // Response header: length, correlation id. Cut at about half the frame.
     const correlationId = head.readInt32BE(4);
     const apiKey = this.#apiKeys.get(correlationId);
     this.#apiKeys.delete(correlationId);
-    const size = head.readInt32BE(0);
-    const at = 4 + Math.max(4, Math.floor(size / 2));
-    return at < 4 + size && this.#proxy.takeCut(apiKey) ? at : null;
+    const at = halfOf(head.readInt32BE(0), 8);
+    return at !== null && this.#proxy.takeCut(apiKey) ? at : null;
   });
   /** Response bytes not yet written to the client, each with when it may go. */
   readonly #out: { bytes: Buffer; at: number }[] = [];
@@ -192,6 +245,10 @@ class Link {
   #upstreamClosed = false;
   #pumpTimer: NodeJS.Timeout | null = null;
   #pumpScheduled = false;
+  /** halfOpen(): nothing moves on this connection any more. */
+  #silent = false;
+  /** Half a request is on its way to the broker, the RST follows: forward nothing more. */
+  #requestCut = false;
   #done = false;
   onDone: () => void = () => {};
 
@@ -224,12 +281,29 @@ class Link {
   flow(): void {
     if (this.#done) return;
     this.#setReading();
-    if (!this.#proxy.stalled && (this.#out.length > 0 || this.#closeAfterOut || this.#upstreamClosed)) this.#schedulePump(0);
+    if (!this.#stalled && (this.#out.length > 0 || this.#closeAfterOut || this.#upstreamClosed)) this.#schedulePump(0);
+  }
+
+  silence(): void {
+    if (this.#done || this.#silent) return;
+    this.#silent = true;
+    this.#proxy.stats.halfOpened++;
+    this.flow();
+  }
+
+  get #stalled(): boolean {
+    return this.#silent || this.#proxy.stalled;
   }
 
   #setReading(): void {
+    if (this.#silent) {
+      // Reads from the client are dropped, but go on: its close still ends the link.
+      this.#client.resume();
+      this.#upstream.pause();
+      return;
+    }
     const stalled = this.#proxy.stalled;
-    if (stalled || this.#upstream.writableNeedDrain) this.#client.pause();
+    if (stalled || this.#requestCut || this.#upstream.writableNeedDrain) this.#client.pause();
     else this.#client.resume();
     if (stalled || this.#outBytes > HIGH_WATER || this.#closeAfterOut) this.#upstream.pause();
     else this.#upstream.resume();
@@ -247,7 +321,17 @@ class Link {
   }
 
   #onRequestBytes(chunk: Buffer): void {
-    this.#requests.scan(chunk);
+    if (this.#done || this.#requestCut || this.#silent) return;
+    const resetAt = this.#requests.scan(chunk);
+    if (resetAt !== null) {
+      // The broker gets the first half of the request, then the RST, a
+      // moment later: an RST that finds unread bytes at the receiver reads
+      // there as a plain end of stream.
+      this.#requestCut = true;
+      this.#client.pause();
+      this.#upstream.write(chunk.subarray(0, resetAt), () => setTimeout(() => this.reset(), 20));
+      return;
+    }
     this.#upstream.write(chunk);
     if (this.#upstream.writableNeedDrain) this.#setReading();
   }
@@ -284,7 +368,7 @@ class Link {
 
   /** Writes due response bytes in order: all of them, or one byte per turn. */
   #pump(): void {
-    if (this.#done || this.#proxy.stalled) return;
+    if (this.#done || this.#stalled) return;
     while (this.#out.length > 0 && !this.#client.writableNeedDrain) {
       const head = this.#out[0] as { bytes: Buffer; at: number };
       const wait = head.at - Date.now();

@@ -310,6 +310,18 @@ describe.each(HOSTS)('the Sender %s', (_name, where) => {
       expect(failedAt).toBeLessThanOrEqual(2510);
     });
 
+    it('metrics() counts retries as they happen, while the record still waits for its outcome', async () => {
+      const { cluster, producer, outcomes, send } = setup({ deliveryTimeoutMs: 60_000 });
+      await producer.partitionsFor(TOPIC);
+      cluster.faultFor = () => ({ kind: 'error', code: 7 }); // REQUEST_TIMED_OUT, retriable
+      send('v0');
+      await until(cluster, () => cluster.produceCalls >= 3, 10_000);
+      // On a worker thread the counters cross a thread: give them a little (fake) time.
+      await until(cluster, () => producer.metrics().retries >= 2, 1_000);
+      expect(outcomes.get('v0')?.settles).toBe(0);
+      expect(producer.metrics().retries).toBeGreaterThanOrEqual(2);
+    });
+
     it('a finite retries runs out: the batch fails with the last error after retries + 1 attempts', async () => {
       const { cluster, producer, outcomes, send, settled } = setup({ retries: 2, enableIdempotence: false });
       await producer.partitionsFor(TOPIC);

@@ -23,6 +23,8 @@ class EchoServer {
   readonly sockets = new Set<net.Socket>();
   requests = 0;
   resets = 0;
+  /** Connections that ended with part of a frame unanswered. */
+  partial = 0;
   port = 0;
 
   async start(): Promise<void> {
@@ -36,7 +38,10 @@ class EchoServer {
     s.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ECONNRESET') this.resets++;
     });
-    s.on('close', () => this.sockets.delete(s));
+    s.on('close', () => {
+      this.sockets.delete(s);
+      if (buf.length > 0) this.partial++;
+    });
     s.on('data', (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
       while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
@@ -194,6 +199,51 @@ describe('TcpProxy', () => {
     await d.until(() => d.frames.length === 1);
   });
 
+  it('resetNextRequest lets half of the next request of the given API reach the broker, then resets both sides', async () => {
+    const c = connect();
+    proxy.resetNextRequest({ apiKey: 0 });
+    c.send(3, 1, Buffer.alloc(100, 1)); // another API: passes whole
+    await c.until(() => c.frames.length === 1);
+    expect(proxy.requestResetPending).toBe(true);
+    c.send(0, 2, Buffer.alloc(1000, 2));
+    c.send(0, 3, Buffer.alloc(10, 3));
+    await c.until(() => c.closed);
+    expect(c.error?.code).toBe('ECONNRESET');
+    await sleep(50);
+    // The broker saw the first request, then part of the second and its connection end.
+    expect(echo.requests).toBe(1);
+    expect(echo.partial).toBe(1);
+    expect(echo.sockets.size).toBe(0);
+    expect(proxy.requestResetPending).toBe(false);
+    expect(proxy.stats).toMatchObject({ requestResets: 1, resets: 1, open: 0 });
+    // Once only.
+    const d = connect();
+    d.send(0, 4, Buffer.alloc(1000, 4));
+    await d.until(() => d.frames.length === 1);
+  });
+
+  it('halfOpen silences the connections open now, for good; new ones work', async () => {
+    const c = connect();
+    c.send(0, 1, Buffer.from('before'));
+    await c.until(() => c.frames.length === 1);
+    proxy.halfOpen();
+    c.send(0, 2, Buffer.from('into the void'));
+    const d = connect();
+    d.send(0, 3, Buffer.from('fresh'));
+    await d.until(() => d.frames.length === 1);
+    await sleep(300);
+    expect(c.frames).toHaveLength(1);
+    expect(c.closed).toBe(false);
+    expect(echo.requests).toBe(2);
+    expect(proxy.stats).toMatchObject({ halfOpened: 1, open: 2 });
+    // resume() is for stall(): a silenced connection stays silent until the client gives up on it.
+    proxy.resume();
+    await sleep(100);
+    expect(c.frames).toHaveLength(1);
+    c.socket.destroy();
+    await d.until(() => proxy.stats.open === 1);
+  });
+
   it('stall forwards nothing either way and keeps the sockets open; resume delivers what waited', async () => {
     const c = connect();
     c.send(0, 1, Buffer.from('before'));
@@ -262,7 +312,11 @@ describe('TcpProxy', () => {
     expect(c.ended).toBe(true);
     expect(proxy.cutPending).toBe(false);
     expect(proxy.stats.cuts).toBe(1);
-    // Once only: the next connection gets whole responses.
+    // Once only: the next connection gets whole responses; and one disarmed never happens.
+    proxy.cutNextResponse();
+    proxy.resetNextRequest();
+    proxy.disarm();
+    expect([proxy.cutPending, proxy.requestResetPending]).toEqual([false, false]);
     const d = connect();
     d.send(0, 3, Buffer.alloc(1000, 3));
     await d.until(() => d.frames.length === 1);
