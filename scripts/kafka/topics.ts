@@ -60,6 +60,17 @@ export class Topics {
     if (r && r.errorCode !== 0) throw new KafkaResponseError(r.errorCode, `deleting topic ${name}`, r.errorMessage);
   }
 
+  /** Each partition's leader as the cluster's metadata has it now (-1: none). */
+  async leaders(name: string): Promise<number[]> {
+    const info = (await this.#cluster.refreshMetadata([name], false)).topic(name);
+    return (info?.partitions ?? []).map((p) => p.leader);
+  }
+
+  /** Whether the broker's metadata still lists the topic. */
+  async exists(name: string): Promise<boolean> {
+    return (await this.#cluster.refreshMetadata([name], false)).topic(name)?.errorCode === 0;
+  }
+
   close(): Promise<void> {
     return this.#cluster.close();
   }
