@@ -13,7 +13,7 @@
 // sockets and timers so the process can exit.
 
 import { EventEmitter } from 'node:events';
-import { RecordAccumulator, type Batch, type TopicPartition } from './accumulator/record-accumulator.js';
+import { RecordAccumulator, type Batch, type RecordGroup, type TopicPartition } from './accumulator/record-accumulator.js';
 import { BATCH_HEADER_SIZE, decodeRecords } from './protocol/record-batch.js';
 import { resolveConfig, senderConfig, type Bytes, type ProducerConfig, type ProducerOptions } from './config.js';
 import {
@@ -203,7 +203,8 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     return sendTraced() ? traceSend(this, this.#send, record, callback) : this.#send(record, callback);
   }
 
-  #send(record: ProducerRecord<K, V>, callback: SendCallback | undefined): SendResult {
+  /** `watcher`: the user's callback, or the group of a writable() stream. */
+  #send(record: ProducerRecord<K, V>, watcher: SendCallback | RecordGroup | undefined): SendResult {
     const now = this.#now();
     let checked: CheckedRecord;
     try {
@@ -214,9 +215,9 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
       checked = checkRecord(record, this.#config.keySerializer, this.#config.valueSerializer, now);
       this.#checkSize(checked);
     } catch (err) {
-      return this.#failedAtOnce(typeof record?.topic === 'string' ? record.topic : '', now, err as Error, callback);
+      return this.#failedAtOnce(typeof record?.topic === 'string' ? record.topic : '', now, err as Error, watcher);
     }
-    const result = new SendResult(checked.topic, checked.timestamp, this.#sink, callback);
+    const result = new SendResult(checked.topic, checked.timestamp, this.#sink, watcher);
     const attempt = this.#waiting.topicBlocked(checked.topic) ? WAIT_FOR_TOPIC : this.#attempt(checked, result, null, now);
     if (attempt.wait === 'none') return result;
     if (!this.#waiting.hasRoomFor(checked.soloSize, this.#waitingAllowance())) {
@@ -255,8 +256,8 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     return Math.max(this.#config.batchSize, this.#accumulator.pool.availableMemory);
   }
 
-  #failedAtOnce(topic: string, now: number, err: Error, callback: SendCallback | undefined): SendResult {
-    const failed = new SendResult(topic, now, this.#sink, callback);
+  #failedAtOnce(topic: string, now: number, err: Error, watcher: SendCallback | RecordGroup | undefined): SendResult {
+    const failed = new SendResult(topic, now, this.#sink, watcher);
     this.#settleSoon(failed, err);
     return failed;
   }
@@ -309,7 +310,10 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
    * the stream with its error; finishing waits until every record settled.
    */
   writable(options: WritableOptions = {}): ProducerWritable<K, V> {
-    return new ProducerWritable<K, V>(this, options);
+    return new ProducerWritable<K, V>(this, options, (record, group) => {
+      if (sendTraced()) traceSend(this, this.#send, record, group);
+      else this.#send(record, group);
+    });
   }
 
   #checkSize(r: CheckedRecord): void {

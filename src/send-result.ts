@@ -6,7 +6,7 @@
 // One lives per record until its batch is acknowledged, so it stays small:
 // the metadata object and the promise are made only when someone asks.
 
-import type { Batch, RecordHandle } from './accumulator/record-accumulator.js';
+import { type Batch, RecordGroup, type RecordHandle } from './accumulator/record-accumulator.js';
 import type { SendContext } from './diagnostics/channels.js';
 import { ATTACH_TRACE, traceSettled } from './diagnostics/send-trace.js';
 
@@ -44,7 +44,8 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
   partition = -1;
   readonly timestamp: number;
   readonly #sink: OutcomeSink;
-  readonly #callback: SendCallback | undefined;
+  /** The user's callback, or the group the record was sent in (producer.writable()). */
+  readonly #watcher: SendCallback | RecordGroup | undefined;
   /** -2 while pending; the offset once delivered (-1 when unknown). */
   #offset = PENDING;
   #appendTime = -1;
@@ -55,11 +56,11 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
   #batch: Batch | null = null;
   #index = -1;
 
-  constructor(topic: string, timestamp: number, sink: OutcomeSink, callback?: SendCallback) {
+  constructor(topic: string, timestamp: number, sink: OutcomeSink, watcher?: SendCallback | RecordGroup) {
     this.topic = topic;
     this.timestamp = timestamp;
     this.#sink = sink;
-    this.#callback = callback;
+    this.#watcher = watcher;
   }
 
   /**
@@ -73,7 +74,18 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
   }
 
   get watched(): boolean {
-    return this.#callback !== undefined || this.#deferred !== null || this.#trace !== null;
+    return this.#watcher !== undefined || this.#deferred !== null || this.#trace !== null;
+  }
+
+  get kept(): SendResult | RecordGroup | null {
+    const w = this.#watcher;
+    if (this.#deferred !== null || this.#trace !== null || typeof w === 'function') return this;
+    return w ?? null;
+  }
+
+  get #callback(): SendCallback | undefined {
+    const w = this.#watcher;
+    return typeof w === 'function' ? w : undefined;
   }
 
   appended(batch: Batch, index: number): void {
@@ -120,6 +132,8 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
       if (!announced) this.#sink.succeeded();
       this.#deferred?.resolve(this.#metadata() as RecordMetadata);
     }
+    // Unless announced: then the batch told the group already, with the count.
+    if (!announced && this.#watcher instanceof RecordGroup) this.#watcher.settled(err);
     const trace = this.#trace;
     if (trace) traceSettled(trace, this.#error, this.#metadata(), this.#callback ? this.#runCallback : null, this);
     else if (this.#callback) this.#runCallback();

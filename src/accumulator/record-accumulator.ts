@@ -41,6 +41,8 @@ export function decodeEvent(event: number): { slotId: number; kind: number } {
 export interface RecordHandle {
   /** Whether someone waits for the outcome now. */
   readonly watched: boolean;
+  /** What the batch keeps for the record: this handle while someone waits on it, the group it was sent in, or nothing. */
+  readonly kept: RecordHandle | RecordGroup | null;
   /** Appended as record `index` of `batch`. */
   appended(batch: Batch, index: number): void;
   /**
@@ -48,6 +50,22 @@ export interface RecordHandle {
    * producer already counted it (its record settled while nobody watched).
    */
   settle(err: Error | null, offset: number, logAppendTime: number, announced?: boolean): void;
+}
+
+/**
+ * Records that share one watcher (a stream's). The batch keeps the group
+ * for each of them instead of a handle per record, so records in flight
+ * hold no object of their own: with a handle each, every record in flight
+ * is promoted to the old generation, tens of megabytes under load. They
+ * settle as unwatched records do (counted, failures announced), and the
+ * group hears of each outcome.
+ */
+export class RecordGroup {
+  readonly settled: (err: Error | null) => void;
+
+  constructor(settled: (err: Error | null) => void) {
+    this.settled = settled;
+  }
 }
 
 /** One outcome for records [from, from + count) of a batch. */
@@ -93,8 +111,8 @@ export class Batch {
   /** The slot's generation while it holds this batch: outcomes for another are ignored. */
   readonly generation: number;
   readonly tp: TopicPartition;
-  /** Watched handles by record index (null: nobody waits, or delivered). */
-  readonly handles: (RecordHandle | null)[] = [];
+  /** Watched handles (or the group) by record index (null: nobody waits, or delivered). */
+  readonly handles: (RecordHandle | RecordGroup | null)[] = [];
   /** Outcomes so far, for handles that start to wait after their record settled. */
   readonly outcomes: RangeOutcome[] = [];
   /** 1 per record once settled: every record settles exactly once, whatever is reported twice. */
@@ -244,7 +262,7 @@ export class RecordAccumulator {
     if (end > batch.room) return false;
     writeRecord(batch.bytes, batch.used, body, offsetDelta, timestampDelta, r.key, r.keyLength, r.value, r.valueLength, r.headers);
     batch.used = end;
-    batch.handles.push(handle.watched ? handle : null);
+    batch.handles.push(handle.kept);
     handle.appended(batch, batch.count);
     batch.count++;
     slot.endAppend(batch.count, end, r.timestamp);
@@ -321,7 +339,11 @@ export class RecordAccumulator {
       done[index] = 1;
       batch.settled++;
       const handle = batch.handles[index];
-      if (handle) {
+      if (handle instanceof RecordGroup) {
+        batch.handles[index] = null;
+        handle.settled(err);
+        (unwatched ??= []).push(index);
+      } else if (handle) {
         batch.handles[index] = null;
         handle.settle(err, err || baseOffset < 0 ? -1 : baseOffset + i, logAppendTime);
       } else {

@@ -199,6 +199,29 @@ describe.each([
     }
   });
 
+  it('a record the broker refuses destroys the stream with that error, once, and the records written before it are delivered', async () => {
+    const topic = uniqueTopic('stream-refused');
+    await createTopic(env.bootstrap, topic, 1, { 'max.message.bytes': '4000' });
+    const producer = new KafkaProducer({ bootstrapServers: env.bootstrap, worker, lingerMs: 0 });
+    const announced: Error[] = [];
+    producer.on('deliveryError', (err) => announced.push(err));
+    try {
+      const records = [...Array.from({ length: 20 }, (_, i) => ({ value: `small ${i}` })), { value: Buffer.alloc(6000, 1) }];
+      const err = await pipeline(Readable.from(records), producer.writable({ topic })).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toMatch(/too large|MESSAGE_TOO_LARGE/i);
+      await producer.flush();
+      expect(announced).toEqual([err]);
+      expect(producer.metrics().recordsFailed).toBe(1);
+      expect(await countRecords(topic, 1)).toBe(20);
+    } finally {
+      await producer.close();
+    }
+  });
+
   it('a record the stream cannot send destroys it with that error', async () => {
     const producer = new KafkaProducer({ bootstrapServers: env.bootstrap, worker });
     try {
@@ -207,6 +230,15 @@ describe.each([
         (e: unknown) => e,
       );
       expect(err).toBeInstanceOf(InvalidRecordError);
+      // A string or a Buffer is not a record: refused, not sent without a value.
+      for (const chunk of ['a string', Buffer.from('bytes')]) {
+        const wrong = await pipeline(Readable.from([chunk]), producer.writable({ topic: 'any' })).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(wrong).toBeInstanceOf(InvalidRecordError);
+        expect((wrong as Error).message).toMatch(/takes record objects/);
+      }
     } finally {
       await producer.close();
     }

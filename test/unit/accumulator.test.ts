@@ -10,6 +10,7 @@ import {
   EVENT_OPENED,
   EVENT_SEALED,
   RecordAccumulator,
+  RecordGroup,
   type Batch,
   type PreparedRecord,
   type RecordHandle,
@@ -44,7 +45,14 @@ function events(ring: EventRing): { slotId: number; kind: number }[] {
   return out;
 }
 
-const noop: RecordHandle = { watched: false, appended() {}, settle() {} };
+/** A test handle: the batch keeps it while it is watched, as SendResult's `kept` says. */
+function handleOf(h: Omit<RecordHandle, 'kept'>): RecordHandle {
+  const handle = h as RecordHandle;
+  Object.defineProperty(handle, 'kept', { get: () => (handle.watched ? handle : null) });
+  return handle;
+}
+
+const noop: RecordHandle = handleOf({ watched: false, appended() {}, settle() {} });
 
 describe('RecordAccumulator', () => {
   it('writes records in place; a sealed slot holds a batch Kafka can read', () => {
@@ -140,7 +148,7 @@ describe('RecordAccumulator', () => {
     const { acc } = accumulator();
     const tp = acc.partition('t', 0);
     const seen: [Error | null, number][] = [];
-    const handle: RecordHandle = { watched: true, appended() {}, settle: (err, offset) => seen.push([err, offset]) };
+    const handle: RecordHandle = handleOf({ watched: true, appended() {}, settle: (err, offset) => seen.push([err, offset]) });
     acc.tryAppend(tp, prepared('a'), handle, 1);
     acc.tryAppend(tp, prepared('b'), handle, 1);
     acc.settle(0, 1, 0, 1, null, 40, -1);
@@ -157,9 +165,9 @@ describe('RecordAccumulator', () => {
     const { acc, unwatched } = accumulator();
     const tp = acc.partition('t', 0);
     const seen: [Error | null, number, boolean][] = [];
-    const watchedHandle: RecordHandle = { watched: true, appended() {}, settle: (err, offset, _t, announced = false) => seen.push([err, offset, announced]) };
+    const watchedHandle: RecordHandle = handleOf({ watched: true, appended() {}, settle: (err, offset, _t, announced = false) => seen.push([err, offset, announced]) });
     const refs: { batch: Batch; index: number }[] = [];
-    const quiet: RecordHandle = { watched: false, appended: (batch, index) => refs.push({ batch, index }), settle: (err, offset, _t, announced = false) => seen.push([err, offset, announced]) };
+    const quiet: RecordHandle = handleOf({ watched: false, appended: (batch, index) => refs.push({ batch, index }), settle: (err, offset, _t, announced = false) => seen.push([err, offset, announced]) });
     acc.tryAppend(tp, prepared('a'), quiet, 1);
     acc.tryAppend(tp, prepared('b'), watchedHandle, 1);
     acc.tryAppend(tp, prepared('c'), quiet, 1);
@@ -178,11 +186,33 @@ describe('RecordAccumulator', () => {
     expect(seen.at(-1)).toEqual([null, 100, true]);
   });
 
+  it('records sent in a group: the batch keeps the one group, which hears of each outcome once, and the records are counted as unwatched ones', () => {
+    const { acc, slots, unwatched } = accumulator(65_536, 1024);
+    const heard: (Error | null)[] = [];
+    const group = new RecordGroup((err) => heard.push(err));
+    const member: RecordHandle = { watched: true, kept: group, appended() {}, settle: () => expect.fail('a group member settles through its group') };
+    const tp = acc.partition('t', 0);
+    for (let i = 0; i < 3; i++) acc.tryAppend(tp, prepared(`g${i}`), member, 1);
+    const batch = tp.open as Batch;
+    expect(batch.handles).toEqual([group, group, group]);
+    const slot = slots[0] as Slot;
+    const boom = new Error('rejected');
+    acc.settle(slot.id, slot.generation, 0, 1, boom, -1, -1);
+    acc.settle(slot.id, slot.generation, 0, 3, null, 10, -1);
+    // Record 0 failed once (its repeat is ignored); 1 and 2 delivered.
+    expect(heard).toEqual([boom, null, null]);
+    expect(unwatched).toEqual([
+      [batch.seq, [0], boom],
+      [batch.seq, [1, 2], null],
+    ]);
+    expect(batch.handles).toEqual([null, null, null]);
+  });
+
   it('a late outcome for a batch its slot held before is ignored: outcomes name the slot and its generation', () => {
     const { acc } = accumulator(1024, 1024);
     const tp = acc.partition('t', 0);
     const seen: (number | string)[] = [];
-    const handle = (name: string): RecordHandle => ({ watched: true, appended() {}, settle: (err, offset) => seen.push(`${name}:${err ? 'failed' : offset}`) });
+    const handle = (name: string): RecordHandle => (handleOf({ watched: true, appended() {}, settle: (err, offset) => seen.push(`${name}:${err ? 'failed' : offset}`) }));
     acc.tryAppend(tp, prepared('a'), handle('a'), 1);
     acc.settle(0, 1, 0, 1, null, 7, -1);
     // The same slot (the only one) holds the next batch, generation 2.
@@ -312,7 +342,7 @@ describe('batches that grow under a backlog', () => {
     });
     const tps = Array.from({ length: 8 }, (_, p) => acc.partition('t', p));
     const batches = new Set<Batch>();
-    const handle: RecordHandle = { watched: false, appended: (b) => batches.add(b), settle() {} };
+    const handle: RecordHandle = handleOf({ watched: false, appended: (b) => batches.add(b), settle() {} });
     let seed = 7;
     const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     let largest = 0;
@@ -400,6 +430,28 @@ describe('BufferPool', () => {
     pool.release(a);
     expect(pool.availableMemory).toBe(4096);
     expect(pool.allocate(100)).toBe(a);
+  });
+
+  it('never drops a grown free slot to pay for the growth of another; grown free slots are taken first; a one-off size may still take their bytes', () => {
+    const dropped: number[] = [];
+    const pool = new BufferPool(9216, 1024, 4096, () => {}, (s) => dropped.push(s.id));
+    const grown = pool.allocate(100) as Slot;
+    expect(pool.grow(grown, 4096)).toBe(true);
+    const plain = pool.allocate(100) as Slot;
+    const other = pool.allocate(100) as Slot;
+    expect(pool.grow(other, 4096)).toBe(true);
+    expect(pool.availableMemory).toBe(0);
+    pool.release(grown);
+    // Only the grown free slot could pay for plain's growth: it is kept, and plain stays as it is.
+    expect(pool.grow(plain, 2048)).toBe(false);
+    expect(plain.capacity).toBe(1024);
+    expect(dropped).toEqual([]);
+    // The next batch gets the grown slot, with its room.
+    expect(pool.allocate(100)).toBe(grown);
+    pool.release(grown);
+    // A record larger than batchSize gets its bytes.
+    expect(pool.allocate(3000)?.capacity).toBe(3000);
+    expect(dropped).toEqual([grown.id]);
   });
 });
 
