@@ -52,9 +52,18 @@ function overMessagePort(deps: SenderDeps): SenderHost {
   };
 }
 
+/**
+ * The sender thread's young generation, in MB (V8's default lets it grow to
+ * tens of megabytes under load). The thread's garbage is small and short-lived (requests are
+ * framed around the batches' shared bytes, not copied), so a small young
+ * generation costs it little time and keeps the process's memory near
+ * bufferMemory (bench/results/MEMORY.md).
+ */
+const SENDER_YOUNG_GENERATION_MB = 3;
+
 /** `entry`: the thread's script; tests give their own, and see the thread through `onWorker`. */
 export function onWorkerThread(entry: URL = new URL('./worker-entry.js', import.meta.url), onWorker?: (worker: Worker) => void): SenderHost {
-  const worker = new Worker(entry);
+  const worker = new Worker(entry, { resourceLimits: { maxYoungGenerationSizeMb: SENDER_YOUNG_GENERATION_MB } });
   let handler: ((m: FromSender) => void) | null = null;
   worker.on('message', (m: FromSender) => handler?.(m));
   let terminating = false;
