@@ -75,6 +75,8 @@ export class Cluster {
   /** When a connection to a broker last failed to open (anyConnection skips it for a while). */
   readonly #connectFailedAt = new Map<number, number>();
   #closed = false;
+  /** Aborts connections still being opened when the client closes. */
+  readonly #closing = new AbortController();
   /** Set by the first refusal of our credentials: no connection is tried after it. */
   #refused: AuthenticationError | null = null;
 
@@ -170,7 +172,7 @@ export class Cluster {
   /** Connection.connect, telling onConnectionEvent (when set) how it went and, later, when it closes. */
   #open(opts: ConnectionOptions): Promise<Connection> {
     if (this.#refused) return Promise.reject(this.#refused);
-    const pending = Connection.connect(opts);
+    const pending = Connection.connect(opts, this.#closing.signal);
     const tell = this.#onConnectionEvent;
     const where = { host: opts.host, port: opts.port, nodeId: opts.nodeId ?? null };
     pending.then(
@@ -211,6 +213,7 @@ export class Cluster {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#closing.abort();
     const all = [...this.#connections.values()];
     if (this.#bootstrapConn) all.push(this.#bootstrapConn);
     this.#connections.clear();

@@ -131,25 +131,38 @@ export class Connection extends EventEmitter {
   /**
    * Opens a connection (TCP, or TLS up to a verified handshake), negotiates
    * API versions and authenticates; rejects with a typed error naming the
-   * broker.
+   * broker. `signal` aborts it at any step (the client closes: a broker
+   * that accepted the socket but never answers must not hold close() up to
+   * a timeout).
    */
-  static async connect(opts: ConnectionOptions): Promise<Connection> {
+  static async connect(opts: ConnectionOptions, signal?: AbortSignal): Promise<Connection> {
     const broker = describeBroker(opts);
+    const aborted = () => new ConnectionClosedError(broker, 'closed by the client while connecting');
+    if (signal?.aborted) throw aborted();
     const timeoutMs = opts.connectTimeoutMs ?? 10_000;
     const socket = await new Promise<net.Socket>((resolve, reject) => {
       const where = { host: opts.host, port: opts.port, noDelay: true, keepAlive: true };
       const s = opts.tls ? tls.connect({ ...where, ...tlsConnectOptions(opts.tls === true ? {} : opts.tls, opts.host) }) : net.connect(where);
+      const onAbort = () => {
+        clearTimeout(timer);
+        s.destroy();
+        reject(aborted());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
         s.destroy();
         reject(new ConnectTimeoutError(broker, timeoutMs));
       }, timeoutMs);
       s.once(opts.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         s.removeAllListeners('error');
         resolve(s);
       });
       s.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         s.destroy();
         reject(
           err.code === 'ECONNREFUSED'
@@ -159,6 +172,9 @@ export class Connection extends EventEmitter {
       });
     });
     const conn = new Connection(socket, opts);
+    // Closing fails the handshake's pending requests at once.
+    const onAbort = () => conn.#fail(aborted());
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await conn.#negotiate(opts);
       if (conn.#sasl) await conn.#authenticate(conn.#sasl);
@@ -166,6 +182,8 @@ export class Connection extends EventEmitter {
       conn.close();
       // With TLS 1.3 the broker checks our certificate after our handshake is done: its refusal arrives here.
       throw (opts.tls && err instanceof ConnectionError ? tlsRefusal(broker, err.cause) : null) ?? err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
     return conn;
   }
