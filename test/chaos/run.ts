@@ -12,9 +12,9 @@
 //   CHAOS_PHASES=a,b      the phases to run (default brokers,network,outage)
 //   CHAOS_VALUE_BYTES=n   value size (default 100)
 //   CHAOS_OUTAGE_VALUE_BYTES=n  value size in phase "outage" (default 1024)
-//   CHAOS_OUTAGE_EXEC_ARGV="..." node flags of the outage app (default
-//                         "--max-semi-space-size=2", the README's setting
-//                         where RSS matters; "" for Node's defaults)
+//   CHAOS_OUTAGE_EXEC_ARGV="..." node flags of the outage app (default none:
+//                         Node's defaults; e.g. "--max-semi-space-size=2",
+//                         the README's setting where RSS matters)
 //   KAFKA_VERSION         the brokers' Kafka release (scripts/kafka/provision.ts)
 //
 // Ports (127.0.0.1): brokers 27092-27097 (controllers on the odd ones),
@@ -73,7 +73,7 @@ async function main(): Promise<number> {
   const records = envNumber('CHAOS_RECORDS', 1_000_000);
   const valueBytes = envNumber('CHAOS_VALUE_BYTES', 100);
   const outageValueBytes = envNumber('CHAOS_OUTAGE_VALUE_BYTES', 1024);
-  const outageExecArgv = (process.env.CHAOS_OUTAGE_EXEC_ARGV ?? '--max-semi-space-size=2').split(' ').filter((a) => a !== '');
+  const outageExecArgv = (process.env.CHAOS_OUTAGE_EXEC_ARGV ?? '').split(' ').filter((a) => a !== '');
   const phases = (process.env.CHAOS_PHASES ?? PHASES.join(',')).split(',').map((p) => p.trim());
   for (const p of phases) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`CHAOS_PHASES: no phase "${p}" (phases: ${PHASES.join(', ')})`);
   provisionKcat();
