@@ -91,12 +91,13 @@ export class WaitingSends {
 
   /** Whether a new send to this topic must queue behind others (order per topic while its metadata is awaited). */
   topicBlocked(topic: string): boolean {
-    return this.#forMetadata.has(topic);
+    // Asked on every send: most of the time nothing waits at all.
+    return this.#forMetadata.size > 0 && this.#forMetadata.has(topic);
   }
 
   /** Whether a new send to this partition must queue behind others waiting for memory. */
   partitionBlocked(tp: TopicPartition): boolean {
-    return this.#forMemory.has(tp);
+    return this.#forMemory.size > 0 && this.#forMemory.has(tp);
   }
 
   add(record: CheckedRecord, result: SendResult, now: number, attempt: Attempt): void {

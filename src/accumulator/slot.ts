@@ -103,11 +103,16 @@ export class Slot {
     return Atomics.compareExchange(this.#ints, STATE, OPEN, APPENDING) === OPEN;
   }
 
-  /** Main: publishes an append (count and end first, then the state word). */
+  /**
+   * Main: publishes an append (count and end first, then the state word).
+   * Plain writes suffice for count and end, as for the record bytes: the
+   * sender reads them only after it saw a later state (its seal, or the
+   * SEALED event), and the atomic store of the state orders them before it.
+   */
   endAppend(count: number, used: number, timestamp: number): void {
     if (timestamp > (this.#times[MAX_TIMESTAMP] as number)) this.#times[MAX_TIMESTAMP] = timestamp;
-    Atomics.store(this.#ints, COUNT, count);
-    Atomics.store(this.#ints, USED, used);
+    this.#ints[COUNT] = count;
+    this.#ints[USED] = used;
     Atomics.store(this.#ints, STATE, OPEN);
   }
 
