@@ -37,7 +37,8 @@ export interface RunMetrics {
   /** Main-thread event-loop delay p99 during the timed section; null where not measurable. */
   loopP99Ms: number | null;
   /** Send-to-ack latency (latency mode). */
-  latency: { p50Ms: number; p99Ms: number; per: string } | null;
+  /** p99SteadyMs: the p99 of the records due after the first second (null where not measured): a fresh process's first records meet cold code. */
+  latency: { p50Ms: number; p99Ms: number; p99SteadyMs?: number | null; per: string } | null;
 }
 
 export interface RunFailure {

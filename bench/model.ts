@@ -78,6 +78,7 @@ export interface Summary {
   loopP99Ms: Spread | null;
   p50Ms: Spread | null;
   p99Ms: Spread | null;
+  p99SteadyMs: Spread | null;
   latencyPer: string | null;
 }
 
@@ -92,6 +93,7 @@ export function summarize(w: Workload, cell: Cell | undefined): Summary {
     loopP99Ms: spread(runs.map((r) => r.loopP99Ms)),
     p50Ms: spread(runs.map((r) => r.latency?.p50Ms ?? null)),
     p99Ms: spread(runs.map((r) => r.latency?.p99Ms ?? null)),
+    p99SteadyMs: spread(runs.map((r) => r.latency?.p99SteadyMs ?? null)),
     latencyPer: runs[0]?.latency?.per ?? null,
   };
 }

@@ -121,7 +121,7 @@ function progress(w: Workload, round: string, peer: Peer, r: RunResult): void {
   const what = !r.ok
     ? `FAILED ${r.error.split('\n')[0]}`
     : w.mode === 'latency'
-      ? `p50 ${r.latency?.p50Ms.toFixed(1)} ms, p99 ${r.latency?.p99Ms.toFixed(1)} ms`
+      ? `p50 ${r.latency?.p50Ms.toFixed(1)} ms, p99 ${r.latency?.p99Ms.toFixed(1)} ms (after the first second ${r.latency?.p99SteadyMs?.toFixed(1) ?? 'n/a'} ms)`
       : `${Math.round(w.records / (r.wallMs / 1000)).toLocaleString('en-US')} records/s`;
   process.stdout.write(`[${w.id}] ${round} ${peer.info.label}: ${what}\n`);
 }
