@@ -1,27 +1,19 @@
 // A single-producer, single-consumer ring of int32 events in shared memory:
 // the main thread tells the sender which slots opened and which it sealed,
 // with no message per batch. The producer writes the entry, then publishes
-// the new head with Atomics.store; the consumer sleeps with Atomics.waitAsync
-// on the head. The producer wakes it (Atomics.notify) once per task, after
-// the task's sends, or at once every ANNOUNCE_EVERY events of a long one: a
-// wake-up costs both threads far more than an event (it posts a task to the
-// sender's loop), and a batch opened by the first of a burst of sends is then
-// seen with the whole burst in it, not sealed after its first record.
+// the new head with Atomics.store and wakes a waiting consumer with
+// Atomics.notify; the consumer sleeps with Atomics.waitAsync on the head.
 // Capacity must exceed the events that can be unconsumed at once (two per
 // slot in use), which the caller guarantees by sizing it from the pool.
 
 const HEAD = 0;
 const TAIL = 1;
 const HEADER_WORDS = 2;
-/** Events a task may publish before the consumer is woken without waiting for the task's end. */
-const ANNOUNCE_EVERY = 8;
 
 export class EventRing {
   readonly sab: SharedArrayBuffer;
   readonly #words: Int32Array;
   readonly #capacity: number;
-  /** Events published since the consumer was last woken (producer side). */
-  #unannounced = 0;
 
   constructor(capacityOrSab: number | SharedArrayBuffer) {
     this.sab = typeof capacityOrSab === 'number' ? new SharedArrayBuffer((HEADER_WORDS + capacityOrSab) * 4) : capacityOrSab;
@@ -35,16 +27,8 @@ export class EventRing {
     if (((head - Atomics.load(this.#words, TAIL)) | 0) >= this.#capacity) throw new Error('event ring overflow: the sender stopped consuming');
     this.#words[HEADER_WORDS + ((head >>> 0) % this.#capacity)] = event;
     Atomics.store(this.#words, HEAD, (head + 1) | 0);
-    if (++this.#unannounced === 1) queueMicrotask(this.#announce);
-    else if (this.#unannounced >= ANNOUNCE_EVERY) this.#announce();
-  }
-
-  /** Producer side: wakes the consumer for what was published since it was last woken. */
-  readonly #announce = (): void => {
-    if (this.#unannounced === 0) return;
-    this.#unannounced = 0;
     Atomics.notify(this.#words, HEAD);
-  };
+  }
 
   /** Consumer side: hands every published event to `each`, oldest first. */
   drain(each: (event: number) => void): void {

@@ -2,7 +2,7 @@
 // that decode as valid batches, sealing on size, the slot state handshake
 // with a sealing sender, the bufferMemory budget, and exactly-once settling.
 
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BufferPool } from '../../src/accumulator/buffer-pool.js';
 import { EventRing } from '../../src/accumulator/event-ring.js';
 import {
@@ -473,29 +473,5 @@ describe('EventRing', () => {
     expect(waiting).not.toBeNull();
     ring.push(7);
     await expect(waiting).resolves.toBe('ok');
-  });
-
-  it('wakes the consumer once per task, after its events, or at once when a long task publishes many', async () => {
-    const ring = new EventRing(64);
-    const notify = vi.spyOn(Atomics, 'notify');
-    try {
-      for (const e of [1, 2, 3]) ring.push(e);
-      // Published, but nobody woken before the task ends: the consumer would see a batch with only its first record.
-      expect(notify).not.toHaveBeenCalled();
-      await Promise.resolve();
-      expect(notify).toHaveBeenCalledTimes(1);
-      notify.mockClear();
-      // A task that never yields still wakes the consumer every 8 events, so the sender can ship what is sealed.
-      for (let e = 0; e < 8; e++) ring.push(e);
-      expect(notify).toHaveBeenCalledTimes(1);
-      ring.push(99);
-      await Promise.resolve();
-      expect(notify).toHaveBeenCalledTimes(2);
-      const seen: number[] = [];
-      ring.drain((e) => seen.push(e));
-      expect(seen).toEqual([1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 7, 99]);
-    } finally {
-      notify.mockRestore();
-    }
   });
 });
