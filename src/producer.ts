@@ -199,8 +199,12 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
    * once with BufferExhaustedError: pace with ready(), 'drain' or writable().
    */
   send(record: ProducerRecord<K, V>, callback?: SendCallback): SendResult {
-    // Tracing only while kafka-producer-ts:send has subscribers: otherwise no context is allocated.
-    return sendTraced() ? traceSend(this, this.#send, record, callback) : this.#send(record, callback);
+    return this.#sendTraced(record, callback);
+  }
+
+  /** Tracing only while kafka-producer-ts:send has subscribers: otherwise no context is allocated. */
+  #sendTraced(record: ProducerRecord<K, V>, watcher: SendCallback | RecordGroup | undefined): SendResult {
+    return sendTraced() ? traceSend(this, this.#send, record, watcher) : this.#send(record, watcher);
   }
 
   /** `watcher`: the user's callback, or the group of a writable() stream. */
@@ -310,10 +314,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
    * the stream with its error; finishing waits until every record settled.
    */
   writable(options: WritableOptions = {}): ProducerWritable<K, V> {
-    return new ProducerWritable<K, V>(this, options, (record, group) => {
-      if (sendTraced()) traceSend(this, this.#send, record, group);
-      else this.#send(record, group);
-    });
+    return new ProducerWritable<K, V>(this, options, (record, group) => this.#sendTraced(record, group));
   }
 
   #checkSize(r: CheckedRecord): void {
