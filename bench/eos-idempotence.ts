@@ -33,6 +33,8 @@ async function runOnce(topics: Topics, bootstrap: string, w: IdemWorkload, varia
       topic,
       records: w.records,
       valueSize: w.valueSize,
+      // Each variant's warm-up run stands for it here (see above).
+      warmupRecords: 0,
       keyed: false,
       rate: 0,
       options: { worker: true, enableIdempotence: variant === 'idempotent' },

@@ -1,8 +1,12 @@
 // The Java producer as Kafka ships it for this purpose: ProducerPerformance
-// from the broker's own jars. It prints its own throughput and latency; CPU
-// and peak RSS come from GNU time (bench/gnu-time.ts), less what a 1-record
-// run costs, so JVM start-up and producer set-up are not charged to the
-// records, as they are not for the Node clients.
+// from the broker's own jars. It prints its own throughput and latency (with
+// the job's warm-up records sent first, through its --warmup-records, and
+// left out of the steady-state line read here); CPU and peak RSS come from
+// GNU time (bench/gnu-time.ts), less what a 1-record run costs, so JVM
+// start-up and producer set-up are not charged to the records, as they are
+// not for the Node clients. GNU time cannot tell warm-up records from timed
+// ones, so the CPU is shared out over all records sent, warm-up included:
+// a little more per record than the steady state costs.
 
 import path from 'node:path';
 import { runTimed, usageOf } from './gnu-time.js';
@@ -37,18 +41,18 @@ export class JavaProducer {
     const props = this.#props.length
       ? this.#props.join(' ')
       : "bootstrap.servers only, so kafka-clients' defaults (acks=all, enable.idempotence=true, linger.ms=5, batch.size=16384, compression.type=none)";
-    return `ProducerPerformance --throughput -1 (or the offered rate) --producer-props ${props}; -Xmx512M as Kafka's perf-test script; keyless records only`;
+    return `ProducerPerformance --throughput -1 (or the offered rate) --warmup-records (the workload's) --producer-props ${props}; -Xmx512M as Kafka's perf-test script; keyless records only; CPU per record averaged over warm-up and timed records`;
   }
 
   /** Measures the CPU of a 1-record run on `topic`, to subtract from every later run. */
   async calibrate(bootstrap: string, topic: string): Promise<void> {
-    const out = await this.#exec(bootstrap, topic, 1, 100, -1, 120_000);
+    const out = await this.#exec(bootstrap, topic, 1, 0, 100, -1, 120_000);
     this.#startupCpuMs = usageOf(out)?.cpuMs ?? null;
   }
 
   async run(job: Job, timeoutMs: number): Promise<RunResult> {
     const throughput = job.mode === 'latency' ? job.rate : -1;
-    const out = await this.#exec(job.bootstrap, job.topic, job.records, job.valueSize, throughput, timeoutMs);
+    const out = await this.#exec(job.bootstrap, job.topic, job.records, job.warmupRecords, job.valueSize, throughput, timeoutMs);
     if (out.timedOut) return { ok: false, error: `timed out after ${timeoutMs / 1000} s` };
     const summary = parseSummary(out.stdout);
     if (out.code !== 0 || !summary) return { ok: false, error: `exit ${out.code}: ${tailOf(out.stdout + out.stderr)}` };
@@ -57,14 +61,16 @@ export class JavaProducer {
       ok: true,
       how: this.how,
       wallMs: (job.records / summary.recordsPerSec) * 1000,
-      cpuMs: usage && this.#startupCpuMs !== null ? Math.max(0, usage.cpuMs - this.#startupCpuMs) : null,
+      warmupRecords: job.warmupRecords,
+      cpuMs: usage && this.#startupCpuMs !== null ? (Math.max(0, usage.cpuMs - this.#startupCpuMs) * job.records) / (job.records + job.warmupRecords) : null,
       maxRssMb: usage?.maxRssMb ?? null,
       loopP99Ms: null,
       latency: job.mode === 'latency' ? { p50Ms: summary.p50Ms, p99Ms: summary.p99Ms, per: 'record (from its send() call)' } : null,
     };
   }
 
-  #exec(bootstrap: string, topic: string, records: number, size: number, throughput: number, timeoutMs: number) {
+  /** `records` timed after `warmupRecords` that are not (ProducerPerformance counts both in --num-records). */
+  #exec(bootstrap: string, topic: string, records: number, warmupRecords: number, size: number, throughput: number, timeoutMs: number) {
     const args = [
       '-Xmx512M',
       '-cp',
@@ -73,7 +79,8 @@ export class JavaProducer {
       '--topic',
       topic,
       '--num-records',
-      String(records),
+      String(records + warmupRecords),
+      ...(warmupRecords > 0 ? ['--warmup-records', String(warmupRecords)] : []),
       '--record-size',
       String(size),
       '--throughput',
@@ -86,7 +93,12 @@ export class JavaProducer {
   }
 }
 
-/** The final line: "N records sent, R records/sec (M MB/sec), A ms avg latency, X ms max latency, P ms 50th, ... ms 99th, ...". */
+/**
+ * The final line: "N records sent, R records/sec (M MB/sec), A ms avg
+ * latency, X ms max latency, P ms 50th, ... ms 99th, ..."; with warm-up
+ * records, the steady-state line ("N steady state records sent, ...") comes
+ * last.
+ */
 function parseSummary(stdout: string): Summary | null {
   const lines = stdout.split('\n').filter((l) => l.includes(' ms 50th'));
   const m = /records sent, ([\d.]+) records\/sec.* (\d+) ms 50th, \d+ ms 95th, (\d+) ms 99th/.exec(lines.at(-1) ?? '');

@@ -22,6 +22,8 @@ export interface Job {
   keyed: boolean;
   /** Offered records per second in latency mode. */
   rate: number;
+  /** Records to send to the topic before the clock starts, not timed (0: none). */
+  warmupRecords: number;
   /** Runner-specific switches, e.g. { worker: true } for ours, { way } in first-program mode. */
   options: Record<string, unknown>;
 }
@@ -31,13 +33,15 @@ export interface RunMetrics {
   /** How the client was driven, for the report. */
   how: string;
   wallMs: number;
+  /** Records the client sent to the topic before the clock started (the job's warmupRecords, or 0 for a client that cannot warm up in its process). */
+  warmupRecords: number;
   /** User + system CPU of the whole process during the timed section; null where not measurable. */
   cpuMs: number | null;
   maxRssMb: number | null;
   /** Main-thread event-loop delay p99 during the timed section; null where not measurable. */
   loopP99Ms: number | null;
   /** Send-to-ack latency (latency mode). */
-  /** p99SteadyMs: the p99 of the records due after the first second (null where not measured): a fresh process's first records meet cold code. */
+  /** p99SteadyMs: the p99 of the records due after the first second (null where not measured). */
   latency: { p50Ms: number; p99Ms: number; p99SteadyMs?: number | null; per: string } | null;
 }
 

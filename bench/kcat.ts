@@ -60,7 +60,7 @@ export class KcatProducer {
   async calibrate(bootstrap: string, topic: string): Promise<void> {
     const costs: Cost[] = [];
     for (let i = 0; i < CALIBRATION_RUNS; i++) {
-      const job: Job = { mode: 'throughput', bootstrap, topic, records: 1, valueSize: 100, keyed: false, rate: 0, options: {} };
+      const job: Job = { mode: 'throughput', bootstrap, topic, records: 1, valueSize: 100, keyed: false, rate: 0, warmupRecords: 0, options: {} };
       const t0 = performance.now();
       const out = await runTimed(this.#kcat, this.#args(job), 60_000);
       if (out.code !== 0) throw new Error(`kcat could not send 1 record: exit ${out.code}: ${tailOf(out.stderr)}`);
@@ -83,6 +83,8 @@ export class KcatProducer {
       ok: true,
       how: this.how,
       wallMs: Math.max(1, wallMs - this.#startup.wallMs),
+      // C, with no compiler to warm: its start-up is subtracted instead.
+      warmupRecords: 0,
       cpuMs: usage && startupCpu !== null ? Math.max(0, usage.cpuMs - startupCpu) : null,
       maxRssMb: usage?.maxRssMb ?? null,
       loopP99Ms: null,

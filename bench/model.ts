@@ -13,6 +13,13 @@ export interface Workload {
   keyed: boolean;
   /** Offered records per second (latency mode). */
   rate: number;
+  /**
+   * Records each client process sends before its clock starts (0 for the
+   * first programs, which are about a program's whole life): every run is
+   * a fresh process, and without them the timed section measured V8's and
+   * the JVM's compilers warming up as much as the client.
+   */
+  warmupRecords: number;
   /** How the records are sent (first-program mode). */
   way?: FirstWay;
 }

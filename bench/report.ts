@@ -8,7 +8,7 @@ import { defaultsSection } from './report-headline.js';
 
 function throughputTable(r: Results, w: Workload): string[] {
   const head = '| client | records/s median (min–max) | MB/s | vs kafkajs | vs Java (idempotence off) | vs kcat | CPU s / M records | peak RSS MiB | event-loop p99 ms | runs ok |';
-  const lines = [`### ${w.title}`, '', `${w.records.toLocaleString('en-US')} records.`, '', head, '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  const lines = [`### ${w.title}`, '', `${w.records.toLocaleString('en-US')} records timed, after ${w.warmupRecords.toLocaleString('en-US')} sent to warm up.`, '', head, '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
   const rate = (id: string) => summarize(w, r.cells[w.id]?.[id]).recordsPerSec;
   const [kafkajs, java, kcat] = [rate('kafkajs'), rate('java'), rate('kcat')];
   for (const p of peersOf(r, w)) {
@@ -30,7 +30,7 @@ function latencyTable(r: Results, w: Workload): string[] {
   const lines = [
     `### ${w.title}`,
     '',
-    `${w.records.toLocaleString('en-US')} records offered at ${w.rate.toLocaleString('en-US')}/s on a 1 ms tick. A record's latency runs from when it was due to its acknowledgement. Clients acknowledged per record send each record on its own; the others make one send call per tick with the records due, and every record in the call gets the call's latency. The p99 after the first second leaves out the records due in the run's first second: each run is a fresh process, whose first records meet code not yet compiled and the broker's slow first answers on a new connection.`,
+    `${w.records.toLocaleString('en-US')} records offered at ${w.rate.toLocaleString('en-US')}/s on a 1 ms tick, after ${w.warmupRecords.toLocaleString('en-US')} sent as fast as the client goes to warm up. A record's latency runs from when it was due to its acknowledgement. Clients acknowledged per record send each record on its own; the others make one send call per tick with the records due, and every record in the call gets the call's latency. The p99 after the first second leaves out the records due in the timed run's first second.`,
     '',
     best
       ? `The best client acknowledged per send call is ${best.peer.label} (p50 ${num(best.p50.median)} ms): the column "p50 vs best per-call" divides each p50 by its.`
@@ -60,7 +60,7 @@ export function renderReport(r: Results, chartFile: string): string {
   const out = [
     '# Producer benchmarks',
     '',
-    `Measured by \`npm run bench\` from ${r.startedAt} to ${r.finishedAt}: ${mode}. Each client also made one warm-up run per workload, not counted.`,
+    `Measured by \`npm run bench\` from ${r.startedAt} to ${r.finishedAt}: ${mode}. Each client also made one warm-up run per workload, not counted. Every run is a fresh process, and before its clock starts it sends the workload's warm-up records to the same topic, its own way, and waits for their acknowledgements (the first programs excepted: they are about a program's whole life); kcat, in C with no compiler to warm up, has the cost of 1-record runs subtracted instead, and the Java producer uses ProducerPerformance's --warmup-records.`,
     '',
     '## Machine',
     '',

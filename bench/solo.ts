@@ -10,6 +10,7 @@
 //   SOLO_WORKLOAD=1k|1k-keyed|100b|100b-keyed   (default 1k)
 //   SOLO_RUNS=3        runs per build
 //   SOLO_RECORDS=N     records per run (default: the workload's, as in npm run bench)
+//                      (each run first sends the workload's warm-up records, untimed, as npm run bench does)
 //   SOLO_PROFILE=DIR   run each client under --cpu-prof into DIR/<build>-<run>/ and
 //                      print the top self-time functions of each thread
 
@@ -23,11 +24,12 @@ import { lastJsonLine, runProcess } from './proc.js';
 import { Topics } from '../scripts/kafka/topics.js';
 
 const PARTITIONS = 6;
-const WORKLOADS: Record<string, { records: number; valueSize: number; keyed: boolean }> = {
-  '1k': { records: 200_000, valueSize: 1024, keyed: false },
-  '1k-keyed': { records: 200_000, valueSize: 1024, keyed: true },
-  '100b': { records: 1_000_000, valueSize: 100, keyed: false },
-  '100b-keyed': { records: 1_000_000, valueSize: 100, keyed: true },
+/** As in npm run bench, warm-up records included (sent before the clock starts). */
+const WORKLOADS: Record<string, { records: number; warmupRecords: number; valueSize: number; keyed: boolean }> = {
+  '1k': { records: 200_000, warmupRecords: 100_000, valueSize: 1024, keyed: false },
+  '1k-keyed': { records: 200_000, warmupRecords: 100_000, valueSize: 1024, keyed: true },
+  '100b': { records: 1_000_000, warmupRecords: 200_000, valueSize: 100, keyed: false },
+  '100b-keyed': { records: 1_000_000, warmupRecords: 200_000, valueSize: 100, keyed: true },
 };
 const TOP = 10;
 
@@ -76,22 +78,24 @@ async function main(): Promise<void> {
   const topics = new Topics(b.bootstrap, 'kafka-producer-ts-bench');
   const results = roots.map(() => ({ rate: [] as number[], cpu: [] as number[] }));
   try {
-    console.log(`bench:solo: ${workloadId}, ${records} records, ${runs} runs per build, worker, batchSize 16384, lingerMs 5, acks all; ${b.description}`);
+    console.log(`bench:solo: ${workloadId}, ${records} records after ${workload.warmupRecords} to warm up, ${runs} runs per build, worker, batchSize 16384, lingerMs 5, acks all; ${b.description}`);
     for (let run = 1; run <= runs; run++) {
       for (const [i, root] of roots.entries()) {
         const label = roots.length > 1 ? `build ${i + 1} (${path.basename(root)})` : 'ours';
         const topic = `solo-${workloadId}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
         await topics.create(topic, PARTITIONS);
-        const job: Job = { mode: 'throughput', bootstrap: b.bootstrap, topic, records, valueSize: workload.valueSize, keyed: workload.keyed, rate: 0, options: { worker: true } };
+        const job: Job = { mode: 'throughput', bootstrap: b.bootstrap, topic, records, valueSize: workload.valueSize, keyed: workload.keyed, rate: 0, warmupRecords: workload.warmupRecords, options: { worker: true } };
         const dir = profileDir && path.join(path.resolve(profileDir), `${path.basename(root)}-${run}`);
         if (dir) mkdirSync(dir, { recursive: true });
         const args = [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), path.join(root, 'dist', 'bench', 'clients', 'ours.js'), JSON.stringify(job)];
-        const timeoutMs = 120_000 + records * 0.2;
+        const timeoutMs = 120_000 + (records + workload.warmupRecords) * 0.2;
         const r = lastJsonLine<RunResult>(await runProcess(process.execPath, args, timeoutMs), timeoutMs);
         const landed = r.ok ? await topics.count(topic, PARTITIONS) : 0;
         await topics.delete(topic);
         if (!r.ok) throw new Error(`${label}, run ${run}: ${r.error}`);
-        if (landed !== records) throw new Error(`${label}, run ${run}: the topic holds ${landed} of ${records} records`);
+        // A build from before the bench warmed up reports no warmupRecords: it sent none.
+        const sent = records + (r.ok ? (r.warmupRecords ?? 0) : 0);
+        if (landed !== sent) throw new Error(`${label}, run ${run}: the topic holds ${landed} of ${sent} records`);
         const rate = records / (r.wallMs / 1000);
         const cpu = (r.cpuMs ?? NaN) / 1000 / (records / 1e6);
         results[i]?.rate.push(rate);

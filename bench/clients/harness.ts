@@ -1,7 +1,8 @@
-// The part every Node runner shares: read the job, build the records before
-// the clock starts, time the run from the first send to the last ack, measure
-// CPU, peak RSS and event-loop delay inside this process, and print one JSON
-// line. A runner only says how its client sends.
+// The part every Node runner shares: read the job, build the records and
+// send the job's warm-up records before the clock starts (the client's own
+// way, acknowledged, to the same topic), time the run from the first send
+// to the last ack, measure CPU, peak RSS and event-loop delay inside this
+// process, and print one JSON line. A runner only says how its client sends.
 
 import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -106,6 +107,24 @@ function offerAtRate(client: BenchClient, job: Job): Promise<{ p50Ms: number; p9
   });
 }
 
+/**
+ * Sends the job's warm-up records the way the timed section will (all at
+ * once, or through sendNow with per-record acknowledgements for the latency
+ * run), and waits for every acknowledgement.
+ */
+async function warmUp(client: BenchClient | TimedClient, job: Job): Promise<void> {
+  const n = job.warmupRecords;
+  if (n === 0) return;
+  if (job.mode !== 'latency' || !('sendNow' in client)) return client.sendAll(n);
+  await new Promise<void>((resolve, reject) => {
+    let acked = 0;
+    client.sendNow(0, n, (from, to) => {
+      acked += to - from;
+      if (acked === n) resolve();
+    }, reject);
+  });
+}
+
 /** The timed section: everything at once, or the latency run (which needs a BenchClient). */
 async function drive(client: BenchClient | TimedClient, job: Job): Promise<RunMetrics['latency']> {
   if (job.mode !== 'latency') {
@@ -131,6 +150,7 @@ export async function runClient(make: (job: Job, records: Records) => Promise<Be
     const job = JSON.parse(process.argv[2] ?? '') as Job;
     const records = makeRecords(job);
     const client = await make(job, records);
+    await warmUp(client, job);
     const loop = monitorEventLoopDelay({ resolution: 1 });
     loop.enable();
     const cpu0 = process.cpuUsage();
@@ -144,6 +164,7 @@ export async function runClient(make: (job: Job, records: Records) => Promise<Be
       ok: true,
       how: client.how,
       wallMs,
+      warmupRecords: job.warmupRecords,
       cpuMs: (cpu.user + cpu.system) / 1000,
       maxRssMb: process.resourceUsage().maxRSS / 1024,
       loopP99Ms: loop.percentile(99) / 1e6,

@@ -75,6 +75,8 @@ def run(job):
         "ok": True,
         "how": HOW,
         "wallMs": wall_ms,
+        # A first program is about its whole life: nothing is sent to warm up.
+        "warmupRecords": 0,
         "cpuMs": cpu_ms,
         # Linux reports ru_maxrss in KiB.
         "maxRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
