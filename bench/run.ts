@@ -26,6 +26,7 @@ import { machine, ROOT } from './machine.js';
 import type { Cell, Results, Workload } from './model.js';
 import { peers, type Peer } from './peers.js';
 import { renderReport } from './report.js';
+import { THROUGHPUT_SIZES, type ThroughputId } from './throughput-workloads.js';
 import { Topics } from '../scripts/kafka/topics.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -35,26 +36,24 @@ const PARTITIONS = 6;
 const LATENCY_RATE = 20_000;
 const LATENCY_SECONDS = 10;
 const FIRST_PROGRAM_RECORDS = 10_000;
-/**
- * Warm-up records per client process, sent before its clock starts: about
- * as many as a fresh process needs before its hot code is compiled and its
- * memory touched (profiles of our producer: the first ~100,000 sends cost
- * about twice the later ones).
- */
-const WARMUP_100B = 200_000;
-const WARMUP_1K = 100_000;
+/** Sent before the latency run's clock starts, as fast as the client goes (see bench/throughput-workloads.ts). */
 const WARMUP_LATENCY = 20_000;
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+
+function throughput(id: ThroughputId, title: string): Workload {
+  const s = THROUGHPUT_SIZES[id];
+  return { id, title, mode: 'throughput', records: s.records / SCALE, valueSize: s.valueSize, keyed: s.keyed, rate: 0, warmupRecords: s.warmupRecords / SCALE };
+}
 
 function firstProgram(id: string, way: Workload['way'], title: string): Workload {
   return { id, title, mode: 'first-program', records: FIRST_PROGRAM_RECORDS / SCALE, valueSize: 100, keyed: false, rate: 0, warmupRecords: 0, way };
 }
 
 const ALL_WORKLOADS: Workload[] = [
-  { id: '100b', title: '100 B values, keyless', mode: 'throughput', records: 1_000_000 / SCALE, valueSize: 100, keyed: false, rate: 0, warmupRecords: WARMUP_100B / SCALE },
-  { id: '100b-keyed', title: '100 B values, keyed', mode: 'throughput', records: 1_000_000 / SCALE, valueSize: 100, keyed: true, rate: 0, warmupRecords: WARMUP_100B / SCALE },
-  { id: '1k', title: '1 KiB values, keyless', mode: 'throughput', records: 200_000 / SCALE, valueSize: 1024, keyed: false, rate: 0, warmupRecords: WARMUP_1K / SCALE },
-  { id: '1k-keyed', title: '1 KiB values, keyed', mode: 'throughput', records: 200_000 / SCALE, valueSize: 1024, keyed: true, rate: 0, warmupRecords: WARMUP_1K / SCALE },
+  throughput('100b', '100 B values, keyless'),
+  throughput('100b-keyed', '100 B values, keyed'),
+  throughput('1k', '1 KiB values, keyless'),
+  throughput('1k-keyed', '1 KiB values, keyed'),
   {
     id: 'latency',
     title: `Latency at ${LATENCY_RATE.toLocaleString('en-US')} records/s, 100 B, keyless`,

@@ -21,16 +21,10 @@ import { broker } from './broker.js';
 import type { Job, RunResult } from './job.js';
 import { ROOT } from './machine.js';
 import { lastJsonLine, runProcess } from './proc.js';
+import { THROUGHPUT_SIZES, type ThroughputSize } from './throughput-workloads.js';
 import { Topics } from '../scripts/kafka/topics.js';
 
 const PARTITIONS = 6;
-/** As in npm run bench, warm-up records included (sent before the clock starts). */
-const WORKLOADS: Record<string, { records: number; warmupRecords: number; valueSize: number; keyed: boolean }> = {
-  '1k': { records: 200_000, warmupRecords: 100_000, valueSize: 1024, keyed: false },
-  '1k-keyed': { records: 200_000, warmupRecords: 100_000, valueSize: 1024, keyed: true },
-  '100b': { records: 1_000_000, warmupRecords: 200_000, valueSize: 100, keyed: false },
-  '100b-keyed': { records: 1_000_000, warmupRecords: 200_000, valueSize: 100, keyed: true },
-};
 const TOP = 10;
 
 interface CpuProfile {
@@ -68,8 +62,9 @@ function median(xs: number[]): number {
 
 async function main(): Promise<void> {
   const workloadId = process.env.SOLO_WORKLOAD ?? '1k';
-  const workload = WORKLOADS[workloadId];
-  if (!workload) throw new Error(`SOLO_WORKLOAD ${workloadId}: one of ${Object.keys(WORKLOADS).join(', ')}`);
+  const sizes: Record<string, ThroughputSize> = THROUGHPUT_SIZES;
+  const workload = sizes[workloadId];
+  if (!workload) throw new Error(`SOLO_WORKLOAD ${workloadId}: one of ${Object.keys(sizes).join(', ')}`);
   const records = Number(process.env.SOLO_RECORDS ?? workload.records);
   const runs = Math.max(1, Number(process.env.SOLO_RUNS ?? 3));
   const profileDir = process.env.SOLO_PROFILE;
