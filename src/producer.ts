@@ -165,7 +165,8 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
       onSlotDropped: (id) => channel.post({ t: 'drop-slot', id }),
       onTopicPartition: (tp) => channel.post({ t: 'tp', ref: tp.ref, topic: tp.topic, partition: tp.partition }),
       onBatchSettled: () => this.#onBatchSettled(),
-      onUnwatchedSettled: (batch, indexes, err) => this.#onUnwatchedSettled(batch, indexes, err),
+      onUnwatchedDelivered: (_batch, count) => (this.#sent += count),
+      onUnwatchedFailed: (batch, indexes, err) => this.#onUnwatchedFailed(batch, indexes, err),
     });
     channel.onMessage((m) => this.#onSenderMessage(m));
     channel.post({ t: 'init', config: senderConfig(cfg), ring: this.#accumulator.ring.sab });
@@ -503,12 +504,8 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     this.#txn?.recordFailed(err);
   }
 
-  /** Records settled whose handles nobody watched (fire-and-forget): counted, and failures announced. */
-  #onUnwatchedSettled(batch: Batch, indexes: number[], err: Error | null): void {
-    if (!err) {
-      this.#sent += indexes.length;
-      return;
-    }
+  /** Records nobody watched (fire-and-forget) failed: counted, and announced. */
+  #onUnwatchedFailed(batch: Batch, indexes: number[], err: Error): void {
     this.#countFailed(indexes.length, err);
     if (this.listenerCount('deliveryError') === 0) return;
     // The records' own timestamps are in the slot, which is freed only after this.

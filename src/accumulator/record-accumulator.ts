@@ -156,8 +156,10 @@ export class Batch {
 }
 
 export interface AccumulatorHooks {
-  /** Records nobody watched settled: `indexes` of `batch`, all with `err` (null: delivered). */
-  onUnwatchedSettled(batch: Batch, indexes: number[], err: Error | null): void;
+  /** `count` records of `batch` that nobody watched were delivered (only counted: no index list is built for them). */
+  onUnwatchedDelivered(batch: Batch, count: number): void;
+  /** Records nobody watched failed: `indexes` of `batch`, all with `err`. */
+  onUnwatchedFailed(batch: Batch, indexes: number[], err: Error): void;
   /** A slot was created: the sender must map its memory before it sees its events. */
   onSlotCreated(slot: Slot): void;
   /** A slot's memory went back to the budget: the sender may drop it. */
@@ -332,25 +334,29 @@ export class RecordAccumulator {
     if (!batch || batch.generation !== generation) return;
     const done = (batch.done ??= new Uint8Array(batch.count));
     batch.outcomes.push({ from, count, err, baseOffset, logAppendTime });
-    let unwatched: number[] | null = null;
+    // Delivered records nobody watched are only counted; failed ones are listed ('deliveryError' names each).
+    let delivered = 0;
+    let failed: number[] | null = null;
     for (let i = 0; i < count; i++) {
       const index = from + i;
       if (index >= batch.count || done[index] === 1) continue;
       done[index] = 1;
       batch.settled++;
       const handle = batch.handles[index];
-      if (handle instanceof RecordGroup) {
-        batch.handles[index] = null;
-        handle.settled(err);
-        (unwatched ??= []).push(index);
-      } else if (handle) {
+      if (handle !== null && handle !== undefined && !(handle instanceof RecordGroup)) {
         batch.handles[index] = null;
         handle.settle(err, err || baseOffset < 0 ? -1 : baseOffset + i, logAppendTime);
-      } else {
-        (unwatched ??= []).push(index);
+        continue;
       }
+      if (handle) {
+        batch.handles[index] = null;
+        handle.settled(err);
+      }
+      if (err) (failed ??= []).push(index);
+      else delivered++;
     }
-    if (unwatched) this.#hooks.onUnwatchedSettled(batch, unwatched, err);
+    if (failed && err) this.#hooks.onUnwatchedFailed(batch, failed, err);
+    else if (delivered > 0) this.#hooks.onUnwatchedDelivered(batch, delivered);
     if (batch.settled >= batch.count) this.#release(batch);
   }
 

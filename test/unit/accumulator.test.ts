@@ -28,9 +28,11 @@ function accumulator(bufferMemory = 4096, batchSize = 1024, maxBatchSize = batch
   const slots: Slot[] = [];
   const dropped: number[] = [];
   const settled: number[] = [];
-  const unwatched: [number, number[], Error | null][] = [];
+  // Delivered: [seq, how many, null]; failed: [seq, which, err].
+  const unwatched: [number, number | number[], Error | null][] = [];
   const acc = new RecordAccumulator(bufferMemory, batchSize, maxBatchSize, {
-    onUnwatchedSettled: (b, indexes, err) => unwatched.push([b.seq, indexes, err]),
+    onUnwatchedDelivered: (b, count) => unwatched.push([b.seq, count, null]),
+    onUnwatchedFailed: (b, indexes, err) => unwatched.push([b.seq, indexes, err]),
     onSlotCreated: (s) => slots.push(s),
     onSlotDropped: (id) => dropped.push(id),
     onTopicPartition: () => {},
@@ -176,7 +178,7 @@ describe('RecordAccumulator', () => {
     // The third starts to wait before its outcome: the batch keeps it from now on.
     expect(third.batch.watch(third.index, quiet)).toBe(true);
     acc.settle(0, 1, 0, 3, null, 100, -1);
-    expect(unwatched).toEqual([[0, [0], null]]);
+    expect(unwatched).toEqual([[0, 1, null]]);
     expect(seen).toEqual([
       [null, 101, false],
       [null, 102, false],
@@ -203,7 +205,7 @@ describe('RecordAccumulator', () => {
     expect(heard).toEqual([boom, null, null]);
     expect(unwatched).toEqual([
       [batch.seq, [0], boom],
-      [batch.seq, [1, 2], null],
+      [batch.seq, 2, null],
     ]);
     expect(batch.handles).toEqual([null, null, null]);
   });
@@ -334,7 +336,8 @@ describe('batches that grow under a backlog', () => {
     const budget = 65_536;
     const live = new Map<number, Slot>();
     const acc = new RecordAccumulator(budget, 1024, 16_384, {
-      onUnwatchedSettled: () => {},
+      onUnwatchedDelivered: () => {},
+      onUnwatchedFailed: () => {},
       onSlotCreated: (s) => live.set(s.id, s),
       onSlotDropped: (id) => live.delete(id),
       onTopicPartition: () => {},

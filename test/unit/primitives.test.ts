@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../src/protocol/errors.js';
 import { Reader } from '../../src/protocol/reader.js';
 import { Writer } from '../../src/protocol/writer.js';
+import { FILL_COPY_MIN } from '../../src/protocol/copy-bytes.js';
 
 const hex = (b: Buffer) => b.toString('hex');
 
@@ -126,10 +127,10 @@ describe('strings and bytes', () => {
   });
 
   it('copies mid-sized blobs from shared memory intact, at any offset', () => {
-    // Below the by-reference size blobs are copied; from 512 bytes on by another path than short ones.
+    // Below the by-reference size blobs are copied; from FILL_COPY_MIN bytes on by another path than short ones.
     const shared = Buffer.from(new SharedArrayBuffer(5000));
     shared.forEach((_, i) => (shared[i] = (i * 31) & 0xff));
-    for (const [from, size] of [[3, 100], [5, 511], [85, 512], [1, 4000]] as const) {
+    for (const [from, size] of [[3, 100], [5, FILL_COPY_MIN - 1], [85, FILL_COPY_MIN], [7, 511], [1, 4000]] as const) {
       const blob = shared.subarray(from, from + size);
       const r = new Reader(new Writer(16).int8(1).compactBytes(blob).int8(2).toBuffer());
       expect(r.int8()).toBe(1);

@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMPRESSION_TYPES, loadCodecs, compress, decompress, CODEC_ID } from '../../src/protocol/compression.js';
 import { randomBytes } from 'node:crypto';
+import { FILL_COPY_MIN } from '../../src/protocol/copy-bytes.js';
 import {
   buildRecordBatch,
   decodeRecordBatches,
@@ -74,7 +75,7 @@ describe('record batch v2 bytes', () => {
   it('keys and values of every size around the copy threshold land intact in shared memory, at any offset', () => {
     // Batches live in SharedArrayBuffers; large keys and values take another copy path than small ones.
     const shared = Buffer.from(new SharedArrayBuffer(8192));
-    for (const size of [0, 1, 511, 512, 513, 1024, 3000]) {
+    for (const size of [0, 1, FILL_COPY_MIN - 1, FILL_COPY_MIN, FILL_COPY_MIN + 1, 512, 1024, 3000]) {
       for (const at of [61, 62, 64, 67]) {
         shared.fill(0xaa);
         const key = new Uint8Array(randomBytes(size % 700)); // a plain Uint8Array, not a Buffer
