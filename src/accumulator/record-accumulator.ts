@@ -343,14 +343,13 @@ export class RecordAccumulator {
       done[index] = 1;
       batch.settled++;
       const handle = batch.handles[index];
-      if (handle !== null && handle !== undefined && !(handle instanceof RecordGroup)) {
+      if (handle instanceof RecordGroup) {
+        batch.handles[index] = null;
+        handle.settled(err);
+      } else if (handle) {
         batch.handles[index] = null;
         handle.settle(err, err || baseOffset < 0 ? -1 : baseOffset + i, logAppendTime);
         continue;
-      }
-      if (handle) {
-        batch.handles[index] = null;
-        handle.settled(err);
       }
       if (err) (failed ??= []).push(index);
       else delivered++;
