@@ -115,24 +115,34 @@ describe.each([
   });
 
   it('a retry: the topic deleted under the producer answers UNKNOWN_TOPIC_OR_PARTITION', async () => {
-    const gone = uniqueTopic(`diag-gone-${worker ? 'w' : 'm'}`);
-    await createTopic(env.bootstrap, gone, 1);
     const retries = recorder<RetryEvent>(CHANNELS.retry);
     const metadata = recorder<MetadataEvent>(CHANNELS.metadata);
     const { logger, calls } = fakeLogger();
-    const producer = new KafkaProducer({ bootstrapServers: env.bootstrap, worker, logger, lingerMs: 0, requestTimeoutMs: 1000, deliveryTimeoutMs: 1500, retryBackoffMs: 100 });
+    // maxBlockMs well under the test's timeout: a send that waits for the topic's metadata fails in time to say so.
+    const producer = new KafkaProducer({ bootstrapServers: env.bootstrap, worker, logger, lingerMs: 0, requestTimeoutMs: 1000, deliveryTimeoutMs: 1500, retryBackoffMs: 100, maxBlockMs: 10_000 });
+    const seen = (t: string) => JSON.stringify(metadata.filter((m) => m.topic === t).map((m) => [m.partitionCount, m.previousPartitionCount, m.errorCode]));
     try {
-      await producer.send({ topic: gone, value: 'before' });
-      const topics = new Topics(env.bootstrap);
-      await topics.delete(gone);
-      // Deletion reaches the broker after the controller answers: send only once it no longer serves the topic.
-      for (let i = 0; i < 100 && (await topics.exists(gone)); i++) await new Promise((r) => setTimeout(r, 100));
-      await topics.close();
+      // The Produce itself must find the topic gone, so the producer must still hold the topic's metadata when it
+      // sends. A metadata refresh that lands between the deletion and the send tells the producer first, and the send
+      // then waits for the topic to come back instead: set up again, on a new topic.
+      let gone = '';
+      for (let setup = 1; ; setup++) {
+        gone = uniqueTopic(`diag-gone-${worker ? 'w' : 'm'}`);
+        await createTopic(env.bootstrap, gone, 1);
+        await producer.send({ topic: gone, value: 'before' });
+        const topics = new Topics(env.bootstrap);
+        await topics.delete(gone);
+        // Deletion reaches the broker after the controller answers: send only once it no longer serves the topic.
+        for (let i = 0; i < 100 && (await topics.exists(gone)); i++) await new Promise((r) => setTimeout(r, 100));
+        await topics.close();
+        if (!metadata.some((m) => m.topic === gone && m.partitionCount === 0)) break;
+        if (setup === 3) throw new Error(`three times the producer learned of the deletion before it sent (metadata of the last topic: ${seen(gone)})`);
+      }
       const err = await producer.send({ topic: gone, value: 'after' }).then(() => null, (e: unknown) => e);
-      expect(err).toBeInstanceOf(KafkaTimeoutError);
-      expect((err as Error).cause).toBeInstanceOf(KafkaResponseError);
+      expect(err, String(err)).toBeInstanceOf(KafkaTimeoutError);
+      expect((err as Error).cause, String(err)).toBeInstanceOf(KafkaResponseError);
       const mine = retries.filter((r) => r.topic === gone);
-      expect(mine.length).toBeGreaterThanOrEqual(1);
+      expect(mine.length, `retry events for ${gone}, whose metadata read ${seen(gone)}`).toBeGreaterThanOrEqual(1);
       const first = mine[0] as RetryEvent;
       expect(first).toMatchObject({ partition: 0, attempt: 2, records: 1, errorCode: 3, broker: `127.0.0.1:${env.bootstrap.split(':')[1]} (node ${first.nodeId})` });
       expect(first.error).toBeInstanceOf(KafkaResponseError);
