@@ -36,8 +36,8 @@ export interface ProducerOptions<K = Bytes, V = Bytes> {
   lingerMs?: number;
   batchSize?: number;
   /**
-   * How far a batch may grow, in bytes, while its partition has a backlog (a
-   * batch of the partition is still unsettled when the next one is full):
+   * How far a batch may grow, in bytes, while the producer has a backlog
+   * (another batch is still unsettled when this one is full):
    * heavy loads then send batches of up to this size, light ones keep
    * batchSize. Default 1 MiB, and never below batchSize nor above
    * maxRequestSize; set it to batchSize to keep every batch at batchSize.

@@ -359,8 +359,8 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
       if (this.#waiting.partitionBlocked(tp)) return { wait: 'memory', tp };
     }
     if (!this.#accumulator.tryAppend(tp, r, result, now)) {
-      // Memory is spent: lingering batches go now instead of holding it (Java's "exhausted" readiness).
-      this.#accumulator.sealAll();
+      // Memory is spent: batches that hold it idle go now (Java's "exhausted" readiness).
+      this.#accumulator.sealIdle();
       return { wait: 'memory', tp };
     }
     this.#keyless.onAppend(r.topic, tp.partition, r.soloSize);

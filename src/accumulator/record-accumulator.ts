@@ -2,7 +2,7 @@
 // open, sealed or in flight, oldest first, each in a shared-memory slot that
 // the sender reads in place. A record is sized first and then written once,
 // straight into its slot. A batch holds batchSize bytes, or grows in place
-// up to maxBatchSize while its partition has a backlog (see #grow). Sealing
+// up to maxBatchSize while the producer has a backlog (see #grow). Sealing
 // tells the sender through the event ring; the sender's outcomes come back
 // per slot range and settle each record's handle exactly once before the
 // slot is freed.
@@ -272,21 +272,23 @@ export class RecordAccumulator {
   }
 
   /**
-   * Makes room for `r` in a batch that is full, when its partition has a
-   * backlog: an earlier batch of the partition is not settled yet (queued or
-   * in flight), so records come faster than a batch per round trip, and one
-   * batch of up to maxBatchSize carries in one request what batches of
-   * batchSize would spread over many (the idea of KIP-782). Without a
-   * backlog a batch stays at batchSize, as in the Java client. The slot
-   * grows in doubling steps, each paid from bufferMemory; false when the
-   * batch is at the cap, or the slot or the budget cannot grow.
+   * Makes room for `r` in a batch that is full, when the producer has a
+   * backlog: another batch is not settled yet (open, queued or in flight),
+   * so records come faster than a batch per round trip, and one batch of up
+   * to maxBatchSize carries in one request what batches of batchSize would
+   * spread over many (the idea of KIP-782). A Produce request carries one
+   * batch per partition, so with records spread over partitions by key a
+   * batch kept at batchSize caps every request at batchSize per partition.
+   * With no other batch unsettled a batch stays at batchSize, as in the Java
+   * client. The slot grows in doubling steps, each paid from bufferMemory;
+   * false when the batch is at the cap, or the slot or the budget cannot grow.
    */
   #grow(batch: Batch, r: PreparedRecord): boolean {
     const slot = batch.slot;
     const end = batch.used + recordSize(recordBodySize(batch.count, r.timestamp - slot.baseTimestamp, r.keyLength, r.valueLength, r.headerBytes));
     if (end > this.pool.maxSlotSize) return false;
     if (end > batch.limit) {
-      if (batch.tp.queued < 2) return false;
+      if (this.#outstanding.size < 2) return false;
       batch.limit = this.pool.maxSlotSize;
     }
     if (end > slot.capacity && !this.pool.grow(slot, Math.min(this.pool.maxSlotSize, Math.max(end, 2 * slot.capacity)))) return false;
@@ -295,12 +297,28 @@ export class RecordAccumulator {
     return true;
   }
 
+  /**
+   * Memory is spent: seals the open batches that hold it idle, those of
+   * partitions with nothing else unsettled, so the sender sends them now
+   * instead of after linger (Java's "exhausted" readiness). A partition with
+   * batches queued or in flight keeps its open batch: sealed, it would only
+   * wait behind them, and once memory frees it goes on filling, where sealing
+   * it would start a run of small batches, each taking a request of its own.
+   */
+  sealIdle(): void {
+    this.#seal((tp) => tp.queued === 1);
+  }
+
   /** Seals every open batch now (flush, close): the sender sends them without waiting for linger. */
   sealAll(): void {
+    this.#seal(() => true);
+  }
+
+  #seal(which: (tp: TopicPartition) => boolean): void {
     for (const list of this.#partitions.values()) {
       for (const tp of list) {
         const open = tp?.open;
-        if (!open) continue;
+        if (!open || !which(tp)) continue;
         tp.open = null;
         if (open.slot.beginAppend()) {
           open.slot.sealByAppender();

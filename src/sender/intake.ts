@@ -19,6 +19,7 @@ export interface IntakeHooks {
 
 export class Intake {
   readonly #lingerMs: number;
+  readonly #batchSize: number;
   readonly #hooks: IntakeHooks;
   readonly slots = new Map<number, Slot>();
   readonly queues = new Map<number, PartitionQueue>();
@@ -34,8 +35,9 @@ export class Intake {
   readonly #lingering = new Map<number, number>();
   #nextOrder = 0;
 
-  constructor(lingerMs: number, hooks: IntakeHooks) {
+  constructor(lingerMs: number, batchSize: number, hooks: IntakeHooks) {
     this.#lingerMs = lingerMs;
+    this.#batchSize = batchSize;
     this.#hooks = hooks;
   }
 
@@ -100,15 +102,22 @@ export class Intake {
    * Seals open batches whose linger time is up, or whose partition's wire is
    * idle (`idle`): lingering only pays while a request is outstanding, as in
    * Nagle's rule; with nothing in flight, waiting would only add latency.
+   * Unless the open batches already hold more than batchSize between them:
+   * then records come faster than the wire empties, and a request sent at
+   * every idle moment would carry only what came in one round trip (a
+   * Produce request takes one batch per partition), so they linger and fill.
    * Main may hold a batch for an append: then we try again next tick.
    */
   sealLingering(now: number, idle: (q: PartitionQueue) => boolean = () => false): void {
+    let open = 0;
+    for (const slotId of this.#lingering.keys()) open += this.slots.get(slotId)?.used ?? 0;
+    const filling = open > this.#batchSize;
     for (const [slotId, deadline] of this.#lingering) {
       const slot = this.slots.get(slotId);
       if (!slot) continue;
       if (deadline > now) {
         const q = this.queues.get(slot.tpRef);
-        if (!q || !idle(q)) {
+        if (!q || filling || !idle(q)) {
           this.#hooks.scheduleAt(deadline);
           continue;
         }

@@ -178,7 +178,7 @@ export class Sender {
       token: () => this.#requestToken(),
     });
     this.#ring = new EventRing(ring);
-    this.#intake = new Intake(config.lingerMs, { wake, scheduleAt });
+    this.#intake = new Intake(config.lingerMs, config.batchSize, { wake, scheduleAt });
     this.#connections = new NodeConnections(this.#transport, clock, config.retryBackoffMs, config.retryBackoffMaxMs, {
       opened: wake,
       failed: () => {

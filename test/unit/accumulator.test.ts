@@ -300,6 +300,36 @@ describe('batches that grow under a backlog', () => {
     expect(acc.growing('t', 0)).toBe(false);
   });
 
+  it('a full batch grows while a batch of another partition is unsettled: with records spread by key, that is the backlog', () => {
+    const { acc, slots } = accumulator(65_536, 1024, 8192);
+    const other = acc.partition('t', 1);
+    acc.tryAppend(other, prepared('elsewhere'), noop, 1);
+    const tp = acc.partition('t', 0);
+    for (let i = 0; i < 20; i++) acc.tryAppend(tp, prepared(value(i)), noop, 1);
+    const grown = slots[1] as Slot;
+    expect(slots).toHaveLength(2);
+    expect(grown.capacity).toBeGreaterThan(1024);
+    expect(grown.state).toBe(OPEN);
+    expect(decodeSealed(grown).values).toEqual(Array.from({ length: 20 }, (_, k) => value(k)));
+  });
+
+  it('memory spent: sealIdle seals the open batches of partitions with nothing else unsettled and keeps the others filling', () => {
+    const { acc, slots } = accumulator(65_536, 1024);
+    const busy = acc.partition('t', 0);
+    // Partition 0: a batch sealed full, unsettled, and an open one behind it. Partition 1: only an open batch.
+    while (slots.length < 2) acc.tryAppend(busy, prepared(value(slots.length)), noop, 1);
+    acc.tryAppend(acc.partition('t', 1), prepared('alone'), noop, 1);
+    const [full, behind, alone] = slots as [Slot, Slot, Slot];
+    events(acc.ring);
+    acc.sealIdle();
+    expect([full.state, behind.state, alone.state]).toEqual([SEALED, OPEN, SEALED]);
+    expect(events(acc.ring).map((e) => [e.slotId, e.kind])).toEqual([[alone.id, EVENT_SEALED]]);
+    acc.tryAppend(busy, prepared('more'), noop, 1);
+    expect(behind.count).toBe(2);
+    acc.sealAll();
+    expect(behind.state).toBe(SEALED);
+  });
+
   it('without a backlog batches stay at batchSize; with maxBatchSize = batchSize they never grow', () => {
     const light = accumulator(65_536, 1024, 8192);
     const tp = light.acc.partition('t', 0);

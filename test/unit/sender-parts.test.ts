@@ -7,8 +7,8 @@ import { buildProduceRequest, PER_PARTITION_OVERHEAD, type BuildGate } from '../
 import { SenderBatch } from '../../src/sender/sender-batch.js';
 import { buildRecordBatch } from '../../src/protocol/record-batch.js';
 import { EventRing } from '../../src/accumulator/event-ring.js';
-import { encodeEvent, EVENT_SEALED } from '../../src/accumulator/record-accumulator.js';
-import { Slot } from '../../src/accumulator/slot.js';
+import { encodeEvent, EVENT_OPENED, EVENT_SEALED } from '../../src/accumulator/record-accumulator.js';
+import { OPEN, SEALED, Slot } from '../../src/accumulator/slot.js';
 import { Intake } from '../../src/sender/intake.js';
 
 let order = 0;
@@ -72,7 +72,7 @@ describe('request packing', () => {
 
 describe('intake', () => {
   it('an event about a slot whose id was given again waits for the new mapping: the old slot, dropped, is FREE', () => {
-    const intake = new Intake(0, { wake() {}, scheduleAt() {} });
+    const intake = new Intake(0, 16384, { wake() {}, scheduleAt() {} });
     const ring = new EventRing(16);
     intake.addPartition(0, 't', 0);
     // Slot 3 held a batch, was dropped on main, and a new slot 3 was created; the sender has not read those messages yet.
@@ -90,6 +90,38 @@ describe('intake', () => {
     const [batch] = intake.queues.get(0)?.queue ?? [];
     expect(batch?.count).toBe(1);
     expect(batch?.bytes.length).toBe(100);
+  });
+
+  it('an idle wire seals open batches at once while they hold at most batchSize between them; past that they linger', () => {
+    const scheduled: number[] = [];
+    const intake = new Intake(5, 256, { wake() {}, scheduleAt: (at) => scheduled.push(at) });
+    const ring = new EventRing(16);
+    const open = (id: number, tpRef: number, used: number) => {
+      intake.addPartition(tpRef, 't', tpRef);
+      const slot = new Slot(id, 512);
+      intake.addSlot(id, slot.sab);
+      slot.open(tpRef, 100, 100);
+      slot.endAppend(1, used, 100);
+      ring.push(encodeEvent(id, EVENT_OPENED));
+      return slot;
+    };
+    const idle = () => true;
+    // Two small batches, 200 bytes between them: the wire is idle, they go now.
+    open(0, 0, 100);
+    open(1, 1, 100);
+    intake.readEvents(ring);
+    intake.sealLingering(101, idle);
+    expect([0, 1].map((ref) => intake.queues.get(ref)?.queue.length)).toEqual([1, 1]);
+    // Two batches of 150 bytes, 300 between them: records come faster than the wire empties, so they fill until linger.
+    const a = open(2, 2, 150);
+    const b = open(3, 3, 150);
+    intake.readEvents(ring);
+    intake.sealLingering(101, idle);
+    expect([a.state, b.state]).toEqual([OPEN, OPEN]);
+    expect(scheduled).toContain(105);
+    intake.sealLingering(105, idle);
+    expect([a.state, b.state]).toEqual([SEALED, SEALED]);
+    expect([2, 3].map((ref) => intake.queues.get(ref)?.queue.length)).toEqual([1, 1]);
   });
 
   it('reads a slot that grew after the sender mapped it: the bytes it sees reach the end of the last record', () => {
