@@ -65,7 +65,8 @@ function append(m: Modules, slots: InstanceType<Modules['slot']['Slot']>[]): num
       n++;
       records++;
     }
-    slot.endAppend(n, pos, 0);
+    slot.publish(n, pos, 0);
+    slot.endAppend();
   }
   return (cpuMicros() - t0) / records;
 }

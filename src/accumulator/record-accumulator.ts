@@ -1,8 +1,10 @@
 // The RecordAccumulator (main thread): per partition, the batches that are
 // open, sealed or in flight, oldest first, each in a shared-memory slot that
 // the sender reads in place. A record is sized first and then written once,
-// straight into its slot. A batch holds batchSize bytes, or grows in place
-// up to maxBatchSize while the producer has a backlog (see #grow). Sealing
+// into a private stage while main holds its batch for the rest of the task,
+// which goes into the slot in one copy when main lets go (see #hold). A
+// batch holds batchSize bytes, or grows in place up to maxBatchSize while
+// the producer has a backlog (see #grow). Sealing
 // tells the sender through the event ring; the sender's outcomes come back
 // per slot range and settle each record's handle exactly once before the
 // slot is freed.
@@ -15,9 +17,15 @@ import {
   type EncodedHeader,
   type RecordBytes,
 } from '../protocol/record-batch.js';
+import { copyBytes } from '../protocol/copy-bytes.js';
 import { BufferPool } from './buffer-pool.js';
 import { EventRing } from './event-ring.js';
 import type { Slot } from './slot.js';
+
+/** Bytes of records a held batch stages before they go into its slot (see RecordAccumulator#hold). */
+const STAGE_BYTES = 16_384;
+/** The most batches held at once: their stages are memory beside bufferMemory. */
+const MAX_HELD = 32;
 
 /** Ring events: slot id << 1 | kind. */
 export const EVENT_OPENED = 0;
@@ -119,6 +127,14 @@ export class Batch {
   done: Uint8Array | null = null;
   count = 0;
   used = BATCH_HEADER_SIZE;
+  /** Bytes in the slot itself: records past it wait in `stage` (see RecordAccumulator#hold). */
+  published = BATCH_HEADER_SIZE;
+  /** Where records go first while main holds the batch; null while it does not. */
+  stage: Buffer | null = null;
+  /** The newest record timestamp, published with the records. */
+  maxTimestamp: number;
+  /** Whether the sender was told of it (EVENT_OPENED), which waits until main first lets it go. */
+  announced = false;
   settled = 0;
   /** The most bytes it may hold: batchSize (or its lone record's size), maxBatchSize once it grew under a backlog. */
   limit: number;
@@ -135,6 +151,7 @@ export class Batch {
     this.limit = limit;
     this.room = Math.min(limit, slot.capacity);
     this.bytes = slot.bytes;
+    this.maxTimestamp = slot.maxTimestamp;
   }
 
   /**
@@ -180,6 +197,10 @@ export class RecordAccumulator {
   /** Unsettled batches in creation order: the first one is the oldest (flush reads it). */
   readonly #outstanding = new Map<number, Batch>();
   #nextSeq = 0;
+  /** Batches main holds (APPENDING) until the current task's microtasks run; see #hold. */
+  readonly #held: Batch[] = [];
+  /** Stage buffers not in use. */
+  readonly #stages: Buffer[] = [];
 
   /** `maxBatchSize`: how far a batch may grow under a backlog (batchSize: never). */
   constructor(bufferMemory: number, batchSize: number, maxBatchSize: number, hooks: AccumulatorHooks) {
@@ -224,11 +245,14 @@ export class RecordAccumulator {
   tryAppend(tp: TopicPartition, r: PreparedRecord, handle: RecordHandle, now: number): boolean {
     const open = tp.open;
     if (open) {
-      if (open.slot.beginAppend()) {
-        if (this.#write(open, r, handle) || (this.#grow(open, r) && this.#write(open, r, handle))) return true;
+      if (open.stage !== null || open.slot.beginAppend()) {
+        const held = open.stage !== null || this.#hold(open);
+        if (this.#write(open, r, handle) || (this.#grow(open, r) && this.#write(open, r, handle))) {
+          if (!held) this.#letGoOf(open);
+          return true;
+        }
         // It does not fit: seal it while we hold it, and start another.
-        open.slot.sealByAppender();
-        this.ring.push(encodeEvent(open.slot.id, EVENT_SEALED));
+        this.#sealByAppender(open);
         tp.fullPending = open;
       }
       // Otherwise the sender sealed it at linger time; it is on its way.
@@ -239,35 +263,106 @@ export class RecordAccumulator {
     if (!slot) return false;
     slot.open(tp.ref, now, r.timestamp);
     const batch = new Batch(this.#nextSeq++, slot, tp, size);
-    this.#write(batch, r, handle);
     this.#bySlot.set(slot.id, batch);
     this.#outstanding.set(batch.seq, batch);
     tp.queued++;
     if (size > this.pool.slotSize) {
       // A record larger than batchSize travels alone.
-      slot.sealByAppender();
-      this.ring.push(encodeEvent(slot.id, EVENT_SEALED));
-    } else {
-      tp.open = batch;
-      this.ring.push(encodeEvent(slot.id, EVENT_OPENED));
+      this.#write(batch, r, handle);
+      this.#sealByAppender(batch);
+      return true;
     }
+    tp.open = batch;
+    const held = this.#hold(batch);
+    this.#write(batch, r, handle);
+    if (!held) this.#letGoOf(batch);
     return true;
   }
 
-  /** Writes into a batch the caller holds (APPENDING); false if it does not fit. */
+  /**
+   * Main holds a batch it appends to (APPENDING) until the current task's
+   * microtasks run, and writes its records to a private stage buffer that
+   * goes into the slot in one copy. Written one by one, a record costs a
+   * byte-wise copy into shared memory (V8 copies to a SharedArrayBuffer
+   * with one atomic store per byte unless both sides are equally aligned)
+   * and two atomic operations on the state word; a burst of sends to one
+   * batch pays those once. The sender cannot seal a held batch (it tries
+   * again a millisecond later), and hears of a new batch (EVENT_OPENED) only
+   * once main lets it go, so it never waits on one it just heard of. At
+   * most MAX_HELD batches are held at once; false (not held) past that.
+   */
+  #hold(batch: Batch): boolean {
+    if (this.#held.length >= MAX_HELD) return false;
+    if (this.#held.length === 0) queueMicrotask(this.#letGo);
+    batch.stage = this.#stages.pop() ?? Buffer.allocUnsafeSlow(STAGE_BYTES);
+    this.#held.push(batch);
+    return true;
+  }
+
+  /** Lets every held batch go. */
+  readonly #letGo = (): void => {
+    for (const batch of this.#held) this.#letGoOf(batch);
+    this.#held.length = 0;
+  };
+
+  /** Records into the slot, state OPEN, and the sender told of a new batch. Main no longer holds it. */
+  #letGoOf(batch: Batch): void {
+    this.#publish(batch);
+    this.#unstage(batch);
+    batch.slot.endAppend();
+    if (batch.announced) return;
+    batch.announced = true;
+    this.ring.push(encodeEvent(batch.slot.id, EVENT_OPENED));
+  }
+
+  /** Seals a batch main holds or appends to: its records go into the slot first. */
+  #sealByAppender(batch: Batch): void {
+    this.#publish(batch);
+    this.#unstage(batch);
+    const i = this.#held.indexOf(batch);
+    if (i >= 0) this.#held.splice(i, 1);
+    batch.slot.sealByAppender();
+    this.ring.push(encodeEvent(batch.slot.id, EVENT_SEALED));
+  }
+
+  /** Copies the staged records into the slot and publishes count and end there (the state word follows later). */
+  #publish(batch: Batch): void {
+    if (batch.stage !== null && batch.used > batch.published) copyBytes(batch.bytes, batch.published, batch.stage.subarray(0, batch.used - batch.published));
+    batch.published = batch.used;
+    batch.slot.publish(batch.count, batch.used, batch.maxTimestamp);
+  }
+
+  #unstage(batch: Batch): void {
+    if (batch.stage === null) return;
+    this.#stages.push(batch.stage);
+    batch.stage = null;
+  }
+
+  /** Writes into a batch the caller holds (APPENDING): to its stage while main holds it, else into the slot; false if it does not fit. */
   #write(batch: Batch, r: PreparedRecord, handle: RecordHandle): boolean {
-    const slot = batch.slot;
     const offsetDelta = batch.count;
-    const timestampDelta = r.timestamp - slot.baseTimestamp;
+    const timestampDelta = r.timestamp - batch.slot.baseTimestamp;
     const body = recordBodySize(offsetDelta, timestampDelta, r.keyLength, r.valueLength, r.headerBytes);
-    const end = batch.used + recordSize(body);
+    const size = recordSize(body);
+    const end = batch.used + size;
     if (end > batch.room) return false;
-    writeRecord(batch.bytes, batch.used, body, offsetDelta, timestampDelta, r.key, r.keyLength, r.value, r.valueLength, r.headers);
+    let stage = batch.stage;
+    if (stage !== null && batch.used - batch.published + size > STAGE_BYTES) {
+      // The stage is full: its records go into the slot, and it starts again (a record larger than it goes straight in).
+      this.#publish(batch);
+      if (size > STAGE_BYTES) stage = null;
+    }
+    if (stage !== null) {
+      writeRecord(stage, batch.used - batch.published, body, offsetDelta, timestampDelta, r.key, r.keyLength, r.value, r.valueLength, r.headers);
+    } else {
+      writeRecord(batch.bytes, batch.used, body, offsetDelta, timestampDelta, r.key, r.keyLength, r.value, r.valueLength, r.headers);
+      batch.published = end;
+    }
     batch.used = end;
+    if (r.timestamp > batch.maxTimestamp) batch.maxTimestamp = r.timestamp;
     batch.handles.push(handle.kept);
     handle.appended(batch, batch.count);
     batch.count++;
-    slot.endAppend(batch.count, end, r.timestamp);
     return true;
   }
 
@@ -320,10 +415,8 @@ export class RecordAccumulator {
         const open = tp?.open;
         if (!open || !which(tp)) continue;
         tp.open = null;
-        if (open.slot.beginAppend()) {
-          open.slot.sealByAppender();
-          this.ring.push(encodeEvent(open.slot.id, EVENT_SEALED));
-        }
+        // A held batch (stage set) is main's already; otherwise main takes it unless the sender sealed it.
+        if (open.stage !== null || open.slot.beginAppend()) this.#sealByAppender(open);
       }
     }
   }
@@ -379,6 +472,8 @@ export class RecordAccumulator {
 
   /** Settles every unsettled record with `err` (the sender is gone). */
   failAll(err: Error): void {
+    for (const batch of this.#held) this.#unstage(batch);
+    this.#held.length = 0;
     for (const batch of [...this.#outstanding.values()]) {
       batch.tp.open = null;
       this.settle(batch.slot.id, batch.generation, 0, batch.count, err, -1, -1);

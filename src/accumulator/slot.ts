@@ -9,7 +9,7 @@
 // State word transitions, each by one side only, so appending and sealing
 // never race:
 //   FREE -> OPEN                 main, when it starts a batch in the slot
-//   OPEN -> APPENDING -> OPEN    main, around each append (compareExchange)
+//   OPEN -> APPENDING -> OPEN    main, around its appends of one task (compareExchange)
 //   OPEN -> SEALED               sender at linger time (compareExchange), or
 //   APPENDING -> SEALED          main, when the next record does not fit
 //   SEALED -> FREE               main, once every record's outcome is known
@@ -86,7 +86,7 @@ export class Slot {
     return Atomics.load(this.#ints, STATE);
   }
 
-  /** Main: starts a batch for one partition; the slot is APPENDING until the first record is in. */
+  /** Main: starts a batch for one partition; the slot is APPENDING until main lets it go. */
   open(tpRef: number, now: number, timestamp: number): void {
     Atomics.store(this.#ints, COUNT, 0);
     Atomics.store(this.#ints, USED, BATCH_HEADER_SIZE);
@@ -104,15 +104,19 @@ export class Slot {
   }
 
   /**
-   * Main: publishes an append (count and end first, then the state word).
-   * Plain writes suffice for count and end, as for the record bytes: the
-   * sender reads them only after it saw a later state (its seal, or the
-   * SEALED event), and the atomic store of the state orders them before it.
+   * Main, while APPENDING: publishes the records written so far (count, end
+   * and newest timestamp). Plain writes suffice, as for the record bytes:
+   * the sender reads them only after it saw a later state (its seal, or the
+   * SEALED event), and the atomic store of that state orders them before it.
    */
-  endAppend(count: number, used: number, timestamp: number): void {
-    if (timestamp > (this.#times[MAX_TIMESTAMP] as number)) this.#times[MAX_TIMESTAMP] = timestamp;
+  publish(count: number, used: number, maxTimestamp: number): void {
+    if (maxTimestamp > (this.#times[MAX_TIMESTAMP] as number)) this.#times[MAX_TIMESTAMP] = maxTimestamp;
     this.#ints[COUNT] = count;
     this.#ints[USED] = used;
+  }
+
+  /** Main: lets the slot go (OPEN), after publish(). */
+  endAppend(): void {
     Atomics.store(this.#ints, STATE, OPEN);
   }
 

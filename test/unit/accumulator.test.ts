@@ -56,13 +56,22 @@ function handleOf(h: Omit<RecordHandle, 'kept'>): RecordHandle {
 
 const noop: RecordHandle = handleOf({ watched: false, appended() {}, settle() {} });
 
+/** The current task ends: main lets go of the batches it held (see RecordAccumulator#hold). */
+const taskEnd = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 describe('RecordAccumulator', () => {
-  it('writes records in place; a sealed slot holds a batch Kafka can read', () => {
+  it('writes records into their slot; a sealed slot holds a batch Kafka can read', async () => {
     const { acc, slots } = accumulator();
     const tp = acc.partition('t', 0);
     expect(acc.tryAppend(tp, prepared('a', 1000, 'k1'), noop, 1)).toBe(true);
     expect(acc.tryAppend(tp, prepared('bb', 1005), noop, 1)).toBe(true);
     const slot = slots[0] as Slot;
+    // Main holds the batch until its task ends: the sender can neither seal it nor has heard of it.
+    expect(slot.state).toBe(APPENDING);
+    expect(slot.trySeal()).toBe(false);
+    expect(events(acc.ring)).toEqual([]);
+    await taskEnd();
+    expect(events(acc.ring)).toEqual([{ slotId: 0, kind: EVENT_OPENED }]);
     expect(slot.state).toBe(OPEN);
     expect(slot.count).toBe(2);
     expect(slot.trySeal()).toBe(true);
@@ -77,33 +86,40 @@ describe('RecordAccumulator', () => {
     ]);
   });
 
-  it('seals a full batch, tells the sender through the ring, and starts another', () => {
+  it('seals a full batch, tells the sender through the ring, and starts another', async () => {
     const { acc, slots } = accumulator(8192, 1024);
     const tp = acc.partition('t', 0);
     for (let i = 0; i < 20; i++) acc.tryAppend(tp, prepared('x'.repeat(100)), noop, 1);
     expect(slots.length).toBe(3);
     expect(slots[0]?.state).toBe(SEALED);
     expect(slots[1]?.state).toBe(SEALED);
-    expect(slots[2]?.state).toBe(OPEN);
+    expect(slots[2]?.state).toBe(APPENDING);
+    // Batches filled and sealed within one task are announced sealed, never open.
     expect(events(acc.ring)).toEqual([
-      { slotId: 0, kind: EVENT_OPENED },
       { slotId: 0, kind: EVENT_SEALED },
-      { slotId: 1, kind: EVENT_OPENED },
       { slotId: 1, kind: EVENT_SEALED },
-      { slotId: 2, kind: EVENT_OPENED },
     ]);
+    await taskEnd();
+    expect(slots[2]?.state).toBe(OPEN);
+    expect(events(acc.ring)).toEqual([{ slotId: 2, kind: EVENT_OPENED }]);
+    // Once announced, a batch sealed full later is announced sealed too.
+    for (let i = 0; i < 10; i++) acc.tryAppend(tp, prepared('x'.repeat(100)), noop, 1);
+    expect(slots[2]?.state).toBe(SEALED);
+    expect(events(acc.ring)).toEqual([{ slotId: 2, kind: EVENT_SEALED }]);
     for (const s of slots.slice(0, 2)) expect(s.used).toBeLessThanOrEqual(1024);
   });
 
-  it('when the sender sealed the open batch first, the next record starts a new one and nothing is sealed twice', () => {
+  it('when the sender sealed the open batch first, the next record starts a new one and nothing is sealed twice', async () => {
     const { acc, slots } = accumulator();
     const tp = acc.partition('t', 0);
     acc.tryAppend(tp, prepared('first'), noop, 1);
+    await taskEnd();
     events(acc.ring);
     expect(slots[0]?.trySeal()).toBe(true);
     acc.tryAppend(tp, prepared('second'), noop, 1);
     expect(slots).toHaveLength(2);
     expect(slots[0]?.count).toBe(1);
+    await taskEnd();
     expect(events(acc.ring)).toEqual([{ slotId: 1, kind: EVENT_OPENED }]);
   });
 
@@ -112,10 +128,12 @@ describe('RecordAccumulator', () => {
     slot.open(0, 1, 1);
     expect(slot.state).toBe(APPENDING);
     expect(slot.trySeal()).toBe(false);
-    slot.endAppend(1, 70, 1);
+    slot.publish(1, 70, 1);
+    slot.endAppend();
     expect(slot.beginAppend()).toBe(true);
     expect(slot.trySeal()).toBe(false);
-    slot.endAppend(2, 80, 1);
+    slot.publish(2, 80, 1);
+    slot.endAppend();
     expect(slot.trySeal()).toBe(true);
     expect(slot.beginAppend()).toBe(false);
   });
@@ -262,6 +280,62 @@ function decodeSealed(slot: Slot) {
   return { count: seen.count, used: seen.used, crcValid: decoded?.crcValid, values: decoded?.records.map((r) => r.value?.toString()) ?? [] };
 }
 
+describe('batches main holds within a task', () => {
+  it('records staged over several stage buffers, and one larger than a stage, reach the slot whole and in order', async () => {
+    const { acc, slots } = accumulator(262_144, 131_072);
+    const tp = acc.partition('t', 0);
+    const values = [...Array.from({ length: 300 }, (_, i) => `${i}:${'s'.repeat(100)}`), 'L'.repeat(20_000), ...Array.from({ length: 300 }, (_, i) => `${300 + i}:${'t'.repeat(100)}`)];
+    // One task: about 60 KiB of small records (several 16 KiB stages) around a 20 KB one.
+    for (let i = 0; i < values.length; i++) acc.tryAppend(tp, prepared(values[i] as string, 1000 + i), noop, 1);
+    const slot = slots[0] as Slot;
+    expect(slots).toHaveLength(1);
+    expect(slot.state).toBe(APPENDING);
+    await taskEnd();
+    expect(slot.trySeal()).toBe(true);
+    const decoded = decodeSealed(slot);
+    expect(decoded.crcValid).toBe(true);
+    expect(decoded.values).toEqual(values);
+    expect(slot.maxTimestamp).toBe(1000 + values.length - 1);
+  });
+
+  it('holds at most 32 batches: past them a batch is written into its slot and let go at once', async () => {
+    const { acc, slots } = accumulator(1 << 20, 1024);
+    for (let p = 0; p < 40; p++) acc.tryAppend(acc.partition('t', p), prepared(`p${p}`), noop, 1);
+    expect(slots.map((s) => s.state)).toEqual([...Array<number>(32).fill(APPENDING), ...Array<number>(8).fill(OPEN)]);
+    expect(slots.slice(32).map((s) => s.count)).toEqual(Array<number>(8).fill(1));
+    expect(events(acc.ring)).toEqual(Array.from({ length: 8 }, (_, k) => ({ slotId: 32 + k, kind: EVENT_OPENED })));
+    await taskEnd();
+    expect(slots.every((s) => s.state === OPEN && s.count === 1)).toBe(true);
+    expect(events(acc.ring)).toEqual(Array.from({ length: 32 }, (_, k) => ({ slotId: k, kind: EVENT_OPENED })));
+  });
+
+  it('flush seals a held batch with its records in the slot; it is never announced open', async () => {
+    const { acc, slots } = accumulator();
+    const tp = acc.partition('t', 0);
+    acc.tryAppend(tp, prepared('a'), noop, 1);
+    acc.tryAppend(tp, prepared('b'), noop, 1);
+    acc.sealAll();
+    const slot = slots[0] as Slot;
+    expect(slot.state).toBe(SEALED);
+    expect(decodeSealed(slot).values).toEqual(['a', 'b']);
+    await taskEnd();
+    expect(events(acc.ring)).toEqual([{ slotId: 0, kind: EVENT_SEALED }]);
+  });
+
+  it('failAll settles the records of held batches too, and nothing is announced for them afterwards', async () => {
+    const { acc, unwatched, settled } = accumulator();
+    const tp = acc.partition('t', 0);
+    acc.tryAppend(tp, prepared('a'), noop, 1);
+    acc.tryAppend(tp, prepared('b'), noop, 1);
+    const gone = new Error('sender gone');
+    acc.failAll(gone);
+    expect(unwatched).toEqual([[0, [0, 1], gone]]);
+    expect(settled).toEqual([0]);
+    await taskEnd();
+    expect(events(acc.ring)).toEqual([]);
+  });
+});
+
 describe('batches that grow under a backlog', () => {
   const value = (i: number) => `${String(i).padStart(4, '0')}${'v'.repeat(96)}`;
 
@@ -289,18 +363,15 @@ describe('batches that grow under a backlog', () => {
     expect(secondBatch.count).toBeGreaterThan(7 * firstBatch.count);
     expect(secondBatch.values).toEqual(Array.from({ length: secondBatch.count }, (_, k) => value(firstBatch.count + k)));
     expect(events(acc.ring).map((e) => [e.slotId, e.kind])).toEqual([
-      [0, EVENT_OPENED],
       [0, EVENT_SEALED],
-      [1, EVENT_OPENED],
       [1, EVENT_SEALED],
-      [2, EVENT_OPENED],
     ]);
     // Once the batches sealed full settle, and the open one has not grown, nothing grows.
     for (const s of [first, second]) acc.settle(s.id, s.generation, 0, s.count, null, 0, -1);
     expect(acc.growing('t', 0)).toBe(false);
   });
 
-  it('a full batch grows while a batch of another partition is unsettled: with records spread by key, that is the backlog', () => {
+  it('a full batch grows while a batch of another partition is unsettled: with records spread by key, that is the backlog', async () => {
     const { acc, slots } = accumulator(65_536, 1024, 8192);
     const other = acc.partition('t', 1);
     acc.tryAppend(other, prepared('elsewhere'), noop, 1);
@@ -309,11 +380,12 @@ describe('batches that grow under a backlog', () => {
     const grown = slots[1] as Slot;
     expect(slots).toHaveLength(2);
     expect(grown.capacity).toBeGreaterThan(1024);
+    await taskEnd();
     expect(grown.state).toBe(OPEN);
     expect(decodeSealed(grown).values).toEqual(Array.from({ length: 20 }, (_, k) => value(k)));
   });
 
-  it('memory spent: sealIdle seals the open batches of partitions with nothing else unsettled and keeps the others filling', () => {
+  it('memory spent: sealIdle seals the open batches of partitions with nothing else unsettled and keeps the others filling', async () => {
     const { acc, slots } = accumulator(65_536, 1024);
     const busy = acc.partition('t', 0);
     // Partition 0: a batch sealed full, unsettled, and an open one behind it. Partition 1: only an open batch.
@@ -322,9 +394,13 @@ describe('batches that grow under a backlog', () => {
     const [full, behind, alone] = slots as [Slot, Slot, Slot];
     events(acc.ring);
     acc.sealIdle();
-    expect([full.state, behind.state, alone.state]).toEqual([SEALED, OPEN, SEALED]);
+    // The batch main held for partition 1 is sealed with its record published; partition 0's stays held.
+    expect([full.state, behind.state, alone.state]).toEqual([SEALED, APPENDING, SEALED]);
+    expect(alone.count).toBe(1);
     expect(events(acc.ring).map((e) => [e.slotId, e.kind])).toEqual([[alone.id, EVENT_SEALED]]);
     acc.tryAppend(busy, prepared('more'), noop, 1);
+    await taskEnd();
+    expect(behind.state).toBe(OPEN);
     expect(behind.count).toBe(2);
     acc.sealAll();
     expect(behind.state).toBe(SEALED);
@@ -362,7 +438,7 @@ describe('batches that grow under a backlog', () => {
     expect(decodeSealed(slots[1] as Slot).crcValid).toBe(true);
   });
 
-  it('bufferMemory is a hard bound: whatever the order of appends, seals and outcomes, the slots that exist never hold more', () => {
+  it('bufferMemory is a hard bound: whatever the order of appends, seals and outcomes, the slots that exist never hold more', async () => {
     const budget = 65_536;
     const live = new Map<number, Slot>();
     const acc = new RecordAccumulator(budget, 1024, 16_384, {
@@ -387,7 +463,8 @@ describe('batches that grow under a backlog', () => {
         const size = random() < 0.97 ? 10 + Math.floor(random() * 300) : 1500 + Math.floor(random() * 3000);
         if (!acc.tryAppend(tps[Math.floor(random() * tps.length)] as TopicPartition, prepared('r'.repeat(size)), handle, step)) refused++;
       } else if (roll < 0.85) {
-        // The sender seals an open batch at linger time.
+        // The task ends, and the sender seals an open batch at linger time.
+        await taskEnd();
         for (const b of batches) if (b.slot.state === OPEN && random() < 0.3) b.slot.trySeal();
       } else {
         // An outcome settles a sealed batch.
@@ -411,11 +488,12 @@ describe('batches that grow under a backlog', () => {
     expect(refused).toBeGreaterThan(0);
   });
 
-  it('a grown slot goes back to the pool at its size and is paid for; the next batch in it starts at batchSize again', () => {
+  it('a grown slot goes back to the pool at its size and is paid for; the next batch in it starts at batchSize again', async () => {
     const { acc, slots, dropped } = accumulator(65_536, 1024, 8192);
     const tp = acc.partition('t', 0);
     let i = 0;
     while (slots.length < 3) acc.tryAppend(tp, prepared(value(i++)), noop, 1);
+    await taskEnd();
     const grown = slots[1] as Slot;
     // Everything settles: the pool holds the grown slot, free, at 8192.
     for (const s of slots) acc.settle(s.id, s.generation, 0, s.count, null, 0, -1);

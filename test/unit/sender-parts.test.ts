@@ -80,7 +80,8 @@ describe('intake', () => {
     intake.addSlot(3, old.sab);
     const fresh = new Slot(3, 256);
     fresh.open(0, 1, 1);
-    fresh.endAppend(1, 100, 1);
+    fresh.publish(1, 100, 1);
+    fresh.endAppend();
     fresh.trySeal();
     ring.push(encodeEvent(3, EVENT_SEALED));
     intake.readEvents(ring);
@@ -101,7 +102,8 @@ describe('intake', () => {
       const slot = new Slot(id, 512);
       intake.addSlot(id, slot.sab);
       slot.open(tpRef, 100, 100);
-      slot.endAppend(1, used, 100);
+      slot.publish(1, used, 100);
+      slot.endAppend();
       ring.push(encodeEvent(id, EVENT_OPENED));
       return slot;
     };
@@ -131,7 +133,8 @@ describe('intake', () => {
     main.open(0, 1, 1);
     main.grow(1024);
     main.bytes.fill(7, 900, 1000);
-    main.endAppend(9, 1000, 1);
+    main.publish(9, 1000, 1);
+    main.endAppend();
     expect(seen.trySeal()).toBe(true);
     expect(seen.bytes.length).toBe(1024);
     expect(SenderBatch.fromSlot(seen, 0).bytes.subarray(900, 1000).every((b) => b === 7)).toBe(true);
