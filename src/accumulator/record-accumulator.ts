@@ -301,12 +301,20 @@ export class RecordAccumulator {
 
   /** Lets every held batch go. */
   readonly #letGo = (): void => {
-    for (const batch of this.#held) this.#letGoOf(batch);
-    this.#held.length = 0;
+    for (const batch of this.#held.splice(0)) this.#letGoOf(batch);
   };
 
-  /** Records into the slot, state OPEN, and the sender told of a new batch. Main no longer holds it. */
+  /**
+   * Records into the slot, state OPEN, and the sender told of a new batch;
+   * or sealed, if the sender wanted to seal it meanwhile (linger time, an
+   * idle wire), so it leaves now rather than at the sender's next try.
+   */
   #letGoOf(batch: Batch): void {
+    if (batch.announced && batch.slot.takeSealWanted()) {
+      if (batch.tp.open === batch) batch.tp.open = null;
+      this.#sealByAppender(batch);
+      return;
+    }
     this.#publish(batch);
     this.#unstage(batch);
     batch.slot.endAppend();

@@ -11,7 +11,9 @@
 //   FREE -> OPEN                 main, when it starts a batch in the slot
 //   OPEN -> APPENDING -> OPEN    main, around its appends of one task (compareExchange)
 //   OPEN -> SEALED               sender at linger time (compareExchange), or
-//   APPENDING -> SEALED          main, when the next record does not fit
+//   APPENDING -> SEALED          main, when the next record does not fit, or
+//                                when it lets go of a batch the sender asked
+//                                to seal meanwhile (wantSeal)
 //   SEALED -> FREE               main, once every record's outcome is known
 // The sender's compareExchange fails while main is APPENDING, and main's
 // fails once the sender SEALED: whoever wins, exactly one side seals.
@@ -31,6 +33,8 @@ const USED = 2;
 const TP_REF = 3;
 /** Counts the batches the slot has held: an outcome names the one it is about, so a late one cannot reach the next. */
 const GENERATION = 4;
+/** 1 once the sender wanted to seal the batch while main held it: main seals it when it lets go. */
+const SEAL_WANTED = 5;
 // Float64 words after them.
 const CREATED_AT = 0;
 const BASE_TIMESTAMP = 1;
@@ -92,6 +96,7 @@ export class Slot {
     Atomics.store(this.#ints, USED, BATCH_HEADER_SIZE);
     Atomics.store(this.#ints, TP_REF, tpRef);
     Atomics.add(this.#ints, GENERATION, 1);
+    Atomics.store(this.#ints, SEAL_WANTED, 0);
     this.#times[CREATED_AT] = now;
     this.#times[BASE_TIMESTAMP] = timestamp;
     this.#times[MAX_TIMESTAMP] = timestamp;
@@ -128,6 +133,16 @@ export class Slot {
   /** Sender: seals an idle OPEN slot (linger, flush); false if main holds it or it is sealed. */
   trySeal(): boolean {
     return Atomics.compareExchange(this.#ints, STATE, OPEN, SEALED) === OPEN;
+  }
+
+  /** Sender: trySeal() found main holding the batch; main is to seal it when it lets go. */
+  wantSeal(): void {
+    Atomics.store(this.#ints, SEAL_WANTED, 1);
+  }
+
+  /** Main, while APPENDING: whether the sender wanted the batch sealed (and no longer). */
+  takeSealWanted(): boolean {
+    return Atomics.exchange(this.#ints, SEAL_WANTED, 0) === 1;
   }
 
   free(): void {

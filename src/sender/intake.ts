@@ -106,7 +106,8 @@ export class Intake {
    * then records come faster than the wire empties, and a request sent at
    * every idle moment would carry only what came in one round trip (a
    * Produce request takes one batch per partition), so they linger and fill.
-   * Main may hold a batch for an append: then we try again next tick.
+   * Main may hold a batch (its appends of one task): then it seals the
+   * batch when it lets go, and we try again in a millisecond.
    */
   sealLingering(now: number, idle: (q: PartitionQueue) => boolean = () => false): void {
     let open = 0;
@@ -129,6 +130,8 @@ export class Intake {
         // Main sealed it; its SEALED event is on the ring.
         this.#lingering.delete(slotId);
       } else {
+        // Main holds it: it seals it when it lets go; the retry covers a let-go that came before the wish.
+        slot.wantSeal();
         this.#hooks.scheduleAt(now + 1);
       }
     }

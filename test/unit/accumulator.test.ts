@@ -298,6 +298,26 @@ describe('batches main holds within a task', () => {
     expect(slot.maxTimestamp).toBe(1000 + values.length - 1);
   });
 
+  it('a batch the sender wanted to seal while main held it is sealed when main lets go, its records in it', async () => {
+    const { acc, slots } = accumulator();
+    const tp = acc.partition('t', 0);
+    acc.tryAppend(tp, prepared('a'), noop, 1);
+    await taskEnd();
+    expect(events(acc.ring)).toEqual([{ slotId: 0, kind: EVENT_OPENED }]);
+    acc.tryAppend(tp, prepared('b'), noop, 1);
+    const slot = slots[0] as Slot;
+    // Linger time: the sender finds the batch held and asks for the seal.
+    expect(slot.trySeal()).toBe(false);
+    slot.wantSeal();
+    await taskEnd();
+    expect(slot.state).toBe(SEALED);
+    expect(decodeSealed(slot).values).toEqual(['a', 'b']);
+    expect(events(acc.ring)).toEqual([{ slotId: 0, kind: EVENT_SEALED }]);
+    expect(tp.open).toBeNull();
+    acc.tryAppend(tp, prepared('c'), noop, 1);
+    expect(slots).toHaveLength(2);
+  });
+
   it('holds at most 32 batches: past them a batch is written into its slot and let go at once', async () => {
     const { acc, slots } = accumulator(1 << 20, 1024);
     for (let p = 0; p < 40; p++) acc.tryAppend(acc.partition('t', p), prepared(`p${p}`), noop, 1);

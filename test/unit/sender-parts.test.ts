@@ -8,7 +8,7 @@ import { SenderBatch } from '../../src/sender/sender-batch.js';
 import { buildRecordBatch } from '../../src/protocol/record-batch.js';
 import { EventRing } from '../../src/accumulator/event-ring.js';
 import { encodeEvent, EVENT_OPENED, EVENT_SEALED } from '../../src/accumulator/record-accumulator.js';
-import { OPEN, SEALED, Slot } from '../../src/accumulator/slot.js';
+import { APPENDING, OPEN, SEALED, Slot } from '../../src/accumulator/slot.js';
 import { Intake } from '../../src/sender/intake.js';
 
 let order = 0;
@@ -124,6 +124,26 @@ describe('intake', () => {
     intake.sealLingering(105, idle);
     expect([a.state, b.state]).toEqual([SEALED, SEALED]);
     expect([2, 3].map((ref) => intake.queues.get(ref)?.queue.length)).toEqual([1, 1]);
+  });
+
+  it('a batch main holds at linger time: the sender asks main to seal it, and tries again in a millisecond', () => {
+    const scheduled: number[] = [];
+    const intake = new Intake(5, 16384, { wake() {}, scheduleAt: (at) => scheduled.push(at) });
+    const ring = new EventRing(16);
+    intake.addPartition(0, 't', 0);
+    const main = new Slot(0, 512);
+    intake.addSlot(0, main.sab);
+    main.open(0, 100, 100);
+    main.publish(1, 100, 100);
+    main.endAppend();
+    ring.push(encodeEvent(0, EVENT_OPENED));
+    intake.readEvents(ring);
+    expect(main.beginAppend()).toBe(true);
+    intake.sealLingering(105);
+    expect(main.state).toBe(APPENDING);
+    expect(scheduled).toContain(106);
+    expect(main.takeSealWanted()).toBe(true);
+    expect(main.takeSealWanted()).toBe(false);
   });
 
   it('reads a slot that grew after the sender mapped it: the bytes it sees reach the end of the last record', () => {
