@@ -286,8 +286,8 @@ export class RecordAccumulator {
    * byte-wise copy into shared memory (V8 copies to a SharedArrayBuffer
    * with one atomic store per byte unless both sides are equally aligned)
    * and two atomic operations on the state word; a burst of sends to one
-   * batch pays those once. The sender cannot seal a held batch (it tries
-   * again a millisecond later), and hears of a new batch (EVENT_OPENED) only
+   * batch pays those once. The sender cannot seal a held batch (it asks
+   * main to, see #letGoOf), and hears of a new batch (EVENT_OPENED) only
    * once main lets it go, so it never waits on one it just heard of. At
    * most MAX_HELD batches are held at once; false (not held) past that.
    */
