@@ -49,6 +49,13 @@ export interface ProducerOptions<K = Bytes, V = Bytes> {
   maxBlockMs?: number;
   maxRequestSize?: number;
   maxInFlightRequestsPerConnection?: number;
+  /**
+   * Produce connections to each broker (default 2, at most 16). A broker
+   * handles one request per connection at a time, so a second connection
+   * lets it append two requests at once; each partition always goes over the
+   * same one, which keeps its records in order. 1 is the Java client's way.
+   */
+  connectionsPerBroker?: number;
   retries?: number;
   retryBackoffMs?: number;
   retryBackoffMaxMs?: number;
@@ -100,6 +107,7 @@ export interface ProducerConfig {
   maxBlockMs: number;
   maxRequestSize: number;
   maxInFlightRequestsPerConnection: number;
+  connectionsPerBroker: number;
   retries: number;
   retryBackoffMs: number;
   retryBackoffMaxMs: number;
@@ -128,6 +136,8 @@ export type SenderConfig = Omit<ProducerConfig, 'partitioner' | 'keySerializer' 
 };
 
 const INT_MAX = 2147483647;
+/** Connections are keyed by node id and lane together (see NodeConnections); more would gain nothing anyway. */
+export const MAX_CONNECTIONS_PER_BROKER = 16;
 
 type Check = (name: string, v: unknown) => void;
 
@@ -164,6 +174,7 @@ const CHECKS: Record<keyof ProducerOptions, Check> = {
   maxBlockMs: int(0),
   maxRequestSize: int(1),
   maxInFlightRequestsPerConnection: int(1),
+  connectionsPerBroker: int(1, MAX_CONNECTIONS_PER_BROKER),
   retries: int(0),
   retryBackoffMs: int(0),
   retryBackoffMaxMs: int(0),
@@ -283,6 +294,7 @@ export function resolveConfig<K, V>(options: ProducerOptions<K, V>): ProducerCon
     maxBlockMs: options.maxBlockMs ?? 60_000,
     maxRequestSize,
     maxInFlightRequestsPerConnection: maxInFlight,
+    connectionsPerBroker: options.connectionsPerBroker ?? 2,
     retries,
     retryBackoffMs,
     retryBackoffMaxMs,

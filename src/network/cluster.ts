@@ -71,6 +71,8 @@ export class Cluster {
   readonly #connOpts: Omit<ConnectionOptions, 'host' | 'port'>;
   readonly #onConnectionEvent: ((event: ClusterConnectionEvent) => void) | null;
   readonly #connections = new Map<number, Promise<Connection>>();
+  /** Further connections to brokers, for Produce only (connectionsPerBroker): "node/lane" to connection. */
+  readonly #lanes = new Map<string, Promise<Connection>>();
   #bootstrapConn: Promise<Connection> | null = null;
   /** When a connection to a broker last failed to open (anyConnection skips it for a while). */
   readonly #connectFailedAt = new Map<number, number>();
@@ -150,21 +152,28 @@ export class Cluster {
     throw new BootstrapError(`no bootstrap server answered: ${failures.join('; ')}`, last);
   }
 
-  /** The connection to one broker by node id, opened if needed. */
-  connectionTo(nodeId: number): Promise<Connection> {
+  /**
+   * The connection to one broker by node id, opened if needed. Lane 0 is the
+   * one every request may use; other lanes are further connections to the
+   * same broker, which only the sender's Produce requests use.
+   */
+  connectionTo(nodeId: number, lane = 0): Promise<Connection> {
     this.#checkOpen();
-    const existing = this.#connections.get(nodeId);
-    if (existing) return existing.then((c) => (c.closed ? this.#reconnect(nodeId) : c));
-    return this.#reconnect(nodeId);
+    const existing = lane === 0 ? this.#connections.get(nodeId) : this.#lanes.get(`${nodeId}/${lane}`);
+    if (existing) return existing.then((c) => (c.closed ? this.#reconnect(nodeId, lane) : c));
+    return this.#reconnect(nodeId, lane);
   }
 
-  #reconnect(nodeId: number): Promise<Connection> {
+  #reconnect(nodeId: number, lane: number): Promise<Connection> {
     const broker: BrokerInfo | undefined = this.metadata.brokers.get(nodeId);
     if (!broker) return Promise.reject(new BootstrapError(`broker ${nodeId} is not in the cluster metadata; refresh metadata first`));
     const pending = this.#open({ ...this.#connOpts, host: broker.host, port: broker.port, nodeId });
-    this.#connections.set(nodeId, pending);
+    const key = `${nodeId}/${lane}`;
+    if (lane === 0) this.#connections.set(nodeId, pending);
+    else this.#lanes.set(key, pending);
     pending.catch(() => {
       if (this.#connections.get(nodeId) === pending) this.#connections.delete(nodeId);
+      if (this.#lanes.get(key) === pending) this.#lanes.delete(key);
     });
     return pending;
   }
@@ -214,9 +223,10 @@ export class Cluster {
   async close(): Promise<void> {
     this.#closed = true;
     this.#closing.abort();
-    const all = [...this.#connections.values()];
+    const all = [...this.#connections.values(), ...this.#lanes.values()];
     if (this.#bootstrapConn) all.push(this.#bootstrapConn);
     this.#connections.clear();
+    this.#lanes.clear();
     this.#bootstrapConn = null;
     await Promise.all(all.map((p) => p.then((c) => c.close(), () => undefined)));
   }

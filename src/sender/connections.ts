@@ -1,7 +1,10 @@
-// The sender's connections to leaders, by node id, with a reconnect backoff
-// per broker (doubling from retryBackoffMs up to retryBackoffMaxMs) and the
-// last error of each, the cause when batches for it expire.
+// The sender's connections to leaders, by node id and lane (connectionsPerBroker
+// connections to each broker, a partition always on the same lane), with a
+// reconnect backoff per broker (doubling from retryBackoffMs up to
+// retryBackoffMaxMs; any lane failing backs the whole broker off) and the last
+// error of each, the cause when batches for it expire.
 
+import { MAX_CONNECTIONS_PER_BROKER } from '../config.js';
 import type { Clock } from './clock.js';
 import type { SenderConnection, Transport } from './transport.js';
 
@@ -19,6 +22,7 @@ export class NodeConnections {
   readonly #hooks: ConnectionHooks;
   readonly #backoffMs: number;
   readonly #backoffMaxMs: number;
+  /** By key(nodeId, lane). */
   readonly #open = new Map<number, SenderConnection>();
   readonly #connecting = new Set<number>();
   readonly #backoff = new Map<number, { until: number; failures: number; error: Error }>();
@@ -32,17 +36,17 @@ export class NodeConnections {
     this.#hooks = hooks;
   }
 
-  /** An open connection to the node, or undefined (and one is being opened). */
-  get(nodeId: number): SenderConnection | undefined {
-    const conn = this.#open.get(nodeId);
+  /** An open connection to the node on this lane, or undefined (and one is being opened). */
+  get(nodeId: number, lane: number): SenderConnection | undefined {
+    const conn = this.#open.get(key(nodeId, lane));
     if (conn && !conn.closed) return conn;
-    this.connect(nodeId);
+    this.connect(nodeId, lane);
     return undefined;
   }
 
-  /** The open connection to the node, if any, without opening one. */
-  peek(nodeId: number): SenderConnection | undefined {
-    const conn = this.#open.get(nodeId);
+  /** The open connection to the node on this lane, if any, without opening one. */
+  peek(nodeId: number, lane: number): SenderConnection | undefined {
+    const conn = this.#open.get(key(nodeId, lane));
     return conn && !conn.closed ? conn : undefined;
   }
 
@@ -58,26 +62,27 @@ export class NodeConnections {
     return this.#backoff.get(nodeId);
   }
 
-  connect(nodeId: number): void {
-    if (this.#connecting.has(nodeId) || this.#closed || this.#open.get(nodeId)?.closed === false) return;
+  connect(nodeId: number, lane: number): void {
+    const k = key(nodeId, lane);
+    if (this.#connecting.has(k) || this.#closed || this.#open.get(k)?.closed === false) return;
     const b = this.#backoff.get(nodeId);
     if (b && b.until > this.#clock.now()) {
       this.#hooks.scheduleAt(b.until);
       return;
     }
-    this.#connecting.add(nodeId);
-    this.#transport.connectionTo(nodeId).then(
+    this.#connecting.add(k);
+    this.#transport.connectionTo(nodeId, lane).then(
       (conn) => {
-        this.#connecting.delete(nodeId);
+        this.#connecting.delete(k);
         if (this.#closed) return;
-        this.#open.set(nodeId, conn);
+        this.#open.set(k, conn);
         conn.once('close', () => {
-          if (this.#open.get(nodeId) === conn) this.#open.delete(nodeId);
+          if (this.#open.get(k) === conn) this.#open.delete(k);
         });
         this.#hooks.opened();
       },
       (err: Error) => {
-        this.#connecting.delete(nodeId);
+        this.#connecting.delete(k);
         if (this.#closed) return;
         this.backOff(nodeId, err);
         this.#hooks.failed(nodeId, err);
@@ -101,4 +106,8 @@ export class NodeConnections {
   close(): void {
     this.#closed = true;
   }
+}
+
+function key(nodeId: number, lane: number): number {
+  return nodeId * MAX_CONNECTIONS_PER_BROKER + lane;
 }

@@ -1,8 +1,10 @@
 // The Sender's loop: ties intake (ring events and linger), the request
 // builder, the response policy, the producer-id state (idempotence and
 // KIP-360 epoch bumps), the metadata refresher and the leader connections.
-// It drains ready batches per leader broker into Produce requests, at most
-// maxInFlightRequestsPerConnection outstanding, applies each answer's
+// It drains ready batches per leader connection into Produce requests (a
+// broker gets connectionsPerBroker connections, each partition pinned to one,
+// as a broker works on one request per connection at a time), at most
+// maxInFlightRequestsPerConnection outstanding on each, applies each answer's
 // verdict (retries with exponential backoff and jitter, splits, failures),
 // and expires batches, queued or in flight, after deliveryTimeoutMs. It does
 // not know which thread it runs on (it talks through a Channel), nor what
@@ -190,9 +192,10 @@ export class Sender {
     this.#metadata = new MetadataRefresher(this.#transport, clock, config.retryBackoffMs, config.metadataMaxAgeMs, {
       topics: () => this.#intake.topics,
       published: (metadata) => this.#channel.post({ t: 'metadata', metadata }),
-      // Open connections to the leaders now, so the first batches do not wait for them.
+      // Open connections to the leaders now, so the first batches do not wait for them. Further lanes open
+      // when a partition of theirs first has a batch to send: a topic of one partition never needs them.
       leaders: (ids) => {
-        for (const id of ids) this.#connections.connect(id);
+        for (const id of ids) this.#connections.connect(id, 0);
       },
       refreshed: () => {
         this.#reporter.counters.metadataRefreshes = this.#metadata.requests;
@@ -276,15 +279,20 @@ export class Sender {
     this.#expire(now);
     this.#ids.step(this.#intake.queues.values(), this.#intake.hasQueued());
     if (!this.#ids.ready || !this.#codecsReady) return;
-    for (const [nodeId, queues] of this.#readyByNode(now)) this.#sendTo(nodeId, queues, now);
+    for (const { nodeId, lane, queues } of this.#readyByConnection(now).values()) this.#sendTo(nodeId, lane, queues, now);
   }
 
   /** Nothing of the partition waits, and its leader's connection has no request in flight. */
   #wireIdle(q: PartitionQueue): boolean {
     if (q.queue.length > 0 || q.inFlight.size > 0) return false;
     const leader = this.#transport.metadata.leaderFor(q.topic, q.partition);
-    const conn = leader ? this.#connections.peek(leader.nodeId) : undefined;
+    const conn = leader ? this.#connections.peek(leader.nodeId, this.#laneOf(q)) : undefined;
     return conn !== undefined && conn.inFlight === 0;
+  }
+
+  /** Which of the leader's connections the partition's batches take: always the same one, so they stay in order. */
+  #laneOf(q: PartitionQueue): number {
+    return q.ref % this.#config.connectionsPerBroker;
   }
 
   /**
@@ -339,9 +347,10 @@ export class Sender {
     return head.baseSequence >= 0 || this.#ids.mayNumber(q);
   }
 
-  /** Partitions with a batch that may go now, grouped by their leader. */
-  #readyByNode(now: number): Map<number, PartitionQueue[]> {
-    const out = new Map<number, PartitionQueue[]>();
+  /** Partitions with a batch that may go now, grouped by their leader's connection (node and lane). */
+  #readyByConnection(now: number): Map<number, { nodeId: number; lane: number; queues: PartitionQueue[] }> {
+    const out = new Map<number, { nodeId: number; lane: number; queues: PartitionQueue[] }>();
+    const lanes = this.#config.connectionsPerBroker;
     let missingLeader = false;
     for (const q of this.#intake.queues.values()) {
       const head = q.queue[0];
@@ -356,16 +365,18 @@ export class Sender {
         this.#scheduleAt(backoff.until);
         continue;
       }
-      const list = out.get(leader.nodeId);
-      if (list) list.push(q);
-      else out.set(leader.nodeId, [q]);
+      const lane = this.#laneOf(q);
+      const key = leader.nodeId * lanes + lane;
+      const group = out.get(key);
+      if (group) group.queues.push(q);
+      else out.set(key, { nodeId: leader.nodeId, lane, queues: [q] });
     }
     if (missingLeader) this.#metadata.request();
     return out;
   }
 
-  #sendTo(nodeId: number, queues: PartitionQueue[], now: number): void {
-    const conn = this.#connections.get(nodeId);
+  #sendTo(nodeId: number, lane: number, queues: PartitionQueue[], now: number): void {
+    const conn = this.#connections.get(nodeId, lane);
     if (!conn) return;
     const cfg = this.#config;
     const gate = {

@@ -1,5 +1,5 @@
-// What the Sender needs of the network: connections to brokers by node id,
-// any connection for cluster-wide requests, and metadata. The Cluster
+// What the Sender needs of the network: connections to brokers by node id
+// (and lane: Produce may use several connections to one broker), any connection for cluster-wide requests, and metadata. The Cluster
 // provides it over TCP; tests give a scripted fake broker instead, so the
 // Sender's rules are proven without one.
 
@@ -29,7 +29,8 @@ export interface SenderConnection {
 
 export interface Transport {
   readonly metadata: MetadataCache;
-  connectionTo(nodeId: number): Promise<SenderConnection>;
+  /** The connection to a broker; lanes other than 0 are further connections to it, for Produce. */
+  connectionTo(nodeId: number, lane?: number): Promise<SenderConnection>;
   /** A connection to any broker, for requests any broker answers (InitProducerId). */
   anyConnection(): Promise<SenderConnection>;
   refreshMetadata(topics: readonly string[], allowAutoTopicCreation: boolean): Promise<MetadataCache>;

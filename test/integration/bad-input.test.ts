@@ -60,6 +60,8 @@ const constructorCases: [string, unknown, ErrorClass, RegExp][] = [
   ['lingerMs -1', { bootstrapServers: '127.0.0.1:9092', lingerMs: -1 }, ConfigError, /lingerMs: must be between/],
   ['batchSize 0', { bootstrapServers: '127.0.0.1:9092', batchSize: 0 }, ConfigError, /batchSize/],
   ['bufferMemory a string', { bootstrapServers: '127.0.0.1:9092', bufferMemory: 'big' }, ConfigError, /bufferMemory: must be an integer/],
+  ['connectionsPerBroker 0', { bootstrapServers: '127.0.0.1:9092', connectionsPerBroker: 0 }, ConfigError, /connectionsPerBroker: must be between 1 and 16, got 0/],
+  ['connectionsPerBroker 17', { bootstrapServers: '127.0.0.1:9092', connectionsPerBroker: 17 }, ConfigError, /connectionsPerBroker: must be between 1 and 16, got 17/],
   ['maxInFlight 6 with idempotence (default)', { bootstrapServers: '127.0.0.1:9092', maxInFlightRequestsPerConnection: 6 }, ConfigError, /more than 5/],
   ['enableIdempotence true with acks 1', { bootstrapServers: '127.0.0.1:9092', enableIdempotence: true, acks: 1 }, ConfigError, /conflicts with acks=1/],
   ['compressionType brotli', { bootstrapServers: '127.0.0.1:9092', compressionType: 'brotli' }, ConfigError, /compressionType/],

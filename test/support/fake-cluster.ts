@@ -200,6 +200,8 @@ export class FakeConnection implements SenderConnection {
   readonly port: number;
   #closed = false;
   stalled = false;
+  /** Partitions ("topic-p") whose batches came over this connection. */
+  readonly producedTo = new Set<string>();
   readonly #pending = new Set<Pending>();
   readonly #closeListeners: (() => void)[] = [];
   readonly #cluster: FakeCluster;
@@ -454,6 +456,7 @@ export class FakeCluster implements Transport {
       const name = t.name ?? '';
       const partitionResponses: ProducePartitionResponse[] = [];
       for (const pd of t.partitionData) {
+        conn.producedTo.add(`${name}-${pd.index}`);
         const answer = (errorCode: number, baseOffset = -1, leader?: { id: number; epoch: number }): ProducePartitionResponse => ({
           index: pd.index,
           errorCode,

@@ -1,5 +1,6 @@
 // Defaults that depend on other options: maxBatchSize is 1 MiB unless
-// batchSize or maxRequestSize leave no room for it. (Refused options are in
+// batchSize or maxRequestSize leave no room for it; and the sender's share
+// of the options. (Refused options are in
 // test/integration/bad-input.test.ts, with the rest of the bad input.)
 
 import { describe, expect, it } from 'vitest';
@@ -21,5 +22,12 @@ describe('maxBatchSize', () => {
 
   it('stays on the main thread: the sender is not told', () => {
     expect(senderConfig(resolveConfig(base))).not.toHaveProperty('maxBatchSize');
+  });
+});
+
+describe('connectionsPerBroker', () => {
+  it('is 2 unless set, and reaches the sender', () => {
+    expect(senderConfig(resolveConfig(base)).connectionsPerBroker).toBe(2);
+    expect(senderConfig(resolveConfig({ ...base, connectionsPerBroker: 1 })).connectionsPerBroker).toBe(1);
   });
 });

@@ -14,7 +14,7 @@ import type { RecordMetadata } from '../../src/send-result.js';
 import { SENDER_DEPS } from '../../src/sender/host.js';
 import type { FromSender } from '../../src/sender/messages.js';
 import { KafkaTimeoutError, ProducerFatalError } from '../../src/errors.js';
-import { duplicates, FakeCluster, valuesIn, type FakeTopic, type LoggedBatch, type ProduceFault } from '../support/fake-cluster.js';
+import { duplicates, FakeCluster, valuesIn, type FakeConnection, type FakeTopic, type LoggedBatch, type ProduceFault } from '../support/fake-cluster.js';
 import type { ProduceRequest } from '../../src/protocol/apis/produce.js';
 import { ThreadBridge } from '../support/thread-bridge.js';
 
@@ -134,6 +134,37 @@ describe.each(HOSTS)('the Sender %s', (_name, where) => {
       const p0 = cluster.partition(TOPIC, 0);
       expect(p0.values).toEqual(Array.from({ length: 25 }, (_, i) => `v${i * 2}`));
       expect(new Set(p0.log.map((b) => b.producerId)).size).toBe(1);
+    });
+
+    /** Sends 80 records over 4 partitions of one leader; the connections that carried Produce requests. */
+    async function overLanes(options: Partial<ProducerOptions>): Promise<FakeConnection[]> {
+      const { cluster, producer, outcomes, send, settled, check } = setup(options, [{ name: TOPIC, partitions: 4 }]);
+      await producer.partitionsFor(TOPIC);
+      for (let i = 0; i < 80; i++) {
+        send(`v${i}`, i % 4);
+        if (i % 10 === 9) await cluster.clock.settle();
+      }
+      while (!settled()) await cluster.clock.advance(10);
+      check();
+      expect(acked(outcomes)).toHaveLength(80);
+      for (let p = 0; p < 4; p++) {
+        expect(cluster.partition(TOPIC, p).values, `partition ${p} in order`).toEqual(Array.from({ length: 20 }, (_, i) => `v${i * 4 + p}`));
+        expect(cluster.connections.filter((c) => c.producedTo.has(`${TOPIC}-${p}`)), `connections partition ${p} went over`).toHaveLength(1);
+      }
+      return cluster.connections.filter((c) => c.producedTo.size > 0);
+    }
+
+    it('Produce goes over connectionsPerBroker connections to the leader, each partition always over the same one', async () => {
+      const producing = await overLanes({ connectionsPerBroker: 2 });
+      expect(producing).toHaveLength(2);
+      expect(producing.map((c) => c.nodeId)).toEqual([1, 1]);
+      expect(producing.map((c) => c.producedTo.size)).toEqual([2, 2]);
+    });
+
+    it("connectionsPerBroker 1 sends every partition over one connection, the Java client's way", async () => {
+      const producing = await overLanes({ connectionsPerBroker: 1 });
+      expect(producing).toHaveLength(1);
+      expect(producing[0]?.producedTo.size).toBe(4);
     });
   });
 
