@@ -26,6 +26,12 @@ import type { Slot } from './slot.js';
 const STAGE_BYTES = 16_384;
 /** The most batches held at once: their stages are memory beside bufferMemory. */
 const MAX_HELD = 32;
+/**
+ * Records from this size on skip the stage and go straight into the slot of
+ * a held batch: staged, they would be copied twice, and a value this long
+ * goes into shared memory as one memcpy anyway (copy-bytes.ts).
+ */
+const DIRECT_RECORD_BYTES = 512;
 
 /** Ring events: slot id << 1 | kind. */
 export const EVENT_OPENED = 0;
@@ -355,10 +361,10 @@ export class RecordAccumulator {
     const end = batch.used + size;
     if (end > batch.room) return false;
     let stage = batch.stage;
-    if (stage !== null && batch.used - batch.published + size > STAGE_BYTES) {
-      // The stage is full: its records go into the slot, and it starts again (a record larger than it goes straight in).
+    if (stage !== null && (size >= DIRECT_RECORD_BYTES || batch.used - batch.published + size > STAGE_BYTES)) {
+      // The stage is full, or the record goes straight into the slot: what is staged goes in first, in order.
       this.#publish(batch);
-      if (size > STAGE_BYTES) stage = null;
+      if (size >= DIRECT_RECORD_BYTES) stage = null;
     }
     if (stage !== null) {
       writeRecord(stage, batch.used - batch.published, body, offsetDelta, timestampDelta, r.key, r.keyLength, r.value, r.valueLength, r.headers);

@@ -281,6 +281,16 @@ function decodeSealed(slot: Slot) {
 }
 
 describe('batches main holds within a task', () => {
+  /** The batch stays held until the task ends; then the sender seals it and finds its checksum valid. */
+  async function sealedOnceLetGo(slot: Slot): Promise<ReturnType<typeof decodeSealed>> {
+    expect(slot.state).toBe(APPENDING);
+    await taskEnd();
+    expect(slot.trySeal()).toBe(true);
+    const decoded = decodeSealed(slot);
+    expect(decoded.crcValid).toBe(true);
+    return decoded;
+  }
+
   it('records staged over several stage buffers, and one larger than a stage, reach the slot whole and in order', async () => {
     const { acc, slots } = accumulator(262_144, 131_072);
     const tp = acc.partition('t', 0);
@@ -289,13 +299,19 @@ describe('batches main holds within a task', () => {
     for (let i = 0; i < values.length; i++) acc.tryAppend(tp, prepared(values[i] as string, 1000 + i), noop, 1);
     const slot = slots[0] as Slot;
     expect(slots).toHaveLength(1);
-    expect(slot.state).toBe(APPENDING);
-    await taskEnd();
-    expect(slot.trySeal()).toBe(true);
-    const decoded = decodeSealed(slot);
-    expect(decoded.crcValid).toBe(true);
-    expect(decoded.values).toEqual(values);
+    expect((await sealedOnceLetGo(slot)).values).toEqual(values);
     expect(slot.maxTimestamp).toBe(1000 + values.length - 1);
+  });
+
+  it('records of 512 bytes and more go straight into the slot, between staged ones, in order', async () => {
+    const { acc, slots } = accumulator(262_144, 131_072);
+    const tp = acc.partition('t', 0);
+    // Small and large records alternate (and two large ones follow each other), all in one task.
+    const values = Array.from({ length: 120 }, (_, i) => (i % 3 === 0 ? `${i}:${'s'.repeat(40)}` : `${i}:${'L'.repeat(600 + i)}`));
+    for (let i = 0; i < values.length; i++) acc.tryAppend(tp, prepared(values[i] as string, 1000 + i), noop, 1);
+    const slot = slots[0] as Slot;
+    expect((await sealedOnceLetGo(slot)).values).toEqual(values);
+    expect(slot.count).toBe(values.length);
   });
 
   it('a batch the sender wanted to seal while main held it is sealed when main lets go, its records in it', async () => {
