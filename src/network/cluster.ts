@@ -1,6 +1,7 @@
 // The client's view of a cluster: bootstrap from a list of servers, one
-// connection per broker (opened on first use, reopened after it closes), and
-// the metadata cache. Concurrent callers asking for the same broker share one
+// connection per broker (opened on first use, reopened after it closes; the
+// sender may ask for further ones, lanes, for Produce), and the metadata
+// cache. Concurrent callers asking for the same broker share one
 // connection attempt. Every connection opened, closed or failed is told to
 // onConnectionEvent when given (the producer's diagnostics). Once a broker
 // refuses the credentials (AuthenticationError), no connection is opened any
