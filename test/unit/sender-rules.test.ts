@@ -103,6 +103,16 @@ function acked(outcomes: Map<string, Outcome>): string[] {
   return [...outcomes].filter(([, o]) => o.settles === 1 && o.err === null).map(([v]) => v);
 }
 
+/** Sends v0..v(n-1) round-robin over `partitions` partitions, letting the clock settle every 10; then waits until all settled. */
+async function sendRoundRobin(t: ReturnType<typeof setup>, n: number, partitions: number): Promise<void> {
+  await t.producer.partitionsFor(TOPIC);
+  for (let i = 0; i < n; i++) {
+    t.send(`v${i}`, i % partitions);
+    if (i % 10 === 9) await t.cluster.clock.settle();
+  }
+  while (!t.settled()) await t.cluster.clock.advance(10);
+}
+
 /** Moves time in small steps until every record settled (or `limitMs` passed). */
 async function until(cluster: FakeCluster, done: () => boolean, limitMs = 60_000): Promise<void> {
   const end = cluster.clock.now() + limitMs;
@@ -122,13 +132,9 @@ describe.each(HOSTS)('the Sender %s', (_name, where) => {
 
   describe('the fake cluster and the Sender', () => {
     it('delivers records in order, once, under one producer id', async () => {
-      const { cluster, producer, outcomes, send, settled, check } = setup();
-      await producer.partitionsFor(TOPIC);
-      for (let i = 0; i < 50; i++) {
-        send(`v${i}`, i % 2);
-        if (i % 10 === 9) await cluster.clock.settle();
-      }
-      while (!settled()) await cluster.clock.advance(10);
+      const t = setup();
+      const { cluster, outcomes, check } = t;
+      await sendRoundRobin(t, 50, 2);
       check();
       expect(acked(outcomes)).toHaveLength(50);
       const p0 = cluster.partition(TOPIC, 0);
@@ -138,13 +144,9 @@ describe.each(HOSTS)('the Sender %s', (_name, where) => {
 
     /** Sends 80 records over 4 partitions of one leader; the connections that carried Produce requests. */
     async function overLanes(options: Partial<ProducerOptions>): Promise<FakeConnection[]> {
-      const { cluster, producer, outcomes, send, settled, check } = setup(options, [{ name: TOPIC, partitions: 4 }]);
-      await producer.partitionsFor(TOPIC);
-      for (let i = 0; i < 80; i++) {
-        send(`v${i}`, i % 4);
-        if (i % 10 === 9) await cluster.clock.settle();
-      }
-      while (!settled()) await cluster.clock.advance(10);
+      const t = setup(options, [{ name: TOPIC, partitions: 4 }]);
+      const { cluster, outcomes, check } = t;
+      await sendRoundRobin(t, 80, 4);
       check();
       expect(acked(outcomes)).toHaveLength(80);
       for (let p = 0; p < 4; p++) {
