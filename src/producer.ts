@@ -167,7 +167,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
       onBatchSettled: () => this.#onBatchSettled(),
       onUnwatchedDelivered: (_batch, count) => (this.#sent += count),
       onUnwatchedFailed: (batch, indexes, err) => this.#onUnwatchedFailed(batch, indexes, err),
-    });
+    }, deps?.startCounters);
     channel.onMessage((m) => this.#onSenderMessage(m));
     channel.post({ t: 'init', config: senderConfig(cfg), ring: this.#accumulator.ring.sab });
     this.#diagnostics = new DiagnosticsReporter(cfg.logger, (m) => channel.post(m));

@@ -63,8 +63,10 @@ export class BufferPool {
   /** Told about every slot created and dropped, so the sender can map and unmap it. */
   readonly #onCreate: (slot: Slot) => void;
   readonly #onDrop: (slot: Slot) => void;
+  /** A new slot's generation (tests start it near the wrap, see StartCounters). */
+  readonly #firstGeneration: number;
 
-  constructor(totalMemory: number, slotSize: number, maxSlotSize: number, onCreate: (slot: Slot) => void, onDrop: (slot: Slot) => void) {
+  constructor(totalMemory: number, slotSize: number, maxSlotSize: number, onCreate: (slot: Slot) => void, onDrop: (slot: Slot) => void, firstGeneration = 0) {
     this.totalMemory = totalMemory;
     this.slotSize = slotSize;
     this.maxSlotSize = Math.max(slotSize, maxSlotSize);
@@ -72,6 +74,7 @@ export class BufferPool {
     this.#minCharge = Math.ceil(totalMemory / MAX_SLOTS);
     this.#onCreate = onCreate;
     this.#onDrop = onDrop;
+    this.#firstGeneration = firstGeneration;
   }
 
   /** The most slots that can exist at once. */
@@ -131,7 +134,7 @@ export class BufferPool {
     const growable = pooled && this.maxSlotSize > size && this.#growableSlots < MAX_GROWABLE_SLOTS;
     if (growable) this.#growableSlots++;
     const reused = this.#freeIds.pop();
-    const slot = new Slot(reused?.id ?? this.#nextId++, size, growable ? this.maxSlotSize : undefined, reused?.generation);
+    const slot = new Slot(reused?.id ?? this.#nextId++, size, growable ? this.maxSlotSize : undefined, reused?.generation ?? this.#firstGeneration);
     this.#onCreate(slot);
     return slot;
   }

@@ -178,6 +178,18 @@ export class Batch {
   }
 }
 
+/**
+ * Tests only: where the counters that wrap start, so that what hours of
+ * running reach (the event ring's counters at 2^32, slot generations at
+ * 2^31) is reached at once. A producer takes them from SenderDeps.
+ */
+export interface StartCounters {
+  /** The event ring's head and tail (int32). */
+  ring?: number;
+  /** Each new slot's generation (int32), counted on from there. */
+  slotGeneration?: number;
+}
+
 export interface AccumulatorHooks {
   /** `count` records of `batch` that nobody watched were delivered (only counted: no index list is built for them). */
   onUnwatchedDelivered(batch: Batch, count: number): void;
@@ -209,11 +221,11 @@ export class RecordAccumulator {
   readonly #stages: Buffer[] = [];
 
   /** `maxBatchSize`: how far a batch may grow under a backlog (batchSize: never). */
-  constructor(bufferMemory: number, batchSize: number, maxBatchSize: number, hooks: AccumulatorHooks) {
+  constructor(bufferMemory: number, batchSize: number, maxBatchSize: number, hooks: AccumulatorHooks, start: StartCounters = {}) {
     this.#hooks = hooks;
-    this.pool = new BufferPool(bufferMemory, batchSize, maxBatchSize, (slot) => hooks.onSlotCreated(slot), (slot) => hooks.onSlotDropped(slot.id));
+    this.pool = new BufferPool(bufferMemory, batchSize, maxBatchSize, (slot) => hooks.onSlotCreated(slot), (slot) => hooks.onSlotDropped(slot.id), start.slotGeneration);
     // Two events per slot at most are unconsumed.
-    this.ring = new EventRing(2 * this.pool.maxSlots + 16);
+    this.ring = new EventRing(2 * this.pool.maxSlots + 16, start.ring);
   }
 
   partition(topic: string, partition: number): TopicPartition {

@@ -31,7 +31,7 @@ const COUNT = 1;
 /** End of the last record, relative to the batch start (header included). */
 const USED = 2;
 const TP_REF = 3;
-/** Counts the batches the slot has held: an outcome names the one it is about, so a late one cannot reach the next. */
+/** Counts the batches the slot has held: an outcome names the one it is about, so a late one cannot reach the next. Wraps at 2^31; only ever compared for equality. */
 const GENERATION = 4;
 /** 1 once the sender wanted to seal the batch while main held it: main seals it when it lets go. */
 const SEAL_WANTED = 5;
@@ -67,7 +67,7 @@ export class Slot {
     this.#ints = new Int32Array(this.sab, 0, INT_WORDS_BYTES / 4);
     this.#times = new Float64Array(this.sab, INT_WORDS_BYTES, 3);
     this.#bytes = Buffer.from(this.sab, DATA_OFFSET, this.capacity);
-    if (generation > 0) Atomics.store(this.#ints, GENERATION, generation);
+    if (generation !== 0) Atomics.store(this.#ints, GENERATION, generation);
   }
 
   /** Batch capacity in bytes, header included: what the buffer holds now. */

@@ -12,6 +12,7 @@
 
 import type { Worker } from 'node:worker_threads';
 import { EventRing } from '../accumulator/event-ring.js';
+import type { StartCounters } from '../accumulator/record-accumulator.js';
 import type { SenderConfig } from '../config.js';
 import { KafkaTimeoutError, ProducerClosedError, ProducerFatalError } from '../errors.js';
 import { Cluster } from '../network/cluster.js';
@@ -65,6 +66,8 @@ export interface SenderDeps {
    * Sender has its own fake transport and clock); `onWorker` gets the thread.
    */
   thread?: { entry: URL; onWorker: (worker: Worker) => void };
+  /** Where the producer's wrapping counters start (the accumulator's, on the producer's thread). */
+  startCounters?: StartCounters;
 }
 
 interface InFlightRequest {
