@@ -419,8 +419,9 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
         this.#diagnostics.outcomes(m.requests);
         this.#counters = m.counters;
         for (const o of m.outcomes) {
-          this.#accumulator.settle(o.slot, o.gen, o.from, o.count, o.error ? deserializeError(o.error) : null, o.baseOffset, o.logAppendTime);
+          this.#accumulator.settle(o.slot, o.gen, o.from, o.count, o.error ? deserializeError(o.error) : null, o.baseOffset, o.logAppendTime, o.pinned === true);
         }
+        if (m.released) for (const r of m.released) this.#accumulator.release(r.slot, r.gen);
         this.#checkFlushes();
         return;
       case 'metadata': {

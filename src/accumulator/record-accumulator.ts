@@ -7,7 +7,8 @@
 // the producer has a backlog (see #grow). Sealing
 // tells the sender through the event ring; the sender's outcomes come back
 // per slot range and settle each record's handle exactly once before the
-// slot is freed.
+// slot is freed; a slot the sender reported pinned (a write still holds its
+// bytes) is freed only once the sender releases it.
 
 import {
   BATCH_HEADER_SIZE,
@@ -142,6 +143,10 @@ export class Batch {
   /** Whether the sender was told of it (EVENT_OPENED), which waits until main first lets it go. */
   announced = false;
   settled = 0;
+  /** Every record settled: it no longer counts as outstanding (its slot may still be pinned). */
+  finished = false;
+  /** A write on the sender's side still holds the slot's bytes: the slot is not freed until released (Outcome.pinned). */
+  pinned = false;
   /** The most bytes it may hold: batchSize (or its lone record's size), maxBatchSize once it grew under a backlog. */
   limit: number;
   /** What it may hold before its slot must grow: the smaller of limit and the slot's capacity. */
@@ -464,11 +469,13 @@ export class RecordAccumulator {
 
   /**
    * Settles records [from, from + count) of the batch in `slotId`. Once all
-   * of a batch's records are settled its slot goes back to the pool.
+   * of a batch's records are settled its slot goes back to the pool, unless
+   * `pinned`: a write still holds the slot's bytes, and release() frees it.
    */
-  settle(slotId: number, generation: number, from: number, count: number, err: Error | null, baseOffset: number, logAppendTime: number): void {
+  settle(slotId: number, generation: number, from: number, count: number, err: Error | null, baseOffset: number, logAppendTime: number, pinned = false): void {
     const batch = this.#bySlot.get(slotId);
     if (!batch || batch.generation !== generation) return;
+    if (pinned) batch.pinned = true;
     const done = (batch.done ??= new Uint8Array(batch.count));
     batch.outcomes.push({ from, count, err, baseOffset, logAppendTime });
     // Delivered records nobody watched are only counted; failed ones are listed ('deliveryError' names each).
@@ -496,7 +503,15 @@ export class RecordAccumulator {
     if (batch.settled >= batch.count) this.#release(batch);
   }
 
-  /** Settles every unsettled record with `err` (the sender is gone). */
+  /** No write holds the slot of the batch (slot id, generation) any more: once settled, its memory is free. */
+  release(slotId: number, generation: number): void {
+    const batch = this.#bySlot.get(slotId);
+    if (!batch || batch.generation !== generation || !batch.pinned) return;
+    batch.pinned = false;
+    if (batch.finished) this.#free(batch);
+  }
+
+  /** Settles every unsettled record with `err` (the sender is gone, and its writes with it). */
   failAll(err: Error): void {
     for (const batch of this.#held) this.#unstage(batch);
     this.#held.length = 0;
@@ -504,14 +519,22 @@ export class RecordAccumulator {
       batch.tp.open = null;
       this.settle(batch.slot.id, batch.generation, 0, batch.count, err, -1, -1);
     }
+    for (const batch of [...this.#bySlot.values()]) this.release(batch.slot.id, batch.generation);
   }
 
   #release(batch: Batch): void {
-    this.#bySlot.delete(batch.slot.id);
+    if (batch.finished) return;
+    batch.finished = true;
     this.#outstanding.delete(batch.seq);
     batch.tp.queued--;
     if (batch.tp.open === batch) batch.tp.open = null;
     if (batch.tp.fullPending === batch) batch.tp.fullPending = null;
+    if (!batch.pinned) this.#free(batch);
+  }
+
+  /** The slot goes back to the pool: another batch may be written in it. */
+  #free(batch: Batch): void {
+    this.#bySlot.delete(batch.slot.id);
     this.pool.release(batch.slot);
     this.#hooks.onBatchSettled(batch);
   }

@@ -4,7 +4,12 @@
 // the pending queue is FIFO; a response whose correlation id is not the
 // oldest pending one means the stream is broken and the connection is closed.
 // A request that times out also closes the connection: the responses behind
-// it could no longer be trusted to line up. So does any response that breaks
+// it could no longer be trusted to line up. A request that gets no response
+// (Produce with acks=0) has a deadline too: written within requestTimeoutMs,
+// or the connection closes (a broker that stopped reading). Either way the
+// caller hears once the socket no longer holds its bytes: they are the
+// caller's (a producer's batch in shared memory, reused once freed), and
+// after destroy() the socket writes none of them any more. So does any response that breaks
 // the framing or does not decode; a size prefix above maxResponseSize is
 // refused as soon as it arrives, before the frame is waited for or copied.
 //
@@ -64,6 +69,16 @@ interface Pending {
   callback: ResponseCallback<unknown>;
 }
 
+/** A request without a response (acks=0) handed to the socket and not yet written. */
+interface Unwritten {
+  api: Api<unknown, unknown>;
+  version: number;
+  deadline: number;
+  timeoutMs: number;
+  /** Cleared once called: the write finished, or the connection failed first. */
+  callback: ((err: Error | null) => void) | null;
+}
+
 /** A request made while the connection re-authenticates; `expectsResponse` false: acks=0 Produce. */
 interface Held {
   api: Api<unknown, unknown>;
@@ -99,6 +114,9 @@ export class Connection extends EventEmitter {
   readonly #features = new Map<string, number>();
   #pending: Pending[] = [];
   #pendingHead = 0;
+  /** acks=0 requests not yet written, oldest first (a socket finishes its writes in order). */
+  #unwritten: Unwritten[] = [];
+  #unwrittenHead = 0;
   #nextCorrelationId = 0;
   #chunks: Buffer[] = [];
   #buffered = 0;
@@ -332,7 +350,9 @@ export class Connection extends EventEmitter {
 
   /**
    * Writes a request that gets no response (Produce with acks=0). The
-   * callback runs once the bytes are handed to the kernel.
+   * callback runs once the bytes are handed to the kernel, or with the
+   * error that closed the connection first: RequestTimeoutError when they
+   * were not written within requestTimeoutMs (the broker stopped reading).
    */
   sendWithoutResponse<Req>(api: Api<Req, unknown>, body: Req, callback: (err: Error | null) => void, version?: number): void {
     if (this.#closed) {
@@ -354,11 +374,46 @@ export class Connection extends EventEmitter {
   }
 
   #writeWithoutResponse(api: Api<unknown, unknown>, version: number, body: unknown, callback: (err: Error | null) => void): void {
+    let frame: Buffer[];
     try {
-      const frame = encodeRequest(api, version, this.#correlationId(), this.#clientId, body);
-      this.#write(frame, callback);
+      frame = encodeRequest(api, version, this.#correlationId(), this.#clientId, body);
     } catch (err) {
       callback(err as Error);
+      return;
+    }
+    const w: Unwritten = { api, version, deadline: Date.now() + this.#requestTimeoutMs, timeoutMs: this.#requestTimeoutMs, callback };
+    this.#unwritten.push(w);
+    this.#startTimer();
+    this.#write(frame, (err) => this.#written(w, err));
+  }
+
+  /** The socket wrote an acks=0 request (or failed to): its caller hears, once. */
+  #written(w: Unwritten, err: Error | null): void {
+    const callback = w.callback;
+    if (callback === null) return;
+    w.callback = null;
+    while (this.#unwrittenHead < this.#unwritten.length && (this.#unwritten[this.#unwrittenHead] as Unwritten).callback === null) this.#unwrittenHead++;
+    if (this.#unwrittenHead === this.#unwritten.length) {
+      this.#unwritten.length = 0;
+      this.#unwrittenHead = 0;
+      this.#stopTimerIfIdle();
+    } else if (this.#unwrittenHead > 1024) {
+      this.#unwritten = this.#unwritten.slice(this.#unwrittenHead);
+      this.#unwrittenHead = 0;
+    }
+    callback(err);
+  }
+
+  #startTimer(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => this.#checkDeadlines(), TIMER_TICK_MS);
+    this.#timer.unref();
+  }
+
+  #stopTimerIfIdle(): void {
+    if (this.#timer && this.#pending.length === this.#pendingHead && this.#unwritten.length === this.#unwrittenHead) {
+      clearInterval(this.#timer);
+      this.#timer = null;
     }
   }
 
@@ -379,10 +434,7 @@ export class Connection extends EventEmitter {
     }
     this.#pending.push({ correlationId, api, version, deadline: Date.now() + timeoutMs, timeoutMs, callback });
     this.#write(frame, null);
-    if (!this.#timer) {
-      this.#timer = setInterval(() => this.#checkDeadlines(), TIMER_TICK_MS);
-      this.#timer.unref();
-    }
+    this.#startTimer();
   }
 
   #write(frame: Buffer[], done: ((err: Error | null) => void) | null): void {
@@ -407,6 +459,11 @@ export class Connection extends EventEmitter {
         this.#fail(new RequestTimeoutError(this.broker, `${p.api.name} v${p.version} (correlation id ${p.correlationId})`, p.timeoutMs), p);
         return;
       }
+    }
+    // Writes finish in order: the oldest unwritten one is the first to miss its deadline.
+    const w = this.#unwritten[this.#unwrittenHead];
+    if (w && w.deadline <= now) {
+      this.#fail(new RequestTimeoutError(this.broker, `${w.api.name} v${w.version} without a response (not written: the broker stopped reading)`, w.timeoutMs));
     }
   }
 
@@ -509,10 +566,7 @@ export class Connection extends EventEmitter {
       this.#pending = this.#pending.slice(this.#pendingHead);
       this.#pendingHead = 0;
     }
-    if (this.inFlight === 0 && this.#timer) {
-      clearInterval(this.#timer);
-      this.#timer = null;
-    }
+    this.#stopTimerIfIdle();
   }
 
   /** Fails every pending request and tears the socket down; the first error wins. */
@@ -528,8 +582,12 @@ export class Connection extends EventEmitter {
     this.#pendingHead = 0;
     const held = this.#held ?? [];
     this.#held = null;
+    const unwritten = this.#unwritten.slice(this.#unwrittenHead);
+    this.#unwritten = [];
+    this.#unwrittenHead = 0;
     if (graceful) {
-      // Let written bytes (acks=0 requests) reach the broker; never wait long.
+      // Let written bytes (acks=0 requests) reach the broker; never wait long. Only the client's own close
+      // is graceful: the producer takes no records then, so no batch's memory is reused meanwhile.
       this.#socket.end();
       setTimeout(() => this.#socket.destroy(), 1000).unref();
     } else {
@@ -538,6 +596,7 @@ export class Connection extends EventEmitter {
     for (const p of [...pending, ...held]) {
       p.callback(p === culprit ? err : culprit ? new ConnectionClosedError(this.broker, `an earlier request timed out`) : err);
     }
+    for (const w of unwritten) this.#written(w, err);
     // `graceful` only for close(): listeners tell a client's own close from a failure.
     this.emit('close', err, graceful);
   }

@@ -71,6 +71,19 @@ export interface Outcome {
   baseOffset: number;
   logAppendTime: number;
   error: SerializedError | null;
+  /**
+   * Set when a write still holds the slot's bytes (a request the batch
+   * expired or failed in): the records settle now, the slot is freed only
+   * once a later message lists it in `released`, or another batch could be
+   * written in its place and sent in the old request's frame.
+   */
+  pinned?: true;
+}
+
+/** A slot (by id and generation) whose bytes no write holds any more. */
+export interface SlotRef {
+  slot: number;
+  gen: number;
 }
 
 export interface PartitionMetadata {
@@ -121,7 +134,8 @@ export type SenderEvent =
 
 export type FromSender =
   /** `requests`: the Produce requests answered since the last message, while tracing is on (else null). */
-  | { t: 'outcomes'; outcomes: Outcome[]; counters: SenderCounters; requests: ProduceFacts[] | null }
+  /** `released`: slots of pinned outcomes (reported in this message or before) that no write holds any more. */
+  | { t: 'outcomes'; outcomes: Outcome[]; counters: SenderCounters; requests: ProduceFacts[] | null; released: SlotRef[] | null }
   | { t: 'event'; event: SenderEvent }
   | { t: 'metadata'; metadata: TopicMetadata }
   | { t: 'fatal'; error: SerializedError }

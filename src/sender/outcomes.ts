@@ -4,7 +4,7 @@
 // a metadata refresh while every record waits) sends the message anyway, so
 // that metrics() does not lag behind a producer stuck retrying.
 
-import type { Channel, FromSender, Outcome, ProduceFacts, SenderCounters, ToSender } from './messages.js';
+import type { Channel, FromSender, Outcome, ProduceFacts, SenderCounters, SlotRef, ToSender } from './messages.js';
 
 export class OutcomeReporter {
   readonly #channel: Channel<ToSender, FromSender>;
@@ -12,6 +12,8 @@ export class OutcomeReporter {
   #outcomes: Outcome[] = [];
   /** Produce requests answered since the last message, while tracing. */
   #requests: ProduceFacts[] | null = null;
+  /** Slots of pinned outcomes whose last write finished since the last message. */
+  #released: SlotRef[] | null = null;
   #scheduled = false;
   #countersChanged = false;
 
@@ -29,6 +31,12 @@ export class OutcomeReporter {
     this.#schedule();
   }
 
+  /** No write holds the slot of a batch reported pinned any more: main may free it. */
+  release(slot: number, gen: number): void {
+    (this.#released ??= []).push({ slot, gen });
+    this.#schedule();
+  }
+
   countersChanged(): void {
     this.#countersChanged = true;
     this.#schedule();
@@ -43,12 +51,14 @@ export class OutcomeReporter {
   /** Sends what is pending now (also before the closing word). */
   flush(): void {
     this.#scheduled = false;
-    if (this.#outcomes.length === 0 && this.#requests === null && !this.#countersChanged) return;
+    if (this.#outcomes.length === 0 && this.#requests === null && this.#released === null && !this.#countersChanged) return;
     this.#countersChanged = false;
     const outcomes = this.#outcomes;
     const requests = this.#requests;
+    const released = this.#released;
     this.#outcomes = [];
     this.#requests = null;
-    this.#channel.post({ t: 'outcomes', outcomes, counters: { ...this.counters }, requests });
+    this.#released = null;
+    this.#channel.post({ t: 'outcomes', outcomes, counters: { ...this.counters }, requests, released });
   }
 }

@@ -37,6 +37,12 @@ export class SenderBatch {
   lastError: Error | null = null;
   /** The broker (node id) of the last attempt; -1 before the first. */
   sentTo = -1;
+  /** Its bytes are the slot's own (not a split half's copy). */
+  inSlot = false;
+  /** Requests carrying it whose callback has not run: the socket may still hold its bytes. */
+  writes = 0;
+  /** Reported while a write held its slot's bytes: the slot's release is to follow (Outcome.pinned). */
+  pinned = false;
 
   constructor(
     slotId: number,
@@ -74,7 +80,14 @@ export class SenderBatch {
   }
 
   static fromSlot(slot: Slot, order: number): SenderBatch {
-    return new SenderBatch(slot.id, slot.generation, 0, slot.count, slot.bytes.subarray(0, slot.used), slot.baseTimestamp, slot.maxTimestamp, slot.createdAt, order);
+    const b = new SenderBatch(slot.id, slot.generation, 0, slot.count, slot.bytes.subarray(0, slot.used), slot.baseTimestamp, slot.maxTimestamp, slot.createdAt, order);
+    b.inSlot = true;
+    return b;
+  }
+
+  /** A write in progress holds the slot's bytes: sent uncompressed, in place, and its request's callback has not run. */
+  get holdsSlot(): boolean {
+    return this.writes > 0 && this.inSlot && this.payload === this.bytes;
   }
 
   /**

@@ -28,7 +28,7 @@ import { systemClock, type Clock } from './clock.js';
 import { NodeConnections } from './connections.js';
 import { ProducerIds } from './idempotence.js';
 import { Intake } from './intake.js';
-import type { Channel, FromSender, ProvidedToken, SenderEvent, ToSender } from './messages.js';
+import type { Channel, FromSender, Outcome, ProvidedToken, SenderEvent, ToSender } from './messages.js';
 import { MetadataRefresher } from './metadata-refresher.js';
 import { OutcomeReporter } from './outcomes.js';
 import type { PartitionQueue } from './partition-queue.js';
@@ -393,7 +393,12 @@ export class Sender {
     while (conn.inFlight < cfg.maxInFlightRequestsPerConnection && !conn.writableNeedDrain) {
       const built = buildProduceRequest(queues, cfg, gate, this.#drainStart++ % queues.length);
       if (!built) return;
-      for (const byPartition of built.batches.values()) for (const { batch } of byPartition.values()) batch.sentTo = nodeId;
+      for (const byPartition of built.batches.values()) {
+        for (const { batch } of byPartition.values()) {
+          batch.sentTo = nodeId;
+          batch.writes++;
+        }
+      }
       this.#reporter.counters.batches += built.batchCount;
       this.#reporter.counters.batchBytes += built.payloadBytes;
       this.#send(conn, { nodeId, batches: built.batches, trace: null }, built.body);
@@ -412,7 +417,23 @@ export class Sender {
     conn.requestWithCallback(Produce, body, (err, res) => this.#onResponse(inflight, err, res), { version });
   }
 
+  /**
+   * A request's callback ran: the socket no longer holds its batches' bytes
+   * (it wrote them, or it was destroyed). A batch reported meanwhile (it
+   * expired, say) had its slot pinned: main may free it now.
+   */
+  #writeEnded(inflight: InFlightRequest): void {
+    for (const byPartition of inflight.batches.values()) {
+      for (const { batch } of byPartition.values()) {
+        if (--batch.writes > 0 || !batch.pinned) continue;
+        batch.pinned = false;
+        this.#reporter.release(batch.slotId, batch.generation);
+      }
+    }
+  }
+
   #onAcksZeroWritten(inflight: InFlightRequest, err: Error | null): void {
+    this.#writeEnded(inflight);
     if (inflight.trace) this.#reporter.reportRequest(produceFacts(inflight.trace, inflight.batches, err, undefined));
     for (const byPartition of inflight.batches.values()) {
       for (const { q, batch } of byPartition.values()) {
@@ -425,6 +446,7 @@ export class Sender {
   }
 
   #onResponse(inflight: InFlightRequest, err: Error | null, res: ProduceResponse | undefined): void {
+    this.#writeEnded(inflight);
     if (inflight.trace) this.#reporter.reportRequest(produceFacts(inflight.trace, inflight.batches, err, res));
     if (err || !res) {
       const failure = err ?? new ProtocolError('empty Produce response');
@@ -498,7 +520,17 @@ export class Sender {
     batch.done = true;
     q.inFlight.delete(batch);
     q.settleRetrying();
-    this.#reporter.report({ slot: batch.slotId, gen: batch.generation, from: batch.from, count: batch.count, baseOffset, logAppendTime, error: null });
+    this.#report(batch, baseOffset, logAppendTime, null);
+  }
+
+  /** The batch's outcome, its slot pinned while a write still holds the bytes (see #writeEnded). */
+  #report(batch: SenderBatch, baseOffset: number, logAppendTime: number, error: Error | null): void {
+    const o: Outcome = { slot: batch.slotId, gen: batch.generation, from: batch.from, count: batch.count, baseOffset, logAppendTime, error: error ? serializeError(error) : null };
+    if (batch.holdsSlot) {
+      o.pinned = true;
+      batch.pinned = true;
+    }
+    this.#reporter.report(o);
   }
 
   /**
@@ -513,7 +545,7 @@ export class Sender {
     const i = q.queue.indexOf(batch);
     if (i >= 0) q.queue.splice(i, 1);
     q.settleRetrying();
-    this.#reporter.report({ slot: batch.slotId, gen: batch.generation, from: batch.from, count: batch.count, baseOffset: -1, logAppendTime: -1, error: serializeError(err) });
+    this.#report(batch, -1, -1, err);
     if (batch.baseSequence >= 0 && !this.#closed) this.#ids.gapAt(q, batch.producerId, batch.producerEpoch);
     this.#txn?.batchFailed(err);
   }
