@@ -175,7 +175,11 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
       cfg.transactionalId === null
         ? null
         : new Transactions(cfg.maxBlockMs, {
-            post: (id, op, timeoutMs) => channel.post({ t: 'txn', id, op, timeoutMs }),
+            post: (id, op, timeoutMs) => {
+              // The step must see every batch appended so far: those held until the task ends are announced first.
+              this.#accumulator.letGoOfHeld();
+              channel.post({ t: 'txn', id, op, timeoutMs });
+            },
             flush: () => this.flush(),
             abandon: (err) => this.#waiting.failAll(err),
             fatal: () => this.#fatal,

@@ -322,6 +322,17 @@ export class RecordAccumulator {
     return true;
   }
 
+  /**
+   * Lets go of every held batch now, not at the end of the task: each is
+   * announced on the ring (or sealed, if the sender asked). Called before a
+   * step that must see every batch appended so far (a transaction's abort
+   * or commit) is posted to the sender: a batch announced after the step
+   * could join the next transaction.
+   */
+  letGoOfHeld(): void {
+    this.#letGo();
+  }
+
   /** Lets every held batch go. */
   readonly #letGo = (): void => {
     for (const batch of this.#held.splice(0)) this.#letGoOf(batch);

@@ -16,7 +16,7 @@ import {
   type RecordHandle,
   type TopicPartition,
 } from '../../src/accumulator/record-accumulator.js';
-import { APPENDING, OPEN, SEALED, Slot } from '../../src/accumulator/slot.js';
+import { APPENDING, FREE, OPEN, SEALED, Slot } from '../../src/accumulator/slot.js';
 import { decodeRecordBatches, sealBatch } from '../../src/protocol/record-batch.js';
 import { checkRecord } from '../../src/record.js';
 
@@ -257,6 +257,42 @@ describe('RecordAccumulator', () => {
     expect(slots.map((x) => x.generation)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   });
 
+  it('a slot settled while a write still holds its bytes (pinned) is freed only once released; the records settle at once', () => {
+    const { acc, slots, settled } = accumulator(2048, 1024);
+    const tp = acc.partition('t', 0);
+    acc.tryAppend(tp, prepared('a'), noop, 1);
+    acc.sealAll();
+    const first = slots[0] as Slot;
+    acc.settle(first.id, first.generation, 0, 1, new Error('expired'), -1, -1, true);
+    // Settled (flush no longer waits for it) but its memory stays charged: the next batch takes another slot.
+    expect(acc.outstandingBatches).toBe(0);
+    expect(settled).toEqual([]);
+    expect(first.state).toBe(SEALED);
+    acc.tryAppend(acc.partition('t', 1), prepared('b'), noop, 1);
+    acc.sealAll();
+    expect(slots).toHaveLength(2);
+    expect(acc.tryAppend(acc.partition('t', 2), prepared('c'), noop, 1)).toBe(false);
+    // A release naming another generation is not this batch's.
+    acc.release(first.id, first.generation + 1);
+    expect(first.state).toBe(SEALED);
+    acc.release(first.id, first.generation);
+    expect(settled).toEqual([0]);
+    expect(first.state).toBe(FREE);
+    expect(acc.tryAppend(acc.partition('t', 2), prepared('c'), noop, 1)).toBe(true);
+    expect(slots).toHaveLength(2);
+  });
+
+  it('failAll (the sender is gone, its writes with it) frees pinned slots too', () => {
+    const { acc, slots, settled } = accumulator(2048, 1024);
+    acc.tryAppend(acc.partition('t', 0), prepared('a'), noop, 1);
+    acc.sealAll();
+    const slot = slots[0] as Slot;
+    acc.settle(slot.id, slot.generation, 0, 1, new Error('expired'), -1, -1, true);
+    acc.failAll(new Error('sender gone'));
+    expect(settled).toEqual([0]);
+    expect(slot.state).toBe(FREE);
+  });
+
   it('flush marks: the oldest outstanding batch is tracked in creation order', () => {
     const { acc } = accumulator(8192, 1024);
     const a = acc.partition('t', 0);
@@ -356,6 +392,20 @@ describe('batches main holds within a task', () => {
     expect(decodeSealed(slot).values).toEqual(['a', 'b']);
     await taskEnd();
     expect(events(acc.ring)).toEqual([{ slotId: 0, kind: EVENT_SEALED }]);
+  });
+
+  it('letGoOfHeld announces every held batch at once, before the task ends (a transaction step posted next sees them)', async () => {
+    const { acc, slots } = accumulator(1 << 20, 1024);
+    for (let p = 0; p < 3; p++) acc.tryAppend(acc.partition('t', p), prepared(`p${p}`), noop, 1);
+    expect(events(acc.ring)).toEqual([]);
+    acc.letGoOfHeld();
+    expect(events(acc.ring)).toEqual([0, 1, 2].map((slotId) => ({ slotId, kind: EVENT_OPENED })));
+    expect(slots.map((s) => [s.state, s.count])).toEqual([0, 1, 2].map(() => [OPEN, 1]));
+    // The sender may seal them now; the end of the task changes nothing, and announces nothing twice.
+    expect(slots.every((s) => s.trySeal())).toBe(true);
+    await taskEnd();
+    expect(events(acc.ring)).toEqual([]);
+    expect(decodeSealed(slots[1] as Slot).values).toEqual(['p1']);
   });
 
   it('failAll settles the records of held batches too, and nothing is announced for them afterwards', async () => {
