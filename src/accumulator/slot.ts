@@ -15,6 +15,8 @@
 //                                when it lets go of a batch the sender asked
 //                                to seal meanwhile (wantSeal)
 //   SEALED -> FREE               main, once every record's outcome is known
+//                                and no request holds the bytes (the sender
+//                                releases a slot it reported pinned)
 // The sender's compareExchange fails while main is APPENDING, and main's
 // fails once the sender SEALED: whoever wins, exactly one side seals.
 

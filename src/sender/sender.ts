@@ -6,7 +6,9 @@
 // as a broker works on one request per connection at a time), at most
 // maxInFlightRequestsPerConnection outstanding on each, applies each answer's
 // verdict (retries with exponential backoff and jitter, splits, failures),
-// and expires batches, queued or in flight, after deliveryTimeoutMs. It does
+// and expires batches, queued or in flight, after deliveryTimeoutMs (a slot
+// whose bytes a request still holds is released only once that request's
+// callback runs: requests go out zero-copy). It does
 // not know which thread it runs on (it talks through a Channel), nor what
 // the network and the time are: both are injected (transport.ts, clock.ts).
 
