@@ -121,9 +121,11 @@ function stallingTransport(cluster: FakeCluster): { transport: Transport; node1:
 }
 
 describe.each([
-  ['acks=all', -1],
-  ['acks=0', 0],
-] as const)('a batch that expires while a stalled socket holds its bytes (%s)', (_name, acks) => {
+  ['acks=all', -1, false],
+  ['acks=0', 0, false],
+  ['acks=all, the Sender behind a MessagePort', -1, true],
+  ['acks=0, the Sender behind a MessagePort', 0, true],
+] as const)('a batch that expires while a stalled socket holds its bytes (%s)', (_name, acks, messagePort) => {
   it("keeps its slot until the socket lets go: the stalled request writes the batch's own bytes, never the next batch's", async () => {
     // Partition 0 is led by node 1, whose socket stalls; partition 1 by node 2, which answers.
     const cluster = new FakeCluster([{ name: 't', partitions: 2, leaders: [1, 2] }]);
@@ -144,6 +146,7 @@ describe.each([
           return transport;
         },
         clock: cluster.clock,
+        messagePort,
       },
     } as ProducerOptions);
     try {
