@@ -70,7 +70,11 @@ export function toKafkaJSError(err: unknown): KafkaJSError {
   // Fenced, or refused by the coordinator: what a kafkajs user catches is the broker's code.
   if (err instanceof ProducerFatalError && err.cause instanceof KafkaResponseError) return protocolError(err.cause.errorCode, err.cause.errorName, false, err);
   if (err instanceof KafkaTimeoutError) return new KafkaJSNumberOfRetriesExceeded(err.message, { cause: err });
-  if (err instanceof AuthenticationError) return new KafkaJSSASLAuthenticationError(err.message, { cause: err });
+  if (err instanceof AuthenticationError && err.mechanism !== 'TLS') {
+    // kafkajs names SCRAM-SHA-256 "SCRAM SHA256", and users match on its "SASL <name> authentication failed".
+    const named = err.message.replace(`SASL ${err.mechanism} `, `SASL ${err.mechanism.replace(/^SCRAM-SHA-/, 'SCRAM SHA')} `);
+    return new KafkaJSSASLAuthenticationError(named, { cause: err });
+  }
   if (err instanceof RequestTimeoutError) return new KafkaJSRequestTimeoutError(err.message, { cause: err });
   if (err instanceof ConnectionClosedError) return new KafkaJSConnectionClosedError(err.message, { cause: err });
   if (err instanceof ConnectionError) return new KafkaJSConnectionError(err.message, { cause: err });

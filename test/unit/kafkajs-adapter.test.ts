@@ -20,6 +20,8 @@ import { legacyMurmur2 } from '../../src/kafkajs/legacy-murmur2.js';
 import { checkBatch, toRecord } from '../../src/kafkajs/messages.js';
 // The classes these modules throw, as loaded from src (the package's are the same classes from dist).
 import { KafkaJSError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, toKafkaJSError } from '../../src/kafkajs/errors.js';
+// From src too: a subclass of ours from dist is not an instance of its src parent class.
+import { AuthenticationError } from '../../src/errors.js';
 import { SendCall } from '../../src/kafkajs/results.js';
 
 const require = createRequire(import.meta.url);
@@ -194,6 +196,13 @@ describe('errors by kafkajs class names', () => {
     expect(mapped).toMatchObject({ retriable: false, cause: timeout, message: 'Expiring 1 record(s)' });
     expect(toKafkaJSError(new ConfigError('acks', 'bad'))).toMatchObject({ name: 'KafkaJSNonRetriableError', retriable: false });
     expect(new KafkaJSError('x').retriable).toBe(true);
+  });
+
+  it("names a refused SASL login as kafkajs does, and a failed TLS handshake as a connection error", () => {
+    const scram = toKafkaJSError(new AuthenticationError('b:1', 'SCRAM-SHA-256', 'SASL SCRAM-SHA-256 authentication failed: invalid credentials'));
+    expect(scram).toMatchObject({ name: 'KafkaJSSASLAuthenticationError', retriable: false });
+    expect(scram.message).toMatch(/SASL SCRAM SHA256 authentication failed: invalid credentials/);
+    expect(toKafkaJSError(new AuthenticationError('b:1', 'TLS', 'TLS handshake failed'))).toMatchObject({ name: 'KafkaJSConnectionError' });
   });
 });
 
