@@ -4,6 +4,7 @@
 
 import {
   AuthenticationError,
+  BootstrapError,
   BufferExhaustedError,
   ConnectionClosedError,
   ConnectionError,
@@ -77,7 +78,7 @@ export function toKafkaJSError(err: unknown): KafkaJSError {
   }
   if (err instanceof RequestTimeoutError) return new KafkaJSRequestTimeoutError(err.message, { cause: err });
   if (err instanceof ConnectionClosedError) return new KafkaJSConnectionClosedError(err.message, { cause: err });
-  if (err instanceof ConnectionError) return new KafkaJSConnectionError(err.message, { cause: err });
+  if (err instanceof ConnectionError || err instanceof BootstrapError) return new KafkaJSConnectionError(err.message, { cause: err });
   if (err instanceof BufferExhaustedError) return new KafkaJSError(err.message, { cause: err });
   return new KafkaJSNonRetriableError(err.message, { cause: err });
 }

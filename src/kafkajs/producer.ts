@@ -62,10 +62,13 @@ export class Producer {
       const brokers = typeof this.#kafka.brokers === 'function' ? await this.#kafka.brokers() : this.#kafka.brokers;
       const connection = connectionOptions(this.#kafka, brokers);
       const base: ProducerOptions = { ...connection, ...this.#options.shared, logger: asProducerLogger(this.#logger) };
-      await probe(connection);
       const lanes = new Lanes(base, { transactionalId: this.#options.transactionalId, transactionTimeoutMs: this.#options.transactionTimeout });
-      // Makes the default producer now: a bad option fails connect(), as kafkajs's would.
+      // Makes the default producer now: a bad option fails connect() naming it, before any connection is tried.
       lanes.get({ acks: -1, compression: 'none', timeout: undefined });
+      await probe(connection).catch(async (err: unknown) => {
+        await lanes.close();
+        throw err;
+      });
       this.#lanes = lanes;
       this.#status = 'connected';
     } catch (err) {

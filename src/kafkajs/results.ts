@@ -24,6 +24,7 @@ export class SendCall {
   #pending = 1;
   #error: Error | null = null;
   readonly #partitions = new Map<string, PartitionResult>();
+  #last: PartitionResult | null = null;
   readonly #acks: number;
   /** The create time the call gave its records, or -1 when some carried their own: a differing time is then the broker's LogAppendTime. */
   readonly #createTime: number;
@@ -58,12 +59,20 @@ export class SendCall {
   }
 
   #record(md: NativeMetadata): void {
-    const key = `${md.partition}:${md.topic}`;
-    const known = this.#partitions.get(key);
-    const appendTime = this.#createTime >= 0 && md.timestamp !== this.#createTime ? md.timestamp : -1;
+    // A batch's records settle one after another: most find the entry of the record before.
+    let known = this.#last;
+    if (known === null || known.partition !== md.partition || known.topicName !== md.topic) {
+      const key = `${md.partition}:${md.topic}`;
+      known = this.#partitions.get(key) ?? null;
+      if (known === null) {
+        const appendTime = this.#createTime >= 0 && md.timestamp !== this.#createTime ? md.timestamp : -1;
+        known = { topicName: md.topic, partition: md.partition, baseOffset: md.offset, appendTime };
+        this.#partitions.set(key, known);
+      }
+      this.#last = known;
+    }
     // -1: a duplicate the broker had already, offset unknown; any known offset is lower.
-    if (!known) this.#partitions.set(key, { topicName: md.topic, partition: md.partition, baseOffset: md.offset, appendTime });
-    else if (md.offset >= 0 && (known.baseOffset < 0 || md.offset < known.baseOffset)) known.baseOffset = md.offset;
+    if (md.offset >= 0 && (known.baseOffset < 0 || md.offset < known.baseOffset)) known.baseOffset = md.offset;
   }
 
   #results(): RecordMetadata[] {

@@ -270,6 +270,16 @@ describe('the producer before connect()', () => {
     await expect(producer.send({ topic: 't', compression: 9 as CompressionTypes, messages: [] })).rejects.toThrow(/The producer is disconnected/);
   });
 
+  it('connect() fails naming a bad option, and fails when no broker answers', async () => {
+    const { kafka } = recordingKafka({ ssl: { ca: 'x', checkServerIdentity: () => undefined } });
+    await expect(kafka.producer().connect()).rejects.toMatchObject({ name: 'KafkaJSNonRetriableError', message: expect.stringMatching(/ssl\.checkServerIdentity/) });
+    // Port 1 on this host: refused at once.
+    const { kafka: nobody } = recordingKafka({ connectionTimeout: 1000 });
+    const producer = nobody.producer();
+    await expect(producer.connect()).rejects.toMatchObject({ name: 'KafkaJSConnectionError', retriable: true, message: expect.stringMatching(/no bootstrap server answered/) });
+    await expect(producer.send({ topic: 't', messages: [{ value: 'v' }] })).rejects.toThrow(/The producer is disconnected/);
+  });
+
   it('warns when a listener subscribes to a network event it will never get', () => {
     const { kafka, entries } = recordingKafka();
     const producer = kafka.producer();
