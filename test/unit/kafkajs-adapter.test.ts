@@ -5,6 +5,9 @@
 
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import {
   CompressionTypes,
@@ -286,5 +289,15 @@ describe('the producer before connect()', () => {
     const remove = producer.on(producer.events.REQUEST, () => {});
     expect(entries.some((e) => e.label === 'WARN' && e.log.message.includes('producer.network.request is never emitted'))).toBe(true);
     remove();
+  });
+});
+
+describe('the layering', () => {
+  it('keeps the rest of src/ free of imports of the adapter', () => {
+    const src = fileURLToPath(new URL('../../src/', import.meta.url));
+    const offenders = (readdirSync(src, { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.ts') && !f.startsWith(`kafkajs${path.sep}`))
+      .filter((f) => /from '[./]*\/?kafkajs\/|from '\.\/kafkajs|from 'kafka-producer-ts\/kafkajs'/.test(readFileSync(path.join(src, f), 'utf8')));
+    expect(offenders).toEqual([]);
   });
 });
