@@ -30,6 +30,7 @@ export class Producer {
   readonly #partition: Partition | null;
   #status: Status = 'disconnected';
   #lanes: Lanes | null = null;
+  #connecting: Promise<void> | null = null;
   #initialized: Promise<void> | null = null;
   #transaction: KafkaJSTransaction | null = null;
 
@@ -55,8 +56,16 @@ export class Producer {
     return this.#instrumentation.on(eventName, listener);
   }
 
-  async connect(): Promise<void> {
-    if (this.#status === 'connected') return;
+  /** Concurrent calls share one connection attempt; once connected, connect() does nothing. */
+  connect(): Promise<void> {
+    if (this.#status === 'connected') return Promise.resolve();
+    this.#connecting ??= this.#connect().finally(() => {
+      this.#connecting = null;
+    });
+    return this.#connecting;
+  }
+
+  async #connect(): Promise<void> {
     this.#status = 'connecting';
     try {
       const brokers = typeof this.#kafka.brokers === 'function' ? await this.#kafka.brokers() : this.#kafka.brokers;
@@ -70,19 +79,20 @@ export class Producer {
         throw err;
       });
       this.#lanes = lanes;
-      this.#status = 'connected';
+      // disconnect() during connect() wins: it closes these lanes once this returns.
+      if (this.#status === 'connecting') this.#status = 'connected';
     } catch (err) {
       this.#status = 'disconnected';
       throw toKafkaJSError(err);
     }
-    this.#instrumentation.emit(PRODUCER_EVENTS.CONNECT);
+    if (this.#status === 'connected') this.#instrumentation.emit(PRODUCER_EVENTS.CONNECT);
   }
 
   async disconnect(): Promise<void> {
-    const lanes = this.#lanes;
     this.#status = 'disconnecting';
     try {
-      await lanes?.close();
+      await this.#connecting?.catch(() => undefined);
+      await this.#lanes?.close();
     } finally {
       this.#lanes = null;
       this.#initialized = null;

@@ -6,6 +6,7 @@
 
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { Kafka, KafkaJSNonRetriableError, logLevel, type PartitionerArgs, type Producer, type ProducerConfig } from 'kafka-producer-ts/kafkajs';
+import { activeResources, resourcesLeft } from '../support/active-resources.js';
 import { createTopic, kcatConsumeAtLeast, uniqueTopic } from '../support/kafka-tools.js';
 
 const env = inject('kafka');
@@ -228,5 +229,34 @@ describe('Producer > Producing to invalid topics (kafkajs producingToInvalidTopi
     const message = { key: 'key-1', value: 'value-1' };
     await expect(producer.send({ topic: `${topic}-abc)(*&^%`, messages: [message] })).rejects.toThrow('The request attempted to perform an operation on an invalid topic');
     await expect(producer.send({ topic, messages: [message] })).resolves.toEqual([entry(topic, '0')]);
+  });
+});
+
+describe("beyond kafkajs's cases: connect() and disconnect() racing", () => {
+  /** What the test process runs beyond `before`, once the producer's threads had a moment to exit. */
+  async function leftOver(before: ReturnType<typeof activeResources>): Promise<Record<string, number>> {
+    for (let i = 0; i < 50 && Object.keys(resourcesLeft(before)).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    return resourcesLeft(before);
+  }
+
+  it('connect() called twice at once connects once, and disconnect() leaves nothing running', async () => {
+    const topic = uniqueTopic('kafkajs-connect-twice');
+    await createTopic(env.bootstrap, topic, 1);
+    const before = activeResources();
+    const producer = newProducer();
+    await Promise.all([producer.connect(), producer.connect()]);
+    await producer.send({ topic, messages: [{ value: 'v' }] });
+    await producer.disconnect();
+    expect(await leftOver(before)).toEqual({});
+  });
+
+  it('disconnect() during connect() closes what connect() made', async () => {
+    const before = activeResources();
+    const producer = newProducer();
+    const connecting = producer.connect();
+    await producer.disconnect();
+    await connecting;
+    await expect(producer.send({ topic: 'topic-name', messages: [{ value: 'v' }] })).rejects.toThrow(/The producer is disconnected/);
+    expect(await leftOver(before)).toEqual({});
   });
 });
