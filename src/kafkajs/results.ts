@@ -23,8 +23,9 @@ export class SendCall {
   #reject!: (e: Error) => void;
   #pending = 1;
   #error: Error | null = null;
-  readonly #partitions = new Map<string, PartitionResult>();
-  #last: PartitionResult | null = null;
+  readonly #topics = new Map<string, PartitionResult[]>();
+  /** The partitions written, in the order their first record settled. */
+  readonly #written: PartitionResult[] = [];
   readonly #acks: number;
   /** The create time the call gave its records, or -1 when some carried their own: a differing time is then the broker's LogAppendTime. */
   readonly #createTime: number;
@@ -59,17 +60,18 @@ export class SendCall {
   }
 
   #record(md: NativeMetadata): void {
-    // A batch's records settle one after another: most find the entry of the record before.
-    let known = this.#last;
-    if (known === null || known.partition !== md.partition || known.topicName !== md.topic) {
-      const key = `${md.partition}:${md.topic}`;
-      known = this.#partitions.get(key) ?? null;
-      if (known === null) {
-        const appendTime = this.#createTime >= 0 && md.timestamp !== this.#createTime ? md.timestamp : -1;
-        known = { topicName: md.topic, partition: md.partition, baseOffset: md.offset, appendTime };
-        this.#partitions.set(key, known);
-      }
-      this.#last = known;
+    // By topic, then partition number: no key is built per record.
+    let partitions = this.#topics.get(md.topic);
+    if (!partitions) {
+      partitions = [];
+      this.#topics.set(md.topic, partitions);
+    }
+    let known = partitions[md.partition];
+    if (!known) {
+      const appendTime = this.#createTime >= 0 && md.timestamp !== this.#createTime ? md.timestamp : -1;
+      known = { topicName: md.topic, partition: md.partition, baseOffset: md.offset, appendTime };
+      partitions[md.partition] = known;
+      this.#written.push(known);
     }
     // -1: a duplicate the broker had already, offset unknown; any known offset is lower.
     if (md.offset >= 0 && (known.baseOffset < 0 || md.offset < known.baseOffset)) known.baseOffset = md.offset;
@@ -77,7 +79,7 @@ export class SendCall {
 
   #results(): RecordMetadata[] {
     const out: RecordMetadata[] = [];
-    for (const p of this.#partitions.values()) {
+    for (const p of this.#written) {
       out.push({ topicName: p.topicName, partition: p.partition, errorCode: 0, baseOffset: String(p.baseOffset), logAppendTime: String(p.appendTime), logStartOffset: '-1' });
     }
     return out;
