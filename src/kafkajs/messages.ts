@@ -44,8 +44,8 @@ function headers(h: IHeaders): ProducerRecord['headers'] {
 
 /**
  * The record for a message. `timestamp`: the send's time, for messages
- * without one; `partition`: the partitioner's choice, or undefined to let
- * the producer choose.
+ * without one; `partition`: the partitioner's choice or the message's own,
+ * or undefined to let the producer choose.
  */
 export function toRecord(topic: string, m: Message, timestamp: number, partition: number | undefined): ProducerRecord {
   return {

@@ -30,7 +30,7 @@ function hasOwnTimestamps(topicMessages: readonly TopicMessages[]): boolean {
   return topicMessages.some(({ messages }) => messages.some((m) => m.timestamp !== undefined && m.timestamp !== null));
 }
 
-/** `partition`: null to let the producer choose (DefaultPartitioner: murmur2 for keys as Java, sticky otherwise). */
+/** `partition`: null to let the producer choose (DefaultPartitioner: a message's partition, else murmur2 for keys as Java, else sticky). */
 export async function sendMessages(producer: KafkaProducer, topicMessages: readonly TopicMessages[], acks: number, partition: Partition | null): Promise<RecordMetadata[]> {
   const now = Date.now();
   const call = new SendCall(acks, hasOwnTimestamps(topicMessages) ? -1 : now);
@@ -38,7 +38,8 @@ export async function sendMessages(producer: KafkaProducer, topicMessages: reado
     for (const { topic, messages } of topicMessages) {
       const metadata = partition ? await partitionMetadata(producer, topic) : null;
       for (const message of messages) {
-        const chosen = partition && metadata ? partition({ topic, partitionMetadata: metadata, message }) : undefined;
+        // A partitioner of kafkajs's decides for every message; ours honours the message's own partition first.
+        const chosen = partition && metadata ? partition({ topic, partitionMetadata: metadata, message }) : (message.partition ?? undefined);
         call.added();
         producer.send(toRecord(topic, message, now, chosen), call.callback);
       }

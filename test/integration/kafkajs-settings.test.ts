@@ -68,6 +68,27 @@ describe('kafka-producer-ts/kafkajs on the wire', () => {
     expect(await kcatConsumeAtLeast(env.bootstrap, topic, 1, 20_000, 'read_committed')).toHaveLength(1);
   });
 
+  it("sends a message with a partition to that partition, with the DefaultPartitioner as with kafkajs's own", async () => {
+    const topic = uniqueTopic('kafkajs-explicit-partition');
+    await createTopic(env.bootstrap, topic, 3);
+    const producer = newProducer();
+    await producer.connect();
+    const result = await producer.send({ topic, messages: [0, 1, 2, 2, 1].map((partition, i) => ({ key: 'same-key', value: `v${i}`, partition })) });
+    expect(result.map((r) => [r.partition, r.baseOffset]).sort()).toEqual([
+      [0, '0'],
+      [1, '0'],
+      [2, '0'],
+    ]);
+    const read = await kcatConsumeAtLeast(env.bootstrap, topic, 5);
+    expect(read.map((m) => [m.payload, m.partition]).sort()).toEqual([
+      ['v0', 0],
+      ['v1', 1],
+      ['v2', 2],
+      ['v3', 2],
+      ['v4', 1],
+    ]);
+  });
+
   it("puts keys where kafkajs's LegacyPartitioner puts them", async () => {
     const topic = uniqueTopic('kafkajs-legacy');
     await createTopic(env.bootstrap, topic, 7);
