@@ -44,6 +44,24 @@ describe('kafka-producer-ts/kafkajs on the wire', () => {
     expect(await kcatConsumeAtLeast(env.bootstrap, topic, 101)).toHaveLength(101);
   });
 
+  it('takes the brokers from an async function, asked again on each connect()', async () => {
+    const topic = uniqueTopic('kafkajs-brokers-fn');
+    await createTopic(env.bootstrap, topic, 1);
+    let asked = 0;
+    const brokers = async () => {
+      asked++;
+      return [env.bootstrap];
+    };
+    const producer = new Kafka({ clientId: 'kafkajs-settings', brokers, logLevel: logLevel.NOTHING }).producer();
+    producers.push(producer);
+    await producer.connect();
+    await producer.send({ topic, messages: [{ value: 'first' }] });
+    await producer.disconnect();
+    await producer.connect();
+    await expect(producer.send({ topic, messages: [{ value: 'second' }] })).resolves.toEqual([expect.objectContaining({ baseOffset: '1' })]);
+    expect(asked).toBe(2);
+  });
+
   it("gives the broker's LogAppendTime for topics that use it", async () => {
     const topic = uniqueTopic('kafkajs-append-time');
     await createTopic(env.bootstrap, topic, 1, { 'message.timestamp.type': 'LogAppendTime' });
