@@ -9,6 +9,7 @@ export default defineConfig({
     // an alias also matches every name that starts with it and a '/'.
     alias: {
       'kafka-producer-ts/protocol': fileURLToPath(new URL('./dist/src/protocol/index.js', import.meta.url)),
+      'kafka-producer-ts/kafkajs': fileURLToPath(new URL('./dist/src/kafkajs/index.js', import.meta.url)),
       'kafka-producer-ts': fileURLToPath(new URL('./dist/src/index.js', import.meta.url)),
     },
   },

@@ -31,6 +31,7 @@ const COLORS: Record<string, string> = {
   'java-defaults': '#e39a97',
   'ours-worker': '#2f6db5',
   'ours-main': '#6fa8dc',
+  'ours-kafkajs': '#9fc5e8',
 };
 
 const esc = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');

@@ -147,6 +147,10 @@ export function peers(b: Broker, only: string[] | null): Peer[] {
     ['ours-worker', () => nodePeer({ id: 'ours-worker', label: 'kafka-producer-ts (worker)', version: ours, kind: 'ours', atDefaults: true }, 'ours.js', { worker: true })],
     ['ours-main', () => nodePeer({ id: 'ours-main', label: 'kafka-producer-ts (main thread)', version: ours, kind: 'ours', atDefaults: false }, 'ours.js', { worker: false })],
     [
+      'ours-kafkajs',
+      () => nodePeer({ id: 'ours-kafkajs', label: 'kafka-producer-ts/kafkajs (kafkajs API)', version: ours, kind: 'ours', atDefaults: false }, 'kafkajs.js', { adapter: true }),
+    ],
+    [
       'java-256k',
       () =>
         javaPeer(

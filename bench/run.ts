@@ -6,7 +6,7 @@
 //   BENCH_ROUNDS=5      rounds per workload (default 3)
 //   BENCH_QUICK=1       smoke mode: a tenth of the records, one round unless BENCH_ROUNDS says otherwise
 //   BENCH_PEERS=a,b     only these clients (ids in bench/peers.ts: kafkajs, platformatic, platformatic-defaults,
-//                       kafkats, node-rdkafka, kcat, java, java-defaults, ours-worker, ours-main, java-256k,
+//                       kafkats, node-rdkafka, kcat, java, java-defaults, ours-worker, ours-main, ours-kafkajs, java-256k,
 //                       ours-worker-256k, ours-first, kafka-python)
 //   BENCH_WORKLOADS=a,b only these workloads (ids below: 100b, 100b-keyed, 1k, 1k-keyed, latency, first-await,
 //                       first-all, first-callback)
