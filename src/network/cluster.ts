@@ -213,7 +213,7 @@ export class Cluster {
       topics: topics === null ? null : topics.map((name) => ({ name })),
       allowAutoTopicCreation,
     });
-    this.metadata.update(res);
+    this.metadata.update(res, Date.now(), conn.broker);
     return this.metadata;
   }
 
