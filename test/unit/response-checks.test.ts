@@ -210,17 +210,18 @@ describe.each(['main', 'port'] as FakeHost[])('through the producer, the Sender 
     }
   });
 
-  it('an InitProducerId answer with a negative producer id is asked again after the backoff; the next sane one is used', async () => {
+  it('an InitProducerId answer with a negative epoch is asked again after the backoff; the next sane one is used', async () => {
     const cluster = new FakeCluster([{ name: 't', partitions: 1 }]);
     let hostile = 2;
-    cluster.tamper = (api, res) => (api === 'InitProducerId' && hostile-- > 0 ? { ...(res as InitProducerIdResponse), producerId: -9 } : res);
+    cluster.tamper = (api, res) => (api === 'InitProducerId' && hostile-- > 0 ? { ...(res as InitProducerIdResponse), producerEpoch: -1 } : res);
     const producer = producerOver(cluster, host, options);
     open.push(producer);
     const outcomes = await sendAll(cluster, producer, 2, 10_000);
     expect(outcomes).toEqual([null, null]);
     expect(cluster.initProducerIdCalls.length).toBe(3);
     const log = cluster.partition('t', 0).log;
-    expect(log.every((b) => b.producerId >= 0)).toBe(true);
+    expect(log.every((b) => b.epoch === 0)).toBe(true);
+    expect(cluster.partition('t', 0).values).toEqual(['v0', 'v1']);
   });
 });
 
