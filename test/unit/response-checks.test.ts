@@ -22,6 +22,9 @@ import type { ProducePartitionResponse, ProduceResponse } from '../../src/protoc
 import type { KafkaProducer } from '../../src/producer.js';
 import { Coordinators } from '../../src/sender/coordinator.js';
 import type { SenderConnection, Transport } from '../../src/sender/transport.js';
+import { Connection } from '../../src/network/connection.js';
+import { ApiVersions } from '../../src/protocol/apis/api-versions.js';
+import { onRequests, responseFrame, serve } from '../support/fake-broker.js';
 import { FakeCluster, ManualClock } from '../support/fake-cluster.js';
 import { producerOver, type FakeHost } from '../support/fake-producer.js';
 
@@ -152,6 +155,32 @@ describe('InitProducerId, FindCoordinator, ApiVersions', () => {
     refused(apiVersionsProblem(res([{ apiKey: 0, minVersion: 5, maxVersion: 3 }]), BROKER), 'ApiVersions', /^apiKeys\[0\]$/);
     refused(apiVersionsProblem(res([{ apiKey: 0, minVersion: -1, maxVersion: 3 }]), BROKER), 'ApiVersions', /^apiKeys\[0\]$/);
     refused(apiVersionsProblem(res([{ apiKey: 3, minVersion: 0, maxVersion: 3 }, { apiKey: 3, minVersion: 0, maxVersion: 9 }]), BROKER), 'ApiVersions', /^apiKeys\[3\]\.apiKey$/);
+  });
+});
+
+describe('ApiVersions over TCP', () => {
+  it('a broker offering Produce versions 9..3 is not connected to: the connect fails with the MalformedResponseError', async () => {
+    const server = await serve((socket) =>
+      onRequests(socket, (req) => {
+        const apiKeys = [{ apiKey: 18, minVersion: 0, maxVersion: 4 }, { apiKey: 0, minVersion: 9, maxVersion: 3 }];
+        socket.write(responseFrame(ApiVersions, req.version, req.correlationId, { errorCode: 0, apiKeys, throttleTimeMs: 0 }));
+        return true;
+      }),
+    );
+    try {
+      const err = await Connection.connect({ host: '127.0.0.1', port: server.port, requestTimeoutMs: 2000 }).then(
+        (c) => {
+          c.close();
+          return null;
+        },
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(MalformedResponseError);
+      expect((err as MalformedResponseError).field).toBe('apiKeys[0]');
+      expect((err as MalformedResponseError).broker).toBe(`127.0.0.1:${server.port}`);
+    } finally {
+      await server.close();
+    }
   });
 });
 
