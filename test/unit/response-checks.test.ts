@@ -89,6 +89,18 @@ describe('Metadata', () => {
     refused(metadataProblem(res, BROKER), 'Metadata', field);
   });
 
+  it('the metadata cache refuses such an answer whole: what it knew stays as it was', () => {
+    const cluster = new FakeCluster([{ name: 'a', partitions: 3, leaders: [1, 2, 3] }]);
+    const cache = cluster.metadata;
+    cache.update(cluster.metadataResponse(['a']));
+    const before = structuredClone({ brokers: [...cache.brokers], a: cache.topic('a') });
+    const res = cluster.metadataResponse(['a']);
+    (res.topics[0]?.partitions[0] as { leaderId: number }).leaderId = 2;
+    res.brokers = [...res.brokers, { nodeId: 9, host: 'h', port: 0, rack: null }];
+    expect(() => cache.update(res, Date.now(), BROKER)).toThrow(MalformedResponseError);
+    expect(structuredClone({ brokers: [...cache.brokers], a: cache.topic('a') })).toEqual(before);
+  });
+
   it('a leader of -1 (LEADER_NOT_AVAILABLE), an epoch of -1 and a topic error with no partitions pass', () => {
     const res = metadata();
     Object.assign(res.topics[0]?.partitions[0] as object, { leaderId: -1, leaderEpoch: -1, errorCode: 5 });
