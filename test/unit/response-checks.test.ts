@@ -210,7 +210,7 @@ async function sendAll(cluster: FakeCluster, producer: KafkaProducer, n: number,
   return outcomes;
 }
 
-describe.each(['main', 'port'] as FakeHost[])('through the producer, the Sender on %s', (host) => {
+describe.each(['main', 'port', 'thread'] as FakeHost[])('through the producer, the Sender on %s', (host) => {
   const options = { lingerMs: 0, requestTimeoutMs: 1000, deliveryTimeoutMs: 5000, retryBackoffMs: 100, retryBackoffMaxMs: 400 };
 
   it('a Produce answer naming a partition not asked for is as good as lost: the batch goes again, is answered as a duplicate, lands once', async () => {
