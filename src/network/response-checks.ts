@@ -102,17 +102,25 @@ export type AskedPartitions = ReadonlyMap<string, ReadonlyMap<number, unknown>>;
  */
 export function produceProblem(res: ProduceResponse, asked: AskedPartitions, broker: string | null): MalformedResponseError | null {
   const bad = (field: string, problem: string) => malformed('Produce', broker, field, problem);
-  const answered = new Set<string>();
+  // On the hot path: nothing is allocated for an answer of one partition per topic, and no string unless it is refused.
+  let topics: Set<string> | null = null;
   for (const t of res.responses) {
     const partitions = t.name === undefined ? undefined : asked.get(t.name);
+    const at = (p: ProducePartitionResponse) => `responses[${t.name ?? '?'}].partitionResponses[${p.index}]`;
+    if (res.responses.length > 1 && t.name !== undefined) {
+      topics ??= new Set();
+      if (topics.has(t.name)) return bad(`responses[${t.name}].name`, 'is answered twice');
+      topics.add(t.name);
+    }
+    const answered = t.partitionResponses.length > 1 ? new Set<number>() : null;
     for (const p of t.partitionResponses) {
-      const at = `responses[${t.name ?? '?'}].partitionResponses[${p.index}]`;
-      if (!partitions?.has(p.index)) return bad(`${at}.index`, 'names a partition the request did not carry');
-      const key = `${t.name}\u0000${p.index}`;
-      if (answered.has(key)) return bad(`${at}.index`, 'is answered twice');
-      answered.add(key);
+      if (!partitions?.has(p.index)) return bad(`${at(p)}.index`, 'names a partition the request did not carry');
+      if (answered) {
+        if (answered.has(p.index)) return bad(`${at(p)}.index`, 'is answered twice');
+        answered.add(p.index);
+      }
       const wrong = partitionProblem(p);
-      if (wrong) return bad(`${at}.${wrong[0]}`, wrong[1]);
+      if (wrong) return bad(`${at(p)}.${wrong[0]}`, wrong[1]);
     }
   }
   for (const [i, ep] of res.nodeEndpoints.entries()) {

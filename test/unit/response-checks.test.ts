@@ -121,6 +121,7 @@ describe('Produce', () => {
     ['a partition not asked for', (r) => r.responses[0]?.partitionResponses.push(partition(1)), /^responses\[a\]\.partitionResponses\[1\]\.index$/],
     ['a topic not asked for', (r) => r.responses.push({ name: 'z', partitionResponses: [partition(0)] }), /^responses\[z\]\.partitionResponses\[0\]\.index$/],
     ['a partition answered twice', (r) => r.responses[0]?.partitionResponses.push(partition(2)), /^responses\[a\]\.partitionResponses\[2\]\.index$/],
+    ['a topic answered twice', (r) => r.responses.push({ name: 'a', partitionResponses: [] }), /^responses\[a\]\.name$/],
     ['a base offset of -2', (r) => r.responses[0]?.partitionResponses.splice(0, 1, partition(0, { baseOffset: -2 })), /\[0\]\.baseOffset$/],
     ['a log append time of -5', (r) => r.responses[0]?.partitionResponses.splice(0, 1, partition(0, { logAppendTimeMs: -5 })), /\[0\]\.logAppendTimeMs$/],
     ['a log start offset of -3', (r) => r.responses[0]?.partitionResponses.splice(0, 1, partition(0, { logStartOffset: -3 })), /\[0\]\.logStartOffset$/],
