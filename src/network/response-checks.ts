@@ -37,12 +37,17 @@ function endpointProblem(nodeId: number, host: string, port: number): [field: st
   return null;
 }
 
+/** Lists up to this long are searched for repeats in place; longer ones (only a hostile broker's) through a Set, to stay linear. */
+const SHORT_LIST = 16;
+
 /** A list of node ids (replicas, ISR, offline replicas): each 0 or more, none twice. */
 function nodeListProblem(ids: readonly number[]): string | null {
+  const seen = ids.length > SHORT_LIST ? new Set<number>() : null;
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i] as number;
     if (id < 0) return `holds ${id}; a node id is 0 or more`;
-    if (ids.indexOf(id) !== i) return `holds node ${id} twice`;
+    if (seen ? seen.has(id) : ids.indexOf(id) !== i) return `holds node ${id} twice`;
+    seen?.add(id);
   }
   return null;
 }

@@ -75,6 +75,7 @@ describe('Metadata', () => {
     ['a leader epoch of -2', (r) => ((r.topics[1]?.partitions[0] as { leaderEpoch: number }).leaderEpoch = -2), /^topics\[b\]\.partitions\[0\]\.leaderEpoch$/],
     ['a negative replica', (r) => (r.topics[0]?.partitions[0] as { replicaNodes: number[] }).replicaNodes.push(-1), /replicaNodes$/],
     ['an ISR naming a node twice', (r) => (r.topics[0]?.partitions[0] as { isrNodes: number[] }).isrNodes.push(1), /isrNodes$/],
+    ['a long replica list naming a node twice', (r) => ((r.topics[0]?.partitions[0] as { replicaNodes: number[] }).replicaNodes = [...Array.from({ length: 40 }, (_, i) => i), 39]), /replicaNodes$/],
     ['a broker id of -1', (r) => (r.brokers = [...r.brokers, { nodeId: -1, host: 'h', port: 1, rack: null }]), /^brokers\[3\]\.nodeId$/],
     ['a broker listed twice', (r) => (r.brokers = [...r.brokers, { nodeId: 2, host: 'h', port: 1, rack: null }]), /^brokers\[3\]\.nodeId$/],
     ['an empty host', (r) => (r.brokers = [{ ...(r.brokers[0] as MetadataResponse['brokers'][number]), host: '' }, ...r.brokers.slice(1)]), /^brokers\[0\]\.host$/],
