@@ -206,7 +206,7 @@ export class Sender {
     });
     this.#ids = new ProducerIds(config.enableIdempotence, config.retryBackoffMs, {
       initProducerId: () => this.#initProducerId(),
-      retryLater: (ms) => this.#clock.setTimeout(wake, ms),
+      retryLater: (ms, retry) => this.#clock.setTimeout(retry, ms),
       wake,
       fatal: (err) => this.#becomeFatal(err),
       bumped: () => {
@@ -316,7 +316,7 @@ export class Sender {
           break;
         }
         q.queue.shift();
-        this.#fail(this.#deliveryTimeout(q, b, now, b.lastError ?? this.#leaderError(q)), b, q);
+        this.#fail(this.#deliveryTimeout(q, b, now, b.lastError ?? this.#leaderError(q) ?? this.#ids.lastError ?? undefined), b, q);
       }
     }
   }

@@ -253,6 +253,22 @@ describe.each(['main', 'port', 'thread'] as FakeHost[])('through the producer, t
     }
   });
 
+  it('InitProducerId answers with a negative producer id every time: the sends expire at deliveryTimeoutMs with that error as the cause', async () => {
+    const cluster = new FakeCluster([{ name: 't', partitions: 1 }]);
+    cluster.tamper = (api, res) => (api === 'InitProducerId' ? { ...(res as InitProducerIdResponse), producerId: -3 } : res);
+    const producer = producerOver(cluster, host, options);
+    open.push(producer);
+    const outcomes = await sendAll(cluster, producer, 2, 10_000);
+    for (const err of outcomes) {
+      expect(err).toBeInstanceOf(KafkaTimeoutError);
+      expect((err as Error).cause).toBeInstanceOf(MalformedResponseError);
+      expect(((err as Error).cause as MalformedResponseError).field).toBe('producerId');
+    }
+    expect(cluster.partition('t', 0).values).toEqual([]);
+    // Asked again after each backoff (100 ms), not in a loop.
+    expect(cluster.initProducerIdCalls.length).toBeLessThanOrEqual(5000 / 100 + 2);
+  });
+
   it('an InitProducerId answer with a negative epoch is asked again after the backoff; the next sane one is used', async () => {
     const cluster = new FakeCluster([{ name: 't', partitions: 1 }]);
     let hostile = 2;
