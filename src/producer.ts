@@ -143,6 +143,9 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     super();
     this.#config = resolveConfig(options);
     const cfg = this.#config;
+    const deps = (options as { [SENDER_DEPS]?: SenderDeps } | undefined)?.[SENDER_DEPS];
+    // A test's clock dates batches and moves maxBlockMs deadlines too, so the Sender's linger and expiry see one time.
+    const clock = deps?.clock;
     this.#waiting = new WaitingSends(
       {
         attempt: (w, now) => this.#attempt(w.record, w.result, w.tp, now),
@@ -152,11 +155,9 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
       },
       cfg.maxBlockMs,
       cfg.retryBackoffMs,
+      clock,
     );
     this.#keyless = cfg.partitioner === 'round-robin' ? new RoundRobinPartitioner() : new StickyPartitioner(cfg.batchSize, Math.random, (topic, partition) => this.#accumulator.growing(topic, partition), cfg.maxBatchSize);
-    const deps = (options as { [SENDER_DEPS]?: SenderDeps } | undefined)?.[SENDER_DEPS];
-    // A test's clock dates batches too, so the Sender's linger and expiry see one time.
-    const clock = deps?.clock;
     if (clock) this.#now = () => clock.now();
     this.#host = startSender(cfg.worker && !deps, deps);
     const channel = this.#host.channel;

@@ -11,6 +11,7 @@ import type { TopicPartition } from './accumulator/record-accumulator.js';
 import { Fifo } from './accumulator/fifo.js';
 import type { CheckedRecord } from './record.js';
 import type { SendResult } from './send-result.js';
+import { systemClock, type Clock } from './sender/clock.js';
 
 export interface Waiting {
   readonly id: number;
@@ -53,11 +54,14 @@ export class WaitingSends {
   #count = 0;
   #bytes = 0;
   #nextId = 1;
-  #timer: NodeJS.Timeout | null = null;
+  /** The producer's time: a test's clock moves maxBlockMs deadlines as it moves the Sender's. */
+  readonly #clock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>;
+  #timer: unknown = null;
   #timerAt = Infinity;
 
-  constructor(host: WaitingHost, maxBlockMs: number, metadataRetryMs: number) {
+  constructor(host: WaitingHost, maxBlockMs: number, metadataRetryMs: number, clock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'> = systemClock) {
     this.#host = host;
+    this.#clock = clock;
     this.#maxBlockMs = maxBlockMs;
     this.#metadataRetryMs = metadataRetryMs;
   }
@@ -150,7 +154,7 @@ export class WaitingSends {
         w.result.settle(err, -1, -1);
       }
     }
-    this.#settleDown(Date.now());
+    this.#settleDown(this.#clock.now());
   }
 
   /** Fails everything still waiting with `err` (close, a fatal error). */
@@ -163,7 +167,7 @@ export class WaitingSends {
       w.result.settle(err, -1, -1);
     }
     this.#disarm();
-    this.#settleDown(Date.now());
+    this.#settleDown(this.#clock.now());
   }
 
   #drainMetadataQueue(key: string, q: Fifo<Waiting>, now: number): void {
@@ -185,7 +189,7 @@ export class WaitingSends {
 
   /** Expires what is due, asks again for missing metadata, and re-arms the timer. */
   #onTimer(): void {
-    const now = Date.now();
+    const now = this.#clock.now();
     for (const [key, q] of this.#forMetadata) {
       // A due retry may find the metadata arrived meanwhile (or still missing: ask again).
       this.#drainMetadataQueue(key, q, now);
@@ -225,7 +229,7 @@ export class WaitingSends {
     this.#disarm();
     if (at === Infinity) return;
     this.#timerAt = at;
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#clock.setTimeout(() => {
       this.#timer = null;
       this.#timerAt = Infinity;
       this.#onTimer();
@@ -233,7 +237,7 @@ export class WaitingSends {
   }
 
   #disarm(): void {
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#timer = null;
     this.#timerAt = Infinity;
   }

@@ -1,13 +1,16 @@
 // npm run fuzz: hostile bytes against every response decoder (1,000,000 cases
 // by default, shared among worker threads) and against the connection's
 // framing (10,000 connections), from the real responses recorded in
-// test/fixtures/responses.json. Seeded: the same seed runs the same cases.
+// test/fixtures/responses.json; then hostile VALUES in decoded answers
+// (values.ts): 20,000 mutated recordings through the answer checks, and 300
+// producers on the in-process fake cluster whose answers are mutated (with
+// 75 coordinator lookups). Seeded: the same seed runs the same cases.
 // Prints the cases per decoder, per mutation kind and per framing kind, and
 // exits 1 on any failure: an error that is not the typed one, a case over
 // its time or allocation bound, a worker that hangs or runs out of memory,
 // an uncaught exception.
 //
-//   npm run fuzz -- --cases N --framing-cases N --seed S --workers N
+//   npm run fuzz -- --cases N --framing-cases N --check-cases N --value-cases N --seed S --workers N
 //   npm run fuzz -- --seed S --replay N      one decoder case, in detail
 
 import os from 'node:os';
@@ -18,10 +21,16 @@ import type { DecoderWorkerData } from './decoder-worker.js';
 import { decoderName, fixturesPath, loadFixtures, PRODUCER_APIS, type ResponseFixture } from './fixtures.js';
 import { FramingFuzz, type FramingReport } from './framing.js';
 import { MUTATIONS } from './mutators.js';
+import { VALUE_MUTATIONS } from './value-mutators.js';
+import type { ValueWorkerData } from './value-worker.js';
+import { emptyValueReport, VALUE_PARTS, type ValueReport } from './values.js';
 
 interface Options {
   cases: number;
   framingCases: number;
+  checkCases: number;
+  /** Producers on the fake cluster; a quarter as many coordinator lookups. */
+  valueCases: number;
   seed: number;
   workers: number;
   replay: number | null;
@@ -33,17 +42,19 @@ const HANG_MS = 10_000;
 const WORKER_HEAP_MB = 512;
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { cases: 1_000_000, framingCases: 10_000, seed: 1, workers: Math.max(1, Math.min(4, os.availableParallelism())), replay: null };
+  const opts: Options = { cases: 1_000_000, framingCases: 10_000, checkCases: 20_000, valueCases: 300, seed: 1, workers: Math.max(1, Math.min(4, os.availableParallelism())), replay: null };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     const n = Number(value);
     if (value === undefined || !Number.isInteger(n) || n < 0) throw new Error(`${flag} needs a whole number, got ${value}`);
     if (flag === '--cases') opts.cases = n;
     else if (flag === '--framing-cases') opts.framingCases = n;
+    else if (flag === '--check-cases') opts.checkCases = n;
+    else if (flag === '--value-cases') opts.valueCases = n;
     else if (flag === '--seed') opts.seed = n;
     else if (flag === '--workers') opts.workers = Math.max(1, n);
     else if (flag === '--replay') opts.replay = n;
-    else throw new Error(`unknown option ${flag} (use --cases, --framing-cases, --seed, --workers, --replay)`);
+    else throw new Error(`unknown option ${flag} (use --cases, --framing-cases, --check-cases, --value-cases, --seed, --workers, --replay)`);
   }
   return opts;
 }
@@ -124,6 +135,58 @@ function printFraming(r: FramingReport): void {
   for (const f of r.failures) console.log(`  FAILED framing case ${f.index} (${f.kind}): ${f.reason}`);
 }
 
+function printValues(r: ValueReport): void {
+  console.log(`  ${'mutation'.padEnd(32)}${'applied'.padStart(10)}${'refused'.padStart(10)}${'passed'.padStart(10)}`);
+  for (const name of VALUE_MUTATIONS) {
+    const t = r.byKind[name];
+    if (t) console.log(`  ${name.padEnd(32)}${fmt(t.cases).padStart(10)}${fmt(t.refused).padStart(10)}${fmt(t.passed).padStart(10)}`);
+  }
+  console.log(`  ${fmt(r.sends)} sends; the slowest settled after ${fmt(r.slowestSettleMs)} ms of virtual time`);
+  for (const f of r.failures) console.log(`  FAILED ${f.part} case ${f.index}: ${f.reason}`);
+}
+
+/** The value cases on a worker thread: a case that blocks it (a producer walking a huge sparse array) is named, not waited for. */
+async function runValues(opts: Options): Promise<ValueReport> {
+  const progress = new SharedArrayBuffer(8);
+  const cells = new Int32Array(progress);
+  const data: ValueWorkerData = { seed: opts.seed, checkCases: opts.checkCases, valueCases: opts.valueCases, progress };
+  const where = () => `value ${VALUE_PARTS[Atomics.load(cells, 0)] ?? '?'} case ${Atomics.load(cells, 1)}`;
+  let report: ValueReport | null = null;
+  const failures: ValueReport['failures'] = [];
+  const death = (reason: string) => failures.push({ index: Atomics.load(cells, 1), part: VALUE_PARTS[Atomics.load(cells, 0)] ?? 'producer', reason });
+  await new Promise<void>((resolve) => {
+    const worker = new Worker(new URL('./value-worker.js', import.meta.url), { workerData: data, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+    let last = '';
+    let since = Date.now();
+    const done = () => {
+      clearInterval(watchdog);
+      resolve();
+    };
+    const watchdog = setInterval(() => {
+      const now = `${Atomics.load(cells, 0)}:${Atomics.load(cells, 1)}`;
+      if (now !== last) {
+        last = now;
+        since = Date.now();
+      } else if (Date.now() - since > HANG_MS) {
+        death(`${where()}: no progress for ${HANG_MS} ms (a hang)`);
+        // A thread stuck inside one builtin call would take minutes to terminate: unreferenced, it ends with the process.
+        worker.unref();
+        done();
+      }
+    }, 1000);
+    worker.on('message', (m: { t: 'failures'; failures: ValueReport['failures'] } | { t: 'report'; report: ValueReport }) => {
+      if (m.t === 'failures') failures.push(...m.failures);
+      else report = m.report;
+    });
+    worker.on('error', (err) => death(`${where()}: the worker died: ${err.message}`));
+    worker.on('exit', done);
+  });
+  const out: ValueReport = report ?? emptyValueReport();
+  out.failures = failures.slice(0, 20);
+  out.failureCount = Math.max(out.failureCount, failures.length);
+  return out;
+}
+
 function replay(opts: Options, fixtures: readonly ResponseFixture[], index: number): void {
   const c = new DecoderFuzz(fixtures, opts.seed).caseAt(index);
   const { api, version } = c.subject.fixture;
@@ -162,12 +225,19 @@ async function main(): Promise<void> {
   await framingFuzz.close();
   console.log(`\nframing: ${fmt(framing.cases)} connections in ${((performance.now() - framingStarted) / 1000).toFixed(1)} s`);
   printFraming(framing);
+
+  const valuesStarted = performance.now();
+  const values = await runValues(opts);
+  console.log(
+    `\nvalues: ${fmt(values.checkCases)} mutated recordings through the answer checks, ${fmt(values.producerCases)} producers and ${fmt(values.coordinatorCases)} coordinator lookups on the fake cluster in ${((performance.now() - valuesStarted) / 1000).toFixed(1)} s`,
+  );
+  printValues(values);
   for (const u of uncaught) console.log(`  FAILED ${u}`);
 
-  const failures = decoders.failureCount + deaths.length + framing.failureCount + uncaught.length;
+  const failures = decoders.failureCount + deaths.length + framing.failureCount + values.failureCount + uncaught.length;
   const missing = opts.cases - decoders.cases;
   console.log(
-    `\nfuzz: ${fmt(decoders.cases + framing.cases)} cases (${fmt(decoders.cases)} decoder, ${fmt(framing.cases)} framing) in ${((performance.now() - started) / 1000).toFixed(1)} s, seed ${opts.seed}: ${failures === 0 && missing === 0 ? 'no failures' : `${fmt(failures)} failures${missing > 0 ? `, ${fmt(missing)} decoder cases not run` : ''}`}`,
+    `\nfuzz: ${fmt(decoders.cases + framing.cases + values.checkCases + values.producerCases + values.coordinatorCases)} cases (${fmt(decoders.cases)} decoder, ${fmt(framing.cases)} framing, ${fmt(values.checkCases + values.producerCases + values.coordinatorCases)} value) in ${((performance.now() - started) / 1000).toFixed(1)} s, seed ${opts.seed}: ${failures === 0 && missing === 0 ? 'no failures' : `${fmt(failures)} failures${missing > 0 ? `, ${fmt(missing)} decoder cases not run` : ''}`}`,
   );
   if (failures > 0 || missing > 0) process.exitCode = 1;
 }

@@ -205,7 +205,8 @@ export class Cluster {
   /**
    * Refreshes metadata for these topics (null: all topics) and returns the
    * cache. With allowAutoTopicCreation the broker may create missing topics
-   * when its auto.create.topics.enable is on.
+   * when its auto.create.topics.enable is on. An answer whose values cannot
+   * be right rejects with a MalformedResponseError and leaves the cache as it was.
    */
   async refreshMetadata(topics: readonly string[] | null, allowAutoTopicCreation = true): Promise<MetadataCache> {
     const conn = await this.anyConnection();
@@ -213,7 +214,7 @@ export class Cluster {
       topics: topics === null ? null : topics.map((name) => ({ name })),
       allowAutoTopicCreation,
     });
-    this.metadata.update(res);
+    this.metadata.update(res, Date.now(), conn.broker);
     return this.metadata;
   }
 

@@ -36,6 +36,7 @@ import {
   ResponseSizeError,
   UnsupportedVersionError,
 } from './errors.js';
+import { apiVersionsProblem, checked } from './response-checks.js';
 import { authenticate } from './sasl/authenticate.js';
 import type { SaslOptions } from './sasl/session.js';
 import { isTlsFailure, tlsConnectOptions, type TlsOptions } from './tls.js';
@@ -271,6 +272,7 @@ export class Connection extends EventEmitter {
         continue;
       }
       if (res.errorCode !== 0) throw new KafkaResponseError(res.errorCode, `ApiVersions from ${this.broker}`);
+      checked(res, apiVersionsProblem(res, this.broker));
       for (const k of res.apiKeys) this.#versions.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
       for (const f of res.finalizedFeatures) this.#features.set(f.name, f.maxVersionLevel);
       return;

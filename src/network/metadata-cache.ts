@@ -3,8 +3,11 @@
 // An answer with an older leader epoch than the one cached is ignored, so a
 // stale broker cannot move a partition back to a leader it already left;
 // unless the topic id changed (the topic was deleted and created again).
+// An answer whose values cannot be right (response-checks.ts) changes
+// nothing: update() throws its MalformedResponseError before touching the cache.
 
 import type { MetadataResponse } from '../protocol/apis/metadata.js';
+import { metadataProblem } from './response-checks.js';
 
 export interface BrokerInfo {
   nodeId: number;
@@ -37,7 +40,10 @@ export class MetadataCache {
   clusterId: string | null = null;
   controllerId = -1;
 
-  update(res: MetadataResponse, now = Date.now()): void {
+  /** `broker`: who answered, for the error naming a value that cannot be right. */
+  update(res: MetadataResponse, now = Date.now(), broker: string | null = null): void {
+    const problem = metadataProblem(res, broker);
+    if (problem) throw problem;
     this.clusterId = res.clusterId;
     this.controllerId = res.controllerId;
     this.brokers.clear();

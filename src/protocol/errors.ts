@@ -37,10 +37,15 @@ export class ProtocolError extends KafkaClientError {
 }
 
 /**
- * A response that does not decode under its API's schema at the version it
- * answers: `offset` is where in the frame (the bytes after the size prefix)
- * decoding stopped, the cause says what was wrong there. Nothing read after
- * such bytes can be trusted, so the connection it came on is closed.
+ * A response the client cannot use. Either its bytes do not decode under its
+ * API's schema at the version it answers (`field` null): `offset` is where in
+ * the frame (the bytes after the size prefix) decoding stopped, the cause
+ * says what was wrong there, and since nothing read after such bytes can be
+ * trusted the connection it came on is closed. Or it decoded, but a value in
+ * it cannot be right (a hole in a topic's partitions, a leader that is not a
+ * broker, a negative producer id...): `field` names it, `offset` and
+ * `version` are -1, and what depended on the answer is retried or failed with
+ * this error (docs/protocol.md, "What the client checks in an answer").
  */
 export class MalformedResponseError extends ProtocolError {
   readonly api: string;
@@ -48,13 +53,22 @@ export class MalformedResponseError extends ProtocolError {
   readonly offset: number;
   /** host:port (node) of the broker that sent it; null where the bytes came from no connection. */
   readonly broker: string | null;
+  /** The value that cannot be right, as a path (e.g. "topics[orders].partitions[1].partitionIndex"); null when the bytes did not decode. */
+  readonly field: string | null;
 
-  constructor(api: string, version: number, offset: number, cause: Error, broker: string | null = null) {
-    super(`${api} v${version} response${broker === null ? '' : ` from ${broker}`} is malformed at offset ${offset}: ${cause.message}`, { cause });
+  constructor(api: string, version: number, offset: number, cause: Error, broker: string | null = null, field: string | null = null) {
+    const from = broker === null ? '' : ` from ${broker}`;
+    super(
+      field === null
+        ? `${api} v${version} response${from} is malformed at offset ${offset}: ${cause.message}`
+        : `${api} response${from} has a value that cannot be right: ${field} ${cause.message}`,
+      { cause },
+    );
     this.api = api;
     this.version = version;
     this.offset = offset;
     this.broker = broker;
+    this.field = field;
   }
 }
 

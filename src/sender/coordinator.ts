@@ -7,6 +7,7 @@
 
 import { AuthenticationError, KafkaTimeoutError, ProducerClosedError, ProducerFencedError, TransactionAbortableError, TransactionFatalError } from '../errors.js';
 import { FindCoordinator } from '../protocol/apis/find-coordinator.js';
+import { checked, coordinatorProblem } from '../network/response-checks.js';
 import { errorInfo, KafkaResponseError } from '../protocol/errors.js';
 import type { Clock } from './clock.js';
 import type { SenderConnection, Transport } from './transport.js';
@@ -149,6 +150,8 @@ export class Coordinators {
     // v4+ answers per key; below v4 the answer is the response itself.
     const c = res.coordinators?.[0] ?? { errorCode: res.errorCode ?? -1, nodeId: res.nodeId ?? -1, host: res.host ?? '', port: res.port ?? -1 };
     if (c.errorCode !== 0) throw new KafkaResponseError(c.errorCode, `FindCoordinator for ${key}`);
+    // An address that cannot be right is as good as no answer: looked up again after the backoff.
+    checked(c, coordinatorProblem(c, any.broker));
     this.#transport.metadata.addBroker({ nodeId: c.nodeId, host: c.host, port: c.port, rack: null });
     return this.#transport.connectionTo(c.nodeId);
   }

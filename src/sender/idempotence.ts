@@ -27,7 +27,8 @@ import type { PartitionQueue } from './partition-queue.js';
 export interface ProducerIdHooks {
   /** InitProducerId for a new id. */
   initProducerId(): Promise<InitProducerIdResponse>;
-  retryLater(ms: number): void;
+  /** Calls `retry` after `ms`. */
+  retryLater(ms: number, retry: () => void): void;
   wake(): void;
   /** The producer cannot get an id: every batch fails with this. */
   fatal(err: ProducerFatalError): void;
@@ -43,9 +44,13 @@ export class ProducerIds {
   epoch = -1;
   /** Epoch bumps done (KIP-360), for metrics. */
   bumps = 0;
+  /** Why the last InitProducerId got no id (a broker unreachable, an answer refused); null once one is had. Batches that expire waiting for an id carry it as their cause. */
+  lastError: Error | null = null;
   readonly #hooks: ProducerIdHooks;
   readonly #retryBackoffMs: number;
   #running = false;
+  /** An InitProducerId failed: no other is sent until the backoff has passed (drains would otherwise ask again at once). */
+  #backingOff = false;
   #fatal = false;
   /** Transactional: the id and its bumps come from the transaction manager (transaction-manager.ts), never from here. */
   transactional = false;
@@ -85,7 +90,7 @@ export class ProducerIds {
 
   /** Gets the first id, or bumps the epoch when asked and safe. Called on every drain. */
   step(queues: Iterable<PartitionQueue>, haveBatches: boolean): void {
-    if (!this.enabled || this.#running || this.#fatal || this.transactional) return;
+    if (!this.enabled || this.#running || this.#backingOff || this.#fatal || this.transactional) return;
     if (this.producerId < 0) {
       if (haveBatches) this.#init();
       return;
@@ -117,7 +122,7 @@ export class ProducerIds {
 
   /** At start, as the Java client does: the id is ready before the first record. */
   start(): void {
-    if (this.enabled && this.producerId < 0 && !this.#running && !this.transactional) this.#init();
+    if (this.enabled && this.producerId < 0 && !this.#running && !this.#backingOff && !this.transactional) this.#init();
   }
 
   /** The transaction manager's InitProducerId answered: new batches are numbered under these. */
@@ -126,12 +131,21 @@ export class ProducerIds {
     this.epoch = epoch;
   }
 
+  #backOff(): void {
+    this.#backingOff = true;
+    this.#hooks.retryLater(this.#retryBackoffMs, () => {
+      this.#backingOff = false;
+      this.#hooks.wake();
+    });
+  }
+
   #init(): void {
     this.#running = true;
     this.#hooks.initProducerId().then(
       (res) => {
         this.#running = false;
         if (res.errorCode === 0) {
+          this.lastError = null;
           this.producerId = res.producerId;
           this.epoch = res.producerEpoch;
           this.#hooks.wake();
@@ -139,7 +153,7 @@ export class ProducerIds {
         }
         const info = errorInfo(res.errorCode);
         if (info.retriable) {
-          this.#hooks.retryLater(this.#retryBackoffMs);
+          this.#backOff();
           return;
         }
         this.#fatal = true;
@@ -150,10 +164,11 @@ export class ProducerIds {
           ),
         );
       },
-      // Brokers not reachable yet: batches wait, and expire after deliveryTimeoutMs.
-      () => {
+      // Brokers not reachable yet, or an answer refused (response-checks.ts): batches wait, and expire after deliveryTimeoutMs.
+      (err: unknown) => {
         this.#running = false;
-        this.#hooks.retryLater(this.#retryBackoffMs);
+        this.lastError = err instanceof Error ? err : new Error(String(err));
+        this.#backOff();
       },
     );
   }

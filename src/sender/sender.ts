@@ -20,6 +20,7 @@ import { KafkaTimeoutError, ProducerClosedError, ProducerFatalError } from '../e
 import { Cluster } from '../network/cluster.js';
 import { describeBroker } from '../network/connection.js';
 import { AuthenticationError, ConnectionError } from '../network/errors.js';
+import { checked, initProducerIdProblem, produceProblem } from '../network/response-checks.js';
 import type { OAuthBearerToken } from '../network/sasl/session.js';
 import { InitProducerId, type InitProducerIdResponse } from '../protocol/apis/init-producer-id.js';
 import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/apis/produce.js';
@@ -210,7 +211,7 @@ export class Sender {
     });
     this.#ids = new ProducerIds(config.enableIdempotence, config.retryBackoffMs, {
       initProducerId: () => this.#initProducerId(),
-      retryLater: (ms) => this.#clock.setTimeout(wake, ms),
+      retryLater: (ms, retry) => this.#clock.setTimeout(retry, ms),
       wake,
       fatal: (err) => this.#becomeFatal(err),
       bumped: () => {
@@ -320,7 +321,7 @@ export class Sender {
           break;
         }
         q.queue.shift();
-        this.#fail(this.#deliveryTimeout(q, b, now, b.lastError ?? this.#leaderError(q)), b, q);
+        this.#fail(this.#deliveryTimeout(q, b, now, b.lastError ?? this.#leaderError(q) ?? this.#ids.lastError ?? undefined), b, q);
       }
     }
   }
@@ -416,7 +417,7 @@ export class Sender {
       conn.sendWithoutResponse(Produce, body, (err) => this.#onAcksZeroWritten(inflight, err), version);
       return;
     }
-    conn.requestWithCallback(Produce, body, (err, res) => this.#onResponse(inflight, err, res), { version });
+    conn.requestWithCallback(Produce, body, (err, res) => this.#onResponse(inflight, err, res, conn.broker), { version });
   }
 
   /**
@@ -447,17 +448,17 @@ export class Sender {
     this.#wake();
   }
 
-  #onResponse(inflight: InFlightRequest, err: Error | null, res: ProduceResponse | undefined): void {
+  #onResponse(inflight: InFlightRequest, err: Error | null, res: ProduceResponse | undefined, broker: string): void {
     this.#writeEnded(inflight);
     if (inflight.trace) this.#reporter.reportRequest(produceFacts(inflight.trace, inflight.batches, err, res));
     if (err || !res) {
-      const failure = err ?? new ProtocolError('empty Produce response');
-      if (failure instanceof ConnectionError) this.#connections.backOff(inflight.nodeId, failure);
-      for (const byPartition of inflight.batches.values()) {
-        for (const { q, batch } of byPartition.values()) if (!batch.done) this.#retryOrFail(q, batch, failure, true);
-      }
-      this.#metadata.request();
-      this.#wake();
+      this.#requestFailed(inflight, err ?? new ProtocolError('empty Produce response'));
+      return;
+    }
+    // An answer with a value that cannot be right (a partition not asked for, a negative offset) is as good as lost.
+    const problem = produceProblem(res, inflight.batches, broker);
+    if (problem) {
+      this.#requestFailed(inflight, problem);
       return;
     }
     this.#connections.healthy(inflight.nodeId);
@@ -467,7 +468,8 @@ export class Sender {
       const byPartition = topic.name === undefined ? undefined : inflight.batches.get(topic.name);
       for (const p of topic.partitionResponses) {
         const entry = byPartition?.get(p.index);
-        if (!entry || answered.has(entry.batch)) continue;
+        // produceProblem let through only partitions asked for, each once.
+        if (!entry) continue;
         answered.add(entry.batch);
         if (entry.batch.done) continue;
         const { q, batch } = entry;
@@ -481,6 +483,16 @@ export class Sender {
         if (!answered.has(batch) && !batch.done) this.#retryOrFail(q, batch, new ProtocolError(`the Produce response did not mention ${q.name}`), false);
       }
     }
+    this.#wake();
+  }
+
+  /** No answer to use: every batch of the request goes again (or fails, out of retries), and metadata is refreshed. */
+  #requestFailed(inflight: InFlightRequest, failure: Error): void {
+    if (failure instanceof ConnectionError) this.#connections.backOff(inflight.nodeId, failure);
+    for (const byPartition of inflight.batches.values()) {
+      for (const { q, batch } of byPartition.values()) if (!batch.done) this.#retryOrFail(q, batch, failure, true);
+    }
+    this.#metadata.request();
     this.#wake();
   }
 
@@ -655,7 +667,9 @@ export class Sender {
   /** InitProducerId for a new idempotent producer id, on the least loaded open connection (not behind held Produce requests), else any. */
   async #initProducerId(): Promise<InitProducerIdResponse> {
     const conn = this.#connections.leastLoaded() ?? (await this.#transport.anyConnection());
-    return conn.request(InitProducerId, { transactionalId: null, transactionTimeoutMs: 60_000 });
+    const res = await conn.request(InitProducerId, { transactionalId: null, transactionTimeoutMs: 60_000 });
+    // A producer id or epoch that cannot be right: refused as an unreachable broker is, asked again after the backoff.
+    return checked(res, initProducerIdProblem(res, conn.broker));
   }
 
   #transactions(config: SenderConfig & { transactionalId: string }): TransactionManager {

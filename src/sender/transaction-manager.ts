@@ -25,6 +25,7 @@ import { EndTxn } from '../protocol/apis/end-txn.js';
 import { COORDINATOR_GROUP, COORDINATOR_TRANSACTION } from '../protocol/apis/find-coordinator.js';
 import { InitProducerId } from '../protocol/apis/init-producer-id.js';
 import { TxnOffsetCommit } from '../protocol/apis/txn-offset-commit.js';
+import { checked, initProducerIdProblem } from '../network/response-checks.js';
 import { KafkaResponseError } from '../protocol/errors.js';
 import type { Clock } from './clock.js';
 import { Coordinators, LOST_PRODUCER_ID_CODES, transactionFatal, type CoordinatorRequest } from './coordinator.js';
@@ -227,12 +228,14 @@ export class TransactionManager {
       send: (conn) => {
         offered = transactionVersionOf(conn);
         const bump = producerId >= 0 && conn.versionFor(InitProducerId) >= INIT_PRODUCER_ID_BUMP_VERSION;
-        return conn.request(InitProducerId, {
-          transactionalId: this.#transactionalId,
-          transactionTimeoutMs: this.#timeoutMs,
-          producerId: bump ? producerId : -1,
-          producerEpoch: bump ? epoch : -1,
-        });
+        return conn
+          .request(InitProducerId, {
+            transactionalId: this.#transactionalId,
+            transactionTimeoutMs: this.#timeoutMs,
+            producerId: bump ? producerId : -1,
+            producerEpoch: bump ? epoch : -1,
+          })
+          .then((r) => checked(r, initProducerIdProblem(r, conn.broker)));
       },
       codeOf: (r) => r.errorCode,
       unexpected: 'fatal',

@@ -185,12 +185,23 @@ export interface WritingBroker extends TestServer {
  * records of that request are written all the same, and the connection
  * stays open unless the client closes it.
  */
-export function writingBroker(topics: readonly string[], hostile: (n: number, answer: Buffer) => Buffer | null): Promise<WritingBroker> {
+export function writingBroker(
+  topics: readonly string[],
+  hostile: (n: number, answer: Buffer) => Buffer | null,
+  /** A Metadata answer's body to send instead of the nth (from 0); null: the usual one. */
+  hostileMetadata: (n: number, port: number) => object | null = () => null,
+): Promise<WritingBroker> {
   const logs = new Map(topics.map((t) => [t, new FakePartition()]));
   const sequences: number[] = [];
   let produced = 0;
+  let described = 0;
   return serve((socket, port) =>
     onRequests(socket, (req) => {
+      const instead = req.apiKey === Metadata.key ? hostileMetadata(described++, port) : null;
+      if (instead) {
+        socket.write(responseFrame(Metadata, req.version, req.correlationId, instead));
+        return true;
+      }
       if (answerCluster(socket, port, req, SERVED, topics)) return true;
       if (req.apiKey === InitProducerId.key) {
         socket.write(responseFrame(InitProducerId, req.version, req.correlationId, { throttleTimeMs: 0, errorCode: 0, producerId: 1000, producerEpoch: 0 }));

@@ -250,7 +250,7 @@ export class FakeConnection implements SenderConnection {
       this.#finish(p, new RequestTimeoutError(this.broker, api.name, this.#cluster.requestTimeoutMs));
       this.close();
     }, this.#cluster.requestTimeoutMs);
-    this.#cluster.handle(this, api as Api<unknown, unknown>, body, (res) => this.#finish(p, null, res));
+    this.#cluster.handle(this, api as Api<unknown, unknown>, body, (res) => this.#finish(p, null, this.#cluster.tamper?.(api.name, res) ?? res));
   }
 
   sendWithoutResponse<Req>(api: Api<Req, unknown>, body: Req, callback: (err: Error | null) => void): void {
@@ -318,6 +318,8 @@ export class FakeCluster implements Transport {
   readonly initProducerIdCalls: InitProducerIdRequest[] = [];
   /** Error code for the next InitProducerId calls (0: answer normally). */
   initProducerIdError = 0;
+  /** Rewrites an answer before it is delivered (a test's or the fuzzer's hostile values): Metadata, and what connections answer. */
+  tamper: ((api: string, res: unknown) => unknown) | null = null;
   /** acks=0 writes held while a connection is stalled. */
   readonly stalledWrites: (() => void)[] = [];
   #nextProducerId = 1000;
@@ -375,7 +377,7 @@ export class FakeCluster implements Transport {
   /** The Metadata answer for `topics` (counted as a Metadata request). */
   metadataResponse(topics: readonly string[]): MetadataResponse {
     this.metadataCalls++;
-    return {
+    const res = {
       throttleTimeMs: 0,
       brokers: BROKERS,
       clusterId: 'fake',
@@ -401,6 +403,7 @@ export class FakeCluster implements Transport {
       }),
       clusterAuthorizedOperations: -2147483648,
     } as unknown as MetadataResponse;
+    return (this.tamper?.('Metadata', res) as MetadataResponse | undefined) ?? res;
   }
 
   async close(): Promise<void> {

@@ -117,7 +117,7 @@ export class RemoteCluster implements Transport {
   readonly #post: Post;
   #nextId = 0;
   readonly #connecting = new Map<number, (c: RemoteConnection) => void>();
-  readonly #refreshing = new Map<number, () => void>();
+  readonly #refreshing = new Map<number, (err: Error | null) => void>();
   readonly #closing = new Map<number, () => void>();
   readonly #connections = new Map<number, RemoteConnection>();
   /** Requests by id, with the connection each went on. */
@@ -147,7 +147,7 @@ export class RemoteCluster implements Transport {
   refreshMetadata(topics: readonly string[]): Promise<MetadataCache> {
     const id = this.#nextId++;
     this.#post({ t: 'fake:refresh', id, topics: [...topics] });
-    return new Promise((resolve) => this.#refreshing.set(id, () => resolve(this.metadata)));
+    return new Promise((resolve, reject) => this.#refreshing.set(id, (err) => (err ? reject(err) : resolve(this.metadata))));
   }
 
   /** As the Cluster's: resolves once every connection is closed and its pending requests failed. */
@@ -190,11 +190,18 @@ export class RemoteCluster implements Transport {
         this.#connecting.delete(m.id);
         return;
       }
-      case 'fake:metadata':
-        this.metadata.update(reviveBuffers(m.response) as Parameters<MetadataCache['update']>[0]);
-        this.#refreshing.get(m.id)?.();
+      case 'fake:metadata': {
+        // As the Cluster's refresh: an answer the cache refuses fails the refresh.
+        let refused: Error | null = null;
+        try {
+          this.metadata.update(reviveBuffers(m.response) as Parameters<MetadataCache['update']>[0]);
+        } catch (err) {
+          refused = err as Error;
+        }
+        this.#refreshing.get(m.id)?.(refused);
         this.#refreshing.delete(m.id);
         return;
+      }
       case 'fake:response': {
         const callback = this.#pending.get(m.reqId)?.callback ?? this.#written.get(m.reqId);
         this.#pending.delete(m.reqId);
