@@ -3,7 +3,7 @@
 
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { nodeZstd, wasmZstd, zstdSource } from '../../src/protocol/codecs/zstd.js';
+import { contextCompressor, nodeZstd, wasmZstd, zstdSource } from '../../src/protocol/codecs/zstd.js';
 import { pseudoRandomBytes } from '../support/pseudo-random.js';
 
 const ZSTD_MAGIC = '28b52ffd';
@@ -25,6 +25,17 @@ describe('zstd', () => {
   it('a runtime without zstd in node:zlib gets no node codec (the WebAssembly build is used)', () => {
     expect(nodeZstd({})).toBeNull();
     expect(nodeZstd({ zstdCompressSync: () => Buffer.alloc(0) })).toBeNull();
+  });
+
+  it('the WebAssembly build keeps one context, and writes the very bytes of the package\'s compress() with it, frame after frame', async () => {
+    const wasm = await import('@bokuweb/zstd-wasm');
+    await wasm.init();
+    const reused = contextCompressor();
+    expect(reused).not.toBeNull();
+    // Growing sizes move the buffers; a shrinking one after a large one must not see stale state.
+    for (const input of [...INPUTS, jsonLike(1_000_000), jsonLike(10), ...INPUTS]) {
+      expect(Buffer.from(reused!(input)).equals(Buffer.from(wasm.compress(input, 3)))).toBe(true);
+    }
   });
 
   it('the WebAssembly build round-trips standard frames', async () => {
