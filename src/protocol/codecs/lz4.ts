@@ -2,7 +2,7 @@
 // laid out exactly as Apache Kafka's Java client writes it (same header bytes, 64 KiB
 // independent blocks, no checksums), so brokers and clients read ours like theirs.
 
-import { LZ4_WASM_BLOCK, type BlockCompressor } from './wasm-blocks.js';
+import { lz4WasmBlock, type BlockCompressor } from './wasm-blocks.js';
 
 const FRAME_MAGIC = 0x184d2204;
 // Skippable frames share the top 28 bits; the low nibble is free for applications.
@@ -263,7 +263,7 @@ function compressBlock(
  * it. Blocks come from `block` (lz4_flex as WebAssembly, where it loads: about
  * twice as fast as ours) or, given null, from the block compressor above.
  */
-export function lz4Compress(input: Uint8Array, block: BlockCompressor | null = LZ4_WASM_BLOCK): Buffer {
+export function lz4Compress(input: Uint8Array, block: BlockCompressor | null = lz4WasmBlock()): Buffer {
   const n = input.length;
   const blockCount = Math.ceil(n / BLOCK_SIZE_OUT);
   // Worst case: every block stored uncompressed, plus header and end mark.

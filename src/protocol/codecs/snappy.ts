@@ -6,7 +6,7 @@
 // speed), else by snappyjs; snappyjs also reads every block.
 
 import snappy from 'snappyjs';
-import { SNAPPY_WASM_BLOCK, type BlockCompressor } from './wasm-blocks.js';
+import { snappyWasmBlock, type BlockCompressor } from './wasm-blocks.js';
 
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 const XERIAL_HEADER_SIZE = 16;
@@ -14,7 +14,7 @@ const BLOCK_INPUT_SIZE = 32 * 1024;
 
 const SNAPPYJS_BLOCK: BlockCompressor = (input) => snappy.compress(input);
 
-export function snappyCompress(input: Uint8Array, block: BlockCompressor = SNAPPY_WASM_BLOCK ?? SNAPPYJS_BLOCK): Buffer {
+export function snappyCompress(input: Uint8Array, block: BlockCompressor = snappyWasmBlock() ?? SNAPPYJS_BLOCK): Buffer {
   const blocks: Uint8Array[] = [];
   let total = XERIAL_HEADER_SIZE;
   let at = 0;
