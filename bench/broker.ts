@@ -10,6 +10,8 @@ export interface Broker {
   /** The Kafka release whose jars run the Java producer. */
   version: string;
   description: string;
+  /** The brokers' log directories where this machine runs them (none for KAFKA_BROKERS): where the bench reads what a topic holds on disk. */
+  logDirs: string[];
   stop(): Promise<void>;
 }
 
@@ -30,11 +32,18 @@ export async function broker(): Promise<Broker> {
   const external = process.env.KAFKA_BROKERS?.trim();
   if (external) {
     const { libsDir, version } = provisionKafka(kafkaVersion());
-    return { bootstrap: external, libsDir, version, description: `cluster at ${external} (KAFKA_BROKERS); Java tools ${version}`, stop: async () => {} };
+    return { bootstrap: external, libsDir, version, description: `cluster at ${external} (KAFKA_BROKERS); Java tools ${version}`, logDirs: [], stop: async () => {} };
   }
   const running = readState('single');
   if (running && running.nodes.every((n) => isAlive(n.pid))) {
-    return { bootstrap: running.bootstrap, libsDir: running.libsDir, version: running.version, description: `${running.version}, one broker on ${running.bootstrap}`, stop: async () => {} };
+    return {
+      bootstrap: running.bootstrap,
+      libsDir: running.libsDir,
+      version: running.version,
+      description: `${running.version}, one broker on ${running.bootstrap}`,
+      logDirs: running.nodes.map((n) => n.logDir),
+      stop: async () => {},
+    };
   }
   process.stderr.write('bench: starting a local Kafka broker\n');
   const state = await startCluster({ name: 'single', ownerPid: process.pid, overrides: BENCH_BROKER });
@@ -43,6 +52,7 @@ export async function broker(): Promise<Broker> {
     libsDir: state.libsDir,
     version: state.version,
     description: `${state.version}, one broker on ${state.bootstrap}, started by the bench (a deleted topic's files go after 100 ms: log.segment.delete.delay.ms=100)`,
+    logDirs: state.nodes.map((n) => n.logDir),
     stop: async () => void (await stopCluster('single')),
   };
 }

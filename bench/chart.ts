@@ -101,7 +101,8 @@ function bars(r: Results, w: Workload): Bar[] {
 
 /** The headline row: clients at their defaults down, throughput workloads across, each column on its own scale. */
 function defaultsRow(y: number, r: Results): { svg: string; height: number } | null {
-  const ws = r.workloads.filter((w) => w.mode === 'throughput');
+  // Compressed workloads ask every client for a codec: not its defaults.
+  const ws = r.workloads.filter((w) => w.mode === 'throughput' && !w.compression);
   const clients = r.peers.filter((p) => p.atDefaults && ws.some((w) => r.cells[w.id]?.[p.id]));
   if (ws.length === 0 || clients.length === 0) return null;
   const colW = (WIDTH - GRID_LABEL_W - 12) / ws.length;

@@ -8,7 +8,10 @@
 // ones, so the CPU is shared out over all records sent, warm-up included:
 // a little more per record than the steady state costs.
 
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { makeRecords } from './clients/harness.js';
 import { runTimed, usageOf } from './gnu-time.js';
 import type { Job, RunResult } from './job.js';
 import { tailOf } from './proc.js';
@@ -41,18 +44,20 @@ export class JavaProducer {
     const props = this.#props.length
       ? this.#props.join(' ')
       : "bootstrap.servers only, so kafka-clients' defaults (acks=all, enable.idempotence=true, linger.ms=5, batch.size=16384, compression.type=none)";
-    return `ProducerPerformance --throughput -1 (or the offered rate) --warmup-records (the workload's) --producer-props ${props}; -Xmx512M as Kafka's perf-test script; keyless records only; CPU per record averaged over warm-up and timed records`;
+    return `ProducerPerformance --throughput -1 (or the offered rate) --warmup-records (the workload's) --producer-props ${props}, with compression.type=<codec> and the JSON values as --payload-file in the compressed workloads; -Xmx512M as Kafka's perf-test script; keyless records only; CPU per record averaged over warm-up and timed records`;
   }
 
   /** Measures the CPU of a 1-record run on `topic`, to subtract from every later run. */
   async calibrate(bootstrap: string, topic: string): Promise<void> {
-    const out = await this.#exec(bootstrap, topic, 1, 0, 100, -1, 120_000);
+    const out = await this.#exec(bootstrap, topic, 1, 0, ['--record-size', '100'], this.#props, -1, 120_000);
     this.#startupCpuMs = usageOf(out)?.cpuMs ?? null;
   }
 
   async run(job: Job, timeoutMs: number): Promise<RunResult> {
     const throughput = job.mode === 'latency' ? job.rate : -1;
-    const out = await this.#exec(job.bootstrap, job.topic, job.records, job.warmupRecords, job.valueSize, throughput, timeoutMs);
+    const payload = job.values === 'json' ? ['--payload-file', payloadFile(job)] : ['--record-size', String(job.valueSize)];
+    const props = job.compression ? [...this.#props.filter((p) => !p.startsWith('compression.type=')), `compression.type=${job.compression}`] : this.#props;
+    const out = await this.#exec(job.bootstrap, job.topic, job.records, job.warmupRecords, payload, props, throughput, timeoutMs);
     if (out.timedOut) return { ok: false, error: `timed out after ${timeoutMs / 1000} s` };
     const summary = parseSummary(out.stdout);
     if (out.code !== 0 || !summary) return { ok: false, error: `exit ${out.code}: ${tailOf(out.stdout + out.stderr)}` };
@@ -70,7 +75,7 @@ export class JavaProducer {
   }
 
   /** `records` timed after `warmupRecords` that are not (ProducerPerformance counts both in --num-records). */
-  #exec(bootstrap: string, topic: string, records: number, warmupRecords: number, size: number, throughput: number, timeoutMs: number) {
+  #exec(bootstrap: string, topic: string, records: number, warmupRecords: number, payload: string[], props: string[], throughput: number, timeoutMs: number) {
     const args = [
       '-Xmx512M',
       '-cp',
@@ -81,16 +86,25 @@ export class JavaProducer {
       '--num-records',
       String(records + warmupRecords),
       ...(warmupRecords > 0 ? ['--warmup-records', String(warmupRecords)] : []),
-      '--record-size',
-      String(size),
+      ...payload,
       '--throughput',
       String(throughput),
       '--producer-props',
       `bootstrap.servers=${bootstrap}`,
-      ...this.#props,
+      ...props,
     ];
     return runTimed('java', args, timeoutMs);
   }
+}
+
+/** The job's values, one per line, for --payload-file (ProducerPerformance picks one at random per record): the same bytes every run. */
+function payloadFile(job: Job): string {
+  const file = path.join(os.tmpdir(), `kafka-producer-ts-bench-java-payloads-${job.valueSize}.txt`);
+  const records = makeRecords({ ...job, keyed: false });
+  const values: Buffer[] = [];
+  for (let i = 0; i < 1024; i++) values.push(records.value(i), Buffer.from('\n'));
+  writeFileSync(file, Buffer.concat(values));
+  return file;
 }
 
 /**

@@ -8,6 +8,12 @@
  */
 export type FirstWay = 'await-each' | 'all-then-await' | 'callback-flush';
 
+/** The codecs of the compressed workloads. */
+export type BenchCodec = 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+/** Random printable ASCII (the uncompressed workloads) or JSON-like events that compress like real ones (bench/json-values.ts). */
+export type ValueKind = 'printable' | 'json';
+
 export interface Job {
   /**
    * 'throughput': everything as fast as the client goes; 'latency': a fixed
@@ -24,6 +30,10 @@ export interface Job {
   rate: number;
   /** Records to send to the topic before the clock starts, not timed (0: none). */
   warmupRecords: number;
+  /** The codec each client is asked for; absent: none. */
+  compression?: BenchCodec;
+  /** Absent: printable. */
+  values?: ValueKind;
   /** Runner-specific switches, e.g. { worker: true } for ours, { way } in first-program mode. */
   options: Record<string, unknown>;
 }
@@ -40,6 +50,8 @@ export interface RunMetrics {
   maxRssMb: number | null;
   /** Main-thread event-loop delay p99 during the timed section; null where not measurable. */
   loopP99Ms: number | null;
+  /** Bytes the topic's log holds per record sent after the run (batch framing and compression included), set by the bench from the broker's log directory; null where not measured. */
+  wireBytesPerRecord?: number | null;
   /** Send-to-ack latency (latency mode). */
   /** p99SteadyMs: the p99 of the records due after the first second (null where not measured). */
   latency: { p50Ms: number; p99Ms: number; p99SteadyMs?: number | null; per: string } | null;

@@ -51,7 +51,7 @@ export class KcatProducer {
 
   get how(): string {
     return (
-      `kcat -P -b <bootstrap> -t <topic> -l <file> (-K '\\t' when keyed): librdkafka's defaults (acks all, linger.ms 5, batch.num.messages 10000, batch.size 1000000, idempotence off, no compression, consistent_random partitioner); ` +
+      `kcat -P -b <bootstrap> -t <topic> -l <file> (-K '\\t' when keyed): librdkafka's defaults (acks all, linger.ms 5, batch.num.messages 10000, batch.size 1000000, idempotence off, consistent_random partitioner), plus -z <codec> in the compressed workloads; ` +
       `records read one per line from a file written before the run; wall time and CPU are the process's less the median of ${CALIBRATION_RUNS} 1-record runs (start-up, connection, metadata)`
     );
   }
@@ -99,15 +99,15 @@ export class KcatProducer {
   }
 
   #args(job: Job): string[] {
-    const args = ['-P', '-b', job.bootstrap, '-t', job.topic, '-l', this.#input(job)];
+    const args = ['-P', '-b', job.bootstrap, '-t', job.topic, '-l', this.#input(job), ...(job.compression ? ['-z', job.compression] : [])];
     return job.keyed ? [...args, '-K', '\\t'] : args;
   }
 
   #input(job: Job): string {
-    const id = `${job.records}-${job.valueSize}-${job.keyed ? 'keyed' : 'keyless'}`;
+    const id = `${job.records}-${job.valueSize}-${job.keyed ? 'keyed' : 'keyless'}-${job.values ?? 'printable'}`;
     const known = this.#files.get(id);
     if (known) return known;
-    // The records every runner sends (printable values, so no tab or newline inside one).
+    // The records every runner sends (printable or JSON values, so no tab or newline inside one).
     const records = makeRecords(job);
     const lines: Buffer[] = [];
     for (let i = 0; i < job.records; i++) {

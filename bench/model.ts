@@ -1,7 +1,7 @@
 // What a benchmark run collects, and the statistics the report and the chart
 // draw from it: medians with their spread over the rounds.
 
-import type { FirstWay, RunMetrics } from './job.js';
+import type { BenchCodec, FirstWay, RunMetrics, ValueKind } from './job.js';
 import type { Machine } from './machine.js';
 
 export interface Workload {
@@ -22,6 +22,9 @@ export interface Workload {
   warmupRecords: number;
   /** How the records are sent (first-program mode). */
   way?: FirstWay;
+  /** Compressed workloads: the codec every client is asked for, and JSON-like values. */
+  compression?: BenchCodec;
+  values?: ValueKind;
 }
 
 export interface PeerInfo {
@@ -80,6 +83,7 @@ export function spread(values: (number | null)[]): Spread | null {
 export interface Summary {
   recordsPerSec: Spread | null;
   mbPerSec: Spread | null;
+  wireBytesPerRecord: Spread | null;
   cpuSecPerMillion: Spread | null;
   maxRssMb: Spread | null;
   loopP99Ms: Spread | null;
@@ -95,6 +99,7 @@ export function summarize(w: Workload, cell: Cell | undefined): Summary {
   return {
     recordsPerSec: spread(runs.map((r) => w.records / seconds(r))),
     mbPerSec: spread(runs.map((r) => (w.records * w.valueSize) / 1e6 / seconds(r))),
+    wireBytesPerRecord: spread(runs.map((r) => r.wireBytesPerRecord ?? null)),
     cpuSecPerMillion: spread(runs.map((r) => (r.cpuMs === null ? null : r.cpuMs / 1000 / (w.records / 1e6)))),
     maxRssMb: spread(runs.map((r) => r.maxRssMb)),
     loopP99Ms: spread(runs.map((r) => r.loopP99Ms)),

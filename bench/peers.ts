@@ -19,6 +19,8 @@ import { provisionKcat } from '../scripts/tools/provision-tools.js';
 
 type Mode = Workload['mode'];
 
+const KAFKAJS_NATIVE_CODEC = "kafkajs's lz4 and zstd codec plugins (kafkajs-lz4, @kafkajs/zstd) need a native build (lz4, cppzst)";
+
 export interface Peer {
   info: PeerInfo;
   /** The workload modes this client takes part in; workloads of other modes have no row for it. */
@@ -119,7 +121,13 @@ function installed(id: Omit<Identity, 'version'>, modes: Mode[], make: (id: Omit
 export function peers(b: Broker, only: string[] | null): Peer[] {
   const ours = ourVersion();
   const all: [string, () => Peer][] = [
-    ['kafkajs', () => nodePeer({ id: 'kafkajs', label: 'kafkajs', version: packageVersion('kafkajs'), kind: 'node', atDefaults: true }, 'kafkajs.js')],
+    [
+      'kafkajs',
+      () => ({
+        ...nodePeer({ id: 'kafkajs', label: 'kafkajs', version: packageVersion('kafkajs'), kind: 'node', atDefaults: true }, 'kafkajs.js'),
+        unsupported: (w: Workload) => (w.compression === 'lz4' || w.compression === 'zstd' ? KAFKAJS_NATIVE_CODEC : null),
+      }),
+    ],
     [
       'platformatic',
       () => nodePeer({ id: 'platformatic', label: '@platformatic/kafka, acks ALL', version: packageVersion('@platformatic/kafka'), kind: 'node', atDefaults: false }, 'platformatic.js'),

@@ -68,7 +68,8 @@ function latencySummary(r: Results, w: Workload): string[] {
 }
 
 export function defaultsSection(r: Results): string[] {
-  const throughput = r.workloads.filter((w) => w.mode === 'throughput');
+  // Compressed workloads ask every client for a codec: not its defaults (bench/report-compressed.ts).
+  const throughput = r.workloads.filter((w) => w.mode === 'throughput' && !w.compression);
   const latency = r.workloads.find((w) => w.mode === 'latency');
   const out = [
     '### Every client at its own defaults',

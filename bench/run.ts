@@ -8,8 +8,8 @@
 //   BENCH_PEERS=a,b     only these clients (ids in bench/peers.ts: kafkajs, platformatic, platformatic-defaults,
 //                       kafkats, node-rdkafka, kcat, java, java-defaults, ours-worker, ours-main, ours-kafkajs, java-256k,
 //                       ours-worker-256k, ours-first, kafka-python)
-//   BENCH_WORKLOADS=a,b only these workloads (ids below: 100b, 100b-keyed, 1k, 1k-keyed, latency, first-await,
-//                       first-all, first-callback)
+//   BENCH_WORKLOADS=a,b only these workloads (ids below: 100b, 100b-keyed, 1k, 1k-keyed, 1k-lz4, 1k-zstd,
+//                       1k-snappy, 1k-gzip, latency, first-await, first-all, first-callback)
 //   KAFKA_BROKERS       use this cluster instead of the local one
 //
 // Clients that are not npm dependencies (node-rdkafka, kcat, kafka-python)
@@ -19,14 +19,15 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { broker } from './broker.js';
+import { broker, type Broker } from './broker.js';
 import { renderChart, toPng } from './chart.js';
-import type { Job, RunResult } from './job.js';
+import type { BenchCodec, Job, RunResult } from './job.js';
 import { machine, ROOT } from './machine.js';
 import type { Cell, Results, Workload } from './model.js';
 import { peers, type Peer } from './peers.js';
 import { renderReport } from './report.js';
 import { THROUGHPUT_SIZES, type ThroughputId } from './throughput-workloads.js';
+import { topicLogBytes } from './wire-bytes.js';
 import { Topics } from '../scripts/kafka/topics.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -45,6 +46,14 @@ function throughput(id: ThroughputId, title: string): Workload {
   return { id, title, mode: 'throughput', records: s.records / SCALE, valueSize: s.valueSize, keyed: s.keyed, rate: 0, warmupRecords: s.warmupRecords / SCALE };
 }
 
+/** 1 KiB JSON-like values, keyless, every client asked for `codec`. */
+function compressed(codec: BenchCodec): Workload {
+  return { ...throughput('1k', `1 KiB JSON values, keyless, ${codec}`), id: `1k-${codec}`, compression: codec, values: 'json' };
+}
+
+/** The clients the compressed workloads run: ours, librdkafka twice (node-rdkafka, kcat), the Java producer and kafkajs, each at its defaults plus the codec. */
+const COMPRESSED_PEERS = new Set(['ours-worker', 'node-rdkafka', 'kcat', 'java-defaults', 'kafkajs']);
+
 function firstProgram(id: string, way: Workload['way'], title: string): Workload {
   return { id, title, mode: 'first-program', records: FIRST_PROGRAM_RECORDS / SCALE, valueSize: 100, keyed: false, rate: 0, warmupRecords: 0, way };
 }
@@ -54,6 +63,10 @@ const ALL_WORKLOADS: Workload[] = [
   throughput('100b-keyed', '100 B values, keyed'),
   throughput('1k', '1 KiB values, keyless'),
   throughput('1k-keyed', '1 KiB values, keyed'),
+  compressed('lz4'),
+  compressed('zstd'),
+  compressed('snappy'),
+  compressed('gzip'),
   {
     id: 'latency',
     title: `Latency at ${LATENCY_RATE.toLocaleString('en-US')} records/s, 100 B, keyless`,
@@ -93,18 +106,21 @@ function uniqueTopic(label: string): string {
 }
 
 /** One run on a fresh topic, checked against what actually landed. */
-async function runOnce(topics: Topics, bootstrap: string, peer: Peer, w: Workload): Promise<RunResult> {
+async function runOnce(topics: Topics, b: Broker, peer: Peer, w: Workload): Promise<RunResult> {
+  const bootstrap = b.bootstrap;
   const topic = uniqueTopic(`${w.id}-${peer.info.id}`);
   await topics.create(topic, PARTITIONS);
   try {
     const options = w.way ? { way: w.way } : {};
-    const job: Job = { mode: w.mode, bootstrap, topic, records: w.records, valueSize: w.valueSize, keyed: w.keyed, rate: w.rate, warmupRecords: w.warmupRecords, options };
+    const codec = w.compression ? { compression: w.compression, values: w.values } : {};
+    const job: Job = { mode: w.mode, bootstrap, topic, records: w.records, valueSize: w.valueSize, keyed: w.keyed, rate: w.rate, warmupRecords: w.warmupRecords, ...codec, options };
     const result = await peer.run(job, deadline(w));
     if (!result.ok) return result;
     const landed = await topics.count(topic, PARTITIONS);
     const sent = w.records + result.warmupRecords;
     if (landed !== sent) return { ok: false, error: `the topic holds ${landed} of ${sent} records sent (${result.warmupRecords} of them to warm up)` };
-    return result;
+    const bytes = topicLogBytes(b.logDirs, topic, PARTITIONS);
+    return { ...result, wireBytesPerRecord: bytes === null ? null : bytes / sent };
   } finally {
     await topics.delete(topic).catch((err: Error) => process.stderr.write(`bench: could not delete ${topic}: ${err.message}\n`));
   }
@@ -148,13 +164,13 @@ async function main(): Promise<void> {
     const cells: Record<string, Record<string, Cell>> = {};
     for (const w of chosen) {
       const row: Record<string, Cell> = (cells[w.id] = {});
-      const taking = list.filter((p) => p.modes.includes(w.mode));
+      const taking = list.filter((p) => p.modes.includes(w.mode) && (!w.compression || COMPRESSED_PEERS.has(p.info.id)));
       for (const p of taking) row[p.info.id] = { runs: [], failures: [], unsupported: p.info.unavailable ? null : p.unsupported(w) };
       const runnable = taking.filter((p) => !p.info.unavailable && row[p.info.id]?.unsupported === null);
-      for (const p of runnable) progress(w, 'warm-up', p, await runOnce(topics, b.bootstrap, p, w));
+      for (const p of runnable) progress(w, 'warm-up', p, await runOnce(topics, b, p, w));
       for (let round = 1; round <= ROUNDS; round++) {
         for (const p of runnable) {
-          const r = await runOnce(topics, b.bootstrap, p, w);
+          const r = await runOnce(topics, b, p, w);
           progress(w, `round ${round}/${ROUNDS}`, p, r);
           const cell = row[p.info.id] as Cell;
           if (r.ok) {

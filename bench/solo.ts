@@ -8,6 +8,7 @@
 //   node dist/bench/solo.js [ROOT ...]   builds to compare (default: this one); each ROOT
 //                                        is a checkout built with npm run build
 //   SOLO_WORKLOAD=1k|1k-keyed|100b|100b-keyed   (default 1k)
+//   SOLO_COMPRESSION=lz4|zstd|snappy|gzip   compress (JSON-like values, as npm run bench's compressed workloads)
 //   SOLO_RUNS=3        runs per build
 //   SOLO_RECORDS=N     records per run (default: the workload's, as in npm run bench)
 //                      (each run first sends the workload's warm-up records, untimed, as npm run bench does)
@@ -18,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { broker } from './broker.js';
-import type { Job, RunResult } from './job.js';
+import type { BenchCodec, Job, RunResult } from './job.js';
 import { ROOT } from './machine.js';
 import { lastJsonLine, runProcess } from './proc.js';
 import { THROUGHPUT_SIZES, type ThroughputSize } from './throughput-workloads.js';
@@ -68,18 +69,20 @@ async function main(): Promise<void> {
   const records = Number(process.env.SOLO_RECORDS ?? workload.records);
   const runs = Math.max(1, Number(process.env.SOLO_RUNS ?? 3));
   const profileDir = process.env.SOLO_PROFILE;
+  const compression = process.env.SOLO_COMPRESSION as BenchCodec | undefined;
+  const codec = compression ? { compression, values: 'json' as const } : {};
   const roots = process.argv.length > 2 ? process.argv.slice(2).map((r) => path.resolve(r)) : [ROOT];
   const b = await broker();
   const topics = new Topics(b.bootstrap, 'kafka-producer-ts-bench');
   const results = roots.map(() => ({ rate: [] as number[], cpu: [] as number[] }));
   try {
-    console.log(`bench:solo: ${workloadId}, ${records} records after ${workload.warmupRecords} to warm up, ${runs} runs per build, worker, batchSize 16384, lingerMs 5, acks all; ${b.description}`);
+    console.log(`bench:solo: ${workloadId}${compression ? ` (${compression}, JSON values)` : ''}, ${records} records after ${workload.warmupRecords} to warm up, ${runs} runs per build, worker, batchSize 16384, lingerMs 5, acks all; ${b.description}`);
     for (let run = 1; run <= runs; run++) {
       for (const [i, root] of roots.entries()) {
         const label = roots.length > 1 ? `build ${i + 1} (${path.basename(root)})` : 'ours';
         const topic = `solo-${workloadId}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
         await topics.create(topic, PARTITIONS);
-        const job: Job = { mode: 'throughput', bootstrap: b.bootstrap, topic, records, valueSize: workload.valueSize, keyed: workload.keyed, rate: 0, warmupRecords: workload.warmupRecords, options: { worker: true } };
+        const job: Job = { mode: 'throughput', bootstrap: b.bootstrap, topic, records, valueSize: workload.valueSize, keyed: workload.keyed, rate: 0, warmupRecords: workload.warmupRecords, ...codec, options: { worker: true } };
         const dir = profileDir && path.join(path.resolve(profileDir), `${path.basename(root)}-${run}`);
         if (dir) mkdirSync(dir, { recursive: true });
         const args = [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), path.join(root, 'dist', 'bench', 'clients', 'ours.js'), JSON.stringify(job)];

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Job, RunMetrics, RunResult } from '../job.js';
+import { jsonValues } from '../json-values.js';
 
 /** Distinct values cycled through, so no client gets one shared buffer yet memory stays small. */
 const VALUE_POOL = 1024;
@@ -41,9 +42,9 @@ export function printable(size: number): Buffer {
   return b;
 }
 
-/** The records of a job, made before the clock starts; bench/kcat.ts writes the same ones to kcat's input. */
+/** The records of a job (printable or JSON-like values), made before the clock starts; bench/kcat.ts writes the same ones to kcat's input. */
 export function makeRecords(job: Job): Records {
-  const values = Array.from({ length: VALUE_POOL }, () => printable(job.valueSize));
+  const values = job.values === 'json' ? jsonValues(VALUE_POOL, job.valueSize) : Array.from({ length: VALUE_POOL }, () => printable(job.valueSize));
   const keys = job.keyed ? Array.from({ length: KEY_SPACE }, (_, i) => Buffer.from(`key-${i}`)) : null;
   return {
     value: (i) => values[i % VALUE_POOL] as Buffer,

@@ -11,14 +11,14 @@ await runClient(async (job, records) => {
   const batchSize = typeof job.options.batchSize === 'number' ? job.options.batchSize : 16384;
   // Off only when asked (bench:eos compares the two); acks stays 'all' either way.
   const enableIdempotence = job.options.enableIdempotence !== false;
-  const producer = new KafkaProducer({ bootstrapServers: job.bootstrap, acks: 'all', lingerMs: 5, batchSize, compressionType: 'none', worker, enableIdempotence });
+  const producer = new KafkaProducer({ bootstrapServers: job.bootstrap, acks: 'all', lingerMs: 5, batchSize, compressionType: job.compression ?? 'none', worker, enableIdempotence });
   const record = (i: number) => ({ topic: job.topic, key: records.key(i), value: records.value(i) });
   // Like the other clients' connect(): metadata, connections and the producer id before the clock starts.
   await producer.partitionsFor(job.topic);
   let firstError: Error | null = null;
   producer.on('deliveryError', (err: Error) => (firstError ??= err));
   return {
-    how: `await partitionsFor(topic) before timing (as others connect()); send(record) without awaiting, yielding to the event loop every 1000 records as a server handling requests would and awaiting ready() while sends wait for buffer memory, then await flush(); ${enableIdempotence ? 'idempotent (the default)' : 'enableIdempotence false'}, acks all, lingerMs 5, batchSize ${batchSize}, no compression, worker ${worker}`,
+    how: `await partitionsFor(topic) before timing (as others connect()); send(record) without awaiting, yielding to the event loop every 1000 records as a server handling requests would and awaiting ready() while sends wait for buffer memory, then await flush(); ${enableIdempotence ? 'idempotent (the default)' : 'enableIdempotence false'}, acks all, lingerMs 5, batchSize ${batchSize}, ${job.compression ? `compressionType ${job.compression}` : 'no compression'}, worker ${worker}`,
     ackedPer: 'record',
     sendAll: async (n) => {
       for (let i = 0; i < n; i++) {

@@ -3,7 +3,9 @@
 // and its delivery state. The header is filled in once, at the first drain,
 // when the producer id, epoch and sequence are known; they never change
 // after that (KIP-360: a batch that may be in the log is only ever resent as
-// it was), so retries resend the same bytes.
+// it was), so retries resend the same bytes. A batch is compressed once: when
+// it is numbered again (a new epoch, after the broker surely did not write
+// it) only its header is sealed again, over the same compressed records.
 
 import type { Slot } from '../accumulator/slot.js';
 import { compress, type CompressionType } from '../protocol/compression.js';
@@ -26,8 +28,9 @@ export class SenderBatch {
   attempts = 0;
   /** -1 until the first drain assigns one (idempotence). */
   baseSequence = -1;
-  /** The bytes on the wire, once prepared. */
+  /** The bytes on the wire, once prepared (the header is stale while `sealed` is false). */
   payload: Buffer | null = null;
+  #sealed = false;
   /** The producer id and epoch its sequence belongs to (-1 without idempotence). */
   producerId = -1;
   producerEpoch = -1;
@@ -71,7 +74,7 @@ export class SenderBatch {
     this.producerId = producerId;
     this.producerEpoch = producerEpoch;
     this.baseSequence = baseSequence;
-    this.payload = null;
+    this.#sealed = false;
   }
 
   /** The broker surely did not write it: it may be numbered again, under a new epoch. */
@@ -91,15 +94,16 @@ export class SenderBatch {
   }
 
   /**
-   * Fills the header (and compresses) once. Uncompressed batches are sealed
+   * Compresses once and fills the header; after a new number only the header
+   * is filled again, over the same compressed bytes. Uncompressed batches are sealed
    * in place, in shared memory: the socket writes the slot's own bytes. A
    * transactional producer's batches carry the transactional attribute: the
    * broker keeps them from read_committed consumers until the marker.
    */
   prepare(compression: CompressionType, transactional: boolean): Buffer {
-    if (this.payload) return this.payload;
-    let out = this.bytes;
-    if (compression !== 'none') {
+    if (this.payload && this.#sealed) return this.payload;
+    let out = this.payload ?? this.bytes;
+    if (compression !== 'none' && !this.payload) {
       const compressed = compress(compression, this.bytes.subarray(BATCH_HEADER_SIZE));
       out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + compressed.length);
       compressed.copy(out, BATCH_HEADER_SIZE);
@@ -115,6 +119,7 @@ export class SenderBatch {
       recordCount: this.count,
     });
     this.payload = out;
+    this.#sealed = true;
     return out;
   }
 }

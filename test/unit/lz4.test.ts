@@ -1,19 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, inject, it } from 'vitest';
 import { lz4Compress, lz4Decompress, xxhash32 } from '../../src/protocol/codecs/lz4.js';
-
-// Deterministic pseudo-random bytes (xorshift32) so failures reproduce.
-function pseudoRandomBytes(length: number, seed: number): Buffer {
-  const out = Buffer.allocUnsafe(length);
-  let x = seed | 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+import { lz4WasmBlock } from '../../src/protocol/codecs/wasm-blocks.js';
+import { pseudoRandomBytes } from '../support/pseudo-random.js';
 
 function repeatToLength(unit: string, length: number): Buffer {
   return Buffer.from(unit.repeat(Math.ceil(length / unit.length)).slice(0, length));
@@ -99,6 +88,33 @@ describe('xxhash32', () => {
     const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
     expect(xxhash32(bytes, 0)).toBe(0x59441253);
     expect(xxhash32(bytes, 0x9e3779b1)).toBe(0x2f6efc73);
+  });
+});
+
+describe('lz4 block compressors', () => {
+  it('lz4_flex loads as WebAssembly here, so the fallback is not what runs', () => {
+    expect(lz4WasmBlock()).not.toBeNull();
+  });
+
+  it('both write blocks our decoder and each other agree on, at every size up to past two blocks', () => {
+    for (const length of [0, 1, 5, 12, 13, 14, 100, 1024, 16_384, 65_535, 65_536, 65_537, 140_000]) {
+      const input = jsonLikeText(length);
+      const wasm = lz4Compress(input);
+      const ours = lz4Compress(input, null);
+      expect(lz4Decompress(wasm).equals(input), `${length} bytes, WebAssembly`).toBe(true);
+      expect(lz4Decompress(ours).equals(input), `${length} bytes, ours`).toBe(true);
+      // Same blocks layout, same compression within a few percent.
+      expect(blockSizes(wasm).length).toBe(blockSizes(ours).length);
+      expect(Math.abs(wasm.length - ours.length)).toBeLessThanOrEqual(Math.max(16, ours.length * 0.05));
+    }
+  });
+
+  it('store an incompressible block uncompressed either way', () => {
+    const input = pseudoRandomBytes(100_000, 5);
+    for (const frame of [lz4Compress(input), lz4Compress(input, null)]) {
+      for (const word of blockSizes(frame).slice(0, -1)) expect(word >>> 31).toBe(1);
+      expect(lz4Decompress(frame).equals(input)).toBe(true);
+    }
   });
 });
 
@@ -239,9 +255,13 @@ describe('cross-check with python lz4 (C liblz4)', () => {
     ['json-like 400 KB', jsonLikeText(400 * 1024)],
   ];
 
-  it('liblz4 decodes our frames', () => {
-    const decoded = pythonMap('lz4.frame.decompress(chunk)', inputs.map(([, input]) => lz4Compress(input)));
-    inputs.forEach(([name, input], i) => expect(decoded[i]?.equals(input), name).toBe(true));
+  it('liblz4 decodes our frames, with blocks from lz4_flex (WebAssembly) and from our own compressor', () => {
+    const frames = inputs.flatMap(([, input]) => [lz4Compress(input), lz4Compress(input, null)]);
+    const decoded = pythonMap('lz4.frame.decompress(chunk)', frames);
+    inputs.forEach(([name, input], i) => {
+      expect(decoded[2 * i]?.equals(input), `${name}, WebAssembly blocks`).toBe(true);
+      expect(decoded[2 * i + 1]?.equals(input), `${name}, our blocks`).toBe(true);
+    });
   });
 
   it('we decode liblz4 frames with every header option', () => {

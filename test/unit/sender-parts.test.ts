@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { MAX_SEQUENCE, PartitionQueue } from '../../src/sender/partition-queue.js';
 import { buildProduceRequest, PER_PARTITION_OVERHEAD, type BuildGate } from '../../src/sender/request-builder.js';
 import { SenderBatch } from '../../src/sender/sender-batch.js';
-import { buildRecordBatch } from '../../src/protocol/record-batch.js';
+import { buildRecordBatch, decodeRecordBatches } from '../../src/protocol/record-batch.js';
+import { loadCodecs } from '../../src/protocol/compression.js';
 import { EventRing } from '../../src/accumulator/event-ring.js';
 import { encodeEvent, EVENT_OPENED, EVENT_SEALED } from '../../src/accumulator/record-accumulator.js';
 import { APPENDING, OPEN, SEALED, Slot } from '../../src/accumulator/slot.js';
@@ -51,6 +52,26 @@ describe('sequence numbers', () => {
     q.inFlight.add(a);
     q.requeue(a);
     expect(q.queue.map((x) => x.baseSequence)).toEqual([MAX_SEQUENCE, 0]);
+  });
+});
+
+describe('compression', () => {
+  it('a batch numbered again (new epoch) is not compressed again: only its header is sealed anew', async () => {
+    await loadCodecs();
+    for (const codec of ['lz4', 'zstd', 'snappy', 'gzip'] as const) {
+      const b = batch(20, 300);
+      b.assign(7, 0, 40);
+      const first = b.prepare(codec, false);
+      const body = Buffer.from(first.subarray(61));
+      b.unassign();
+      b.assign(7, 1, 0);
+      const second = b.prepare(codec, false);
+      // The same buffer, resealed: compressing again would make a new one.
+      expect(second, codec).toBe(first);
+      expect(second.subarray(61).equals(body), codec).toBe(true);
+      const [decoded] = decodeRecordBatches(second);
+      expect([decoded?.producerEpoch, decoded?.baseSequence, decoded?.crcValid, decoded?.records.length], codec).toEqual([1, 0, true, 20]);
+    }
   });
 });
 
