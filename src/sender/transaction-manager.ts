@@ -18,7 +18,7 @@
 // answers the new id and epoch, which the next transaction numbers under.
 
 import type { SenderConfig } from '../config.js';
-import { ProducerClosedError, ProducerFatalError, TransactionAbortableError, TransactionAbortedError, TransactionFatalError } from '../errors.js';
+import { ProducerClosedError, ProducerFatalError, TransactionAbortableError, TransactionAbortedError, TransactionFatalError, UnsupportedVersionError } from '../errors.js';
 import { AddOffsetsToTxn } from '../protocol/apis/add-offsets-to-txn.js';
 import { AddPartitionsToTxn } from '../protocol/apis/add-partitions-to-txn.js';
 import { EndTxn } from '../protocol/apis/end-txn.js';
@@ -27,7 +27,7 @@ import { InitProducerId } from '../protocol/apis/init-producer-id.js';
 import { TxnOffsetCommit } from '../protocol/apis/txn-offset-commit.js';
 import { KafkaResponseError } from '../protocol/errors.js';
 import type { Clock } from './clock.js';
-import { Coordinators, LOST_PRODUCER_ID_CODES, transactionFatal, type CoordinatorRequest } from './coordinator.js';
+import { addPartitionsCode, Coordinators, LOST_PRODUCER_ID_CODES, transactionFatal, type CoordinatorRequest } from './coordinator.js';
 import type { ProducerIds } from './idempotence.js';
 import type { GroupMetadata, TransactionOffset, TxnOp } from './messages.js';
 import type { PartitionQueue } from './partition-queue.js';
@@ -46,6 +46,8 @@ const TXN_V1_MAX_END_VERSION = 4;
 /** InitProducerId takes the current id and epoch (an epoch bump) from v3 on (KIP-360). */
 const INIT_PRODUCER_ID_BUMP_VERSION = 3;
 const PRODUCER_FENCED = 90;
+/** TxnOffsetCommit carries the consumer's generation, member and instance ids from v3 on (KIP-447). */
+const TXN_OFFSET_COMMIT_GROUP_VERSION = 3;
 const INVALID_PRODUCER_ID_MAPPING = 49;
 
 export interface TransactionHooks {
@@ -124,7 +126,13 @@ export class TransactionManager {
     };
     this.#enqueue(step).then(
       () => this.#hooks.reply(id, null),
-      (err: Error) => this.#hooks.reply(id, this.#failed(err)),
+      (err: Error) => {
+        // Offsets that failed in any way (timed out too) may be in the transaction or not: no EndTxn(commit) may follow (as in Java, where a failed TxnOffsetCommit makes it abortable).
+        if (op.kind === 'offsets' && !(err instanceof ProducerFatalError)) {
+          this.#abortable ??= err instanceof TransactionAbortableError ? err : new TransactionAbortableError(`${err.message}: the transaction cannot commit; call abortTransaction(), then begin another`, err);
+        }
+        this.#hooks.reply(id, this.#failed(err));
+      },
     );
   }
 
@@ -262,7 +270,7 @@ export class TransactionManager {
     const topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
     const what = `AddPartitionsToTxn for ${asked.map((q) => q.name).join(', ')}`;
     try {
-      await this.#txnRequest(
+      const res = await this.#txnRequest(
         what,
         this.#clock.now() + this.#deliveryTimeoutMs,
         (conn) =>
@@ -272,10 +280,13 @@ export class TransactionManager {
             v3AndBelowProducerEpoch: this.#ids.epoch,
             v3AndBelowTopics: topics,
           }),
-        // OPERATION_NOT_ATTEMPTED (55) only says another partition's error stopped this one: that error is the answer.
-        (res) => res.resultsByTopicV3AndBelow.flatMap((t) => t.resultsByPartition.map((p) => p.partitionErrorCode)).find((c) => c !== 0 && c !== 55) ?? 0,
+        (r) => addPartitionsCode(r.resultsByTopicV3AndBelow.flatMap((t) => t.resultsByPartition.map((p) => p.partitionErrorCode))),
         'abortable',
       );
+      // Judged per partition (as Java's AddPartitionsToTxnHandler): only a partition answered NONE is in the transaction; one left out of the answer is not.
+      const answered = new Set(res.resultsByTopicV3AndBelow.flatMap((t) => t.resultsByPartition.filter((p) => p.partitionErrorCode === 0).map((p) => `${t.name}\0${p.partitionIndex}`)));
+      const missing = asked.filter((q) => !answered.has(`${q.topic}\0${q.partition}`));
+      if (missing.length > 0) throw new TransactionAbortableError(`${what}: the coordinator's answer did not add ${missing.map((q) => q.name).join(', ')}: the transaction cannot commit; call abortTransaction(), then begin another`);
       for (const q of asked) this.#added.add(q);
     } catch (err) {
       this.#failed(err instanceof TransactionAbortableError || err instanceof ProducerFatalError ? err : new TransactionAbortableError(`${what} failed: ${(err as Error).message}`, err));
@@ -298,14 +309,24 @@ export class TransactionManager {
       );
     }
     this.#offsetsAdded = true;
+    const grouped = (group.generationId ?? -1) !== -1 || (group.memberId ?? '') !== '' || (group.groupInstanceId ?? null) !== null;
     const byTopic = new Map<string, { partitionIndex: number; committedOffset: number; committedMetadata: string | null }[]>();
     for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partitionIndex: o.partition, committedOffset: o.offset, committedMetadata: o.metadata ?? null }]);
     await this.#coordinators.request({
       what: `TxnOffsetCommit for group ${group.groupId}`,
       keyType: COORDINATOR_GROUP,
       key: group.groupId,
-      send: (conn) =>
-        conn.request(
+      send: (conn) => {
+        const version = v2 ? conn.versionFor(TxnOffsetCommit) : Math.min(conn.versionFor(TxnOffsetCommit), TXN_V1_MAX_END_VERSION);
+        // Below v3 the request has no room for them: sent without, the coordinator could not fence a zombie consumer (KIP-447). Java refuses alike.
+        if (version < TXN_OFFSET_COMMIT_GROUP_VERSION && grouped) {
+          const why = new UnsupportedVersionError(
+            conn.broker,
+            `TxnOffsetCommit v${version} cannot carry the consumer's generationId, memberId or groupInstanceId (KIP-447 needs v${TXN_OFFSET_COMMIT_GROUP_VERSION}, Kafka 2.5 or later); upgrade the brokers, or pass groupMetadata with only groupId`,
+          );
+          throw new TransactionFatalError(`sendOffsetsToTransaction() for group ${group.groupId}: ${why.message}`, why);
+        }
+        return conn.request(
           TxnOffsetCommit,
           {
             transactionalId,
@@ -317,8 +338,9 @@ export class TransactionManager {
             groupInstanceId: group.groupInstanceId ?? null,
             topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
           },
-          { version: v2 ? conn.versionFor(TxnOffsetCommit) : Math.min(conn.versionFor(TxnOffsetCommit), TXN_V1_MAX_END_VERSION) },
-        ),
+          { version },
+        );
+      },
       codeOf: (res) => res.topics.flatMap((t) => t.partitions.map((p) => p.errorCode)).find((c) => c !== 0) ?? 0,
       unexpected: 'fatal',
       deadline,

@@ -8,7 +8,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { SenderConfig } from '../../src/config.js';
-import { ProducerFencedError, TransactionAbortableError, TransactionAbortedError, TransactionFatalError } from '../../src/errors.js';
+import { KafkaTimeoutError, ProducerFencedError, TransactionAbortableError, TransactionAbortedError, TransactionFatalError, UnsupportedVersionError } from '../../src/errors.js';
 import { MetadataCache } from '../../src/network/metadata-cache.js';
 import type { Api } from '../../src/protocol/api.js';
 import { KafkaResponseError } from '../../src/protocol/errors.js';
@@ -18,6 +18,7 @@ import type { TxnOp } from '../../src/sender/messages.js';
 import { PartitionQueue } from '../../src/sender/partition-queue.js';
 import type { SenderBatch } from '../../src/sender/sender-batch.js';
 import { coordinatorVerdict } from '../../src/sender/coordinator.js';
+import { judge } from '../../src/sender/response-policy.js';
 import { TransactionManager } from '../../src/sender/transaction-manager.js';
 import type { SenderConnection, Transport } from '../../src/sender/transport.js';
 
@@ -41,7 +42,7 @@ function quickClock(): Clock {
 }
 
 /** Every request by API name, answered by the next scripted answer for that API (the last one repeats). */
-function coordinatorScript(script: Record<string, Handler[]>, finalizedFeatures: ReadonlyMap<string, number>) {
+function coordinatorScript(script: Record<string, Handler[]>, finalizedFeatures: ReadonlyMap<string, number>, versions: ReadonlyMap<string, number> = new Map()) {
   const calls: { api: string; body: Record<string, unknown>; version: number; node: number }[] = [];
   const connection = (node: number): SenderConnection => ({
     broker: `fake (node ${node})`,
@@ -50,7 +51,7 @@ function coordinatorScript(script: Record<string, Handler[]>, finalizedFeatures:
     closed: false,
     inFlight: 0,
     writableNeedDrain: false,
-    versionFor: (api) => api.maxVersion,
+    versionFor: (api) => versions.get(api.name) ?? api.maxVersion,
     finalizedFeatures,
     request: async <Req, Res>(api: Api<Req, Res>, body: Req, opts?: { version?: number }) => {
       const version = opts?.version ?? api.maxVersion;
@@ -99,9 +100,9 @@ const ended = (errorCode: number): Handler => () => ({ throttleTimeMs: 0, errorC
 
 const CONFIG = { transactionalId: 'tx', transactionTimeoutMs: 60_000, deliveryTimeoutMs: 120_000, retryBackoffMs: 100, retryBackoffMaxMs: 1000 } as SenderConfig & { transactionalId: string };
 
-/** `features`: what the brokers finalized; none (the default) means transactions v1. */
-function setup(script: Record<string, Handler[]>, features: ReadonlyMap<string, number> = new Map()) {
-  const { transport, calls } = coordinatorScript(script, features);
+/** `features`: what the brokers finalized; none (the default) means transactions v1. `versions`: the brokers' highest version of an API, where not ours. */
+function setup(script: Record<string, Handler[]>, features: ReadonlyMap<string, number> = new Map(), versions: ReadonlyMap<string, number> = new Map()) {
+  const { transport, calls } = coordinatorScript(script, features, versions);
   const queues = [new PartitionQueue(0, 'a', 0), new PartitionQueue(1, 'a', 1), new PartitionQueue(2, 'b', 0)];
   const failed: { err: Error; batch: SenderBatch }[] = [];
   const fatal: Error[] = [];
@@ -131,9 +132,9 @@ function setup(script: Record<string, Handler[]>, features: ReadonlyMap<string, 
   });
   let nextId = 0;
   /** Runs a step and resolves with its reply. */
-  const step = async (op: TxnOp): Promise<Error | null> => {
+  const step = async (op: TxnOp, timeoutMs = 60_000): Promise<Error | null> => {
     const id = nextId++;
-    txn.run(id, op, 60_000);
+    txn.run(id, op, timeoutMs);
     while (!replies.has(id)) await new Promise((r) => setImmediate(r));
     return replies.get(id) ?? null;
   };
@@ -318,6 +319,7 @@ describe('what a coordinator\'s error code means', () => {
     [47, 'fatal'],
     [53, 'fatal'],
     [48, 'fatal'],
+    [120, 'abortable'],
     [29, 'abortable'],
     [30, 'abortable'],
     [22, 'abortable'],
@@ -460,5 +462,122 @@ describe('transactions v2 (KIP-890 part 2), where the coordinator\'s broker fina
     expect(await t.step({ kind: 'end', commit: false })).toBeNull();
     expect(t.calls.filter((c) => c.api === 'InitProducerId')).toHaveLength(1);
     expect([t.ids.epoch, q.needsBump, q.sequenceEpoch]).toEqual([4, false, 4]);
+  });
+});
+
+describe('issue 21 findings on the sender', () => {
+  const offsets: TxnOp = { kind: 'offsets', offsets: [{ topic: 'in', partition: 2, offset: 9 }], group: { groupId: 'g', generationId: 4, memberId: 'm' } };
+
+  it('finding 1: TxnOffsetCommit loading past the deadline fails the step, and the commit after it is refused without EndTxn', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddOffsetsToTxn: [offsetsAdded(0)], TxnOffsetCommit: [offsetsCommitted(14)], EndTxn: [ended(0)] });
+    await t.step({ kind: 'init' });
+    expect(await t.step(offsets, 5_000)).toBeInstanceOf(KafkaTimeoutError);
+    const commit = await t.step({ kind: 'end', commit: true });
+    expect(commit).toBeInstanceOf(TransactionAbortableError);
+    expect(commit?.message).toMatch(/TxnOffsetCommit for group g did not succeed in time.*COORDINATOR_LOAD_IN_PROGRESS/);
+    expect(t.calls.some((c) => c.api === 'EndTxn')).toBe(false);
+    // The abort ends it (the group's offsets partition is in the transaction).
+    expect(await t.step({ kind: 'end', commit: false })).toBeNull();
+    expect(t.calls.filter((c) => c.api === 'EndTxn').map((c) => c.body.committed)).toEqual([false]);
+  });
+
+  it('finding 3: a commit whose EndTxn timed out is sent again as it was, and the coordinator\'s NONE completes it', async () => {
+    let reachable = false;
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddPartitionsToTxn: [added(0)], EndTxn: [(b, v) => (reachable ? ended(0) : ended(7))(b, v)] });
+    await t.step({ kind: 'init' });
+    const q = t.queues[0] as PartitionQueue;
+    t.batch(q);
+    t.txn.mayDrain(q);
+    await t.settle();
+    q.queue.shift();
+    expect(await t.step({ kind: 'end', commit: true }, 5_000)).toBeInstanceOf(KafkaTimeoutError);
+    reachable = true;
+    expect(await t.step({ kind: 'end', commit: true })).toBeNull();
+    const ends = t.calls.filter((c) => c.api === 'EndTxn').map((c) => JSON.stringify(c.body));
+    expect(new Set(ends)).toEqual(new Set([JSON.stringify({ transactionalId: 'tx', producerId: 7, producerEpoch: 3, committed: true })]));
+    expect(ends.length).toBeGreaterThan(1);
+    // Completed: the next transaction adds its partitions again.
+    t.batch(q);
+    expect(t.txn.mayDrain(q)).toBe(false);
+  });
+
+  it.each([
+    ['FindCoordinator', { FindCoordinator: [found(-1, 120)] }, offsets],
+    ['AddOffsetsToTxn', { AddOffsetsToTxn: [offsetsAdded(120)] }, offsets],
+    ['TxnOffsetCommit', { AddOffsetsToTxn: [offsetsAdded(0)], TxnOffsetCommit: [offsetsCommitted(120)] }, offsets],
+    ['EndTxn', { AddOffsetsToTxn: [offsetsAdded(0)], TxnOffsetCommit: [offsetsCommitted(0)], EndTxn: [ended(120), ended(0)] }, { kind: 'end', commit: true } as TxnOp],
+  ] as [string, Record<string, Handler[]>, TxnOp][])('finding 7: TRANSACTION_ABORTABLE (120) on %s makes the transaction abortable, not the producer fatal', async (_api, script, op) => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], EndTxn: [ended(0)], ...script });
+    await t.step({ kind: 'init' });
+    if (op.kind === 'end') await t.step(offsets);
+    if (script.FindCoordinator) t.calls.length = 0;
+    const err = await t.step(op);
+    expect(err).toBeInstanceOf(TransactionAbortableError);
+    expect(err?.cause).toMatchObject({ errorCode: 120 });
+    expect(t.fatal).toEqual([]);
+    expect(await t.step({ kind: 'end', commit: false })).toBeNull();
+  });
+
+  it('finding 7: INVALID_TXN_STATE (48) and INVALID_PRODUCER_ID_MAPPING (49) from a partition leader fail the batch (abortable), they do not end the producer', async () => {
+    const view = { count: 1, numbered: true, staleEpoch: false, lowestPending: () => true };
+    for (const code of [48, 49, 120]) {
+      const verdict = judge({ index: 0, errorCode: code, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: 0, recordErrors: [], errorMessage: null }, view, 't-0');
+      expect(verdict.kind, `Produce answered ${code}`).toBe('fail');
+    }
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)] });
+    await t.step({ kind: 'init' });
+    t.txn.batchFailed(new KafkaResponseError(48, 'Produce to a-0'));
+    expect(t.fatal).toEqual([]);
+    expect(await t.step({ kind: 'end', commit: true })).toBeInstanceOf(TransactionAbortableError);
+  });
+
+  it('finding 8: AddPartitionsToTxn answered OPERATION_NOT_ATTEMPTED (55) for every partition adds none: batches fail, commit is refused', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddPartitionsToTxn: [added(55)], EndTxn: [ended(0)] });
+    await t.step({ kind: 'init' });
+    const q = t.queues[0] as PartitionQueue;
+    t.batch(q);
+    expect(t.txn.mayDrain(q)).toBe(false);
+    await t.settle();
+    expect(t.txn.mayDrain(q)).toBe(false);
+    expect(t.failed[0]?.err).toBeInstanceOf(TransactionAbortableError);
+    expect(t.failed[0]?.err.message).toMatch(/OPERATION_NOT_ATTEMPTED/);
+    expect(await t.step({ kind: 'end', commit: true })).toBeInstanceOf(TransactionAbortableError);
+    expect(t.calls.some((c) => c.api === 'EndTxn')).toBe(false);
+  });
+
+  it('finding 8: a partition left out of the AddPartitionsToTxn answer is not added', async () => {
+    const partial: Handler = (body) => {
+      const topics = body.v3AndBelowTopics as { name: string; partitions: number[] }[];
+      // Answers only the first partition asked.
+      const first = topics[0] as { name: string; partitions: number[] };
+      return { throttleTimeMs: 0, resultsByTopicV3AndBelow: [{ name: first.name, resultsByPartition: [{ partitionIndex: first.partitions[0], partitionErrorCode: 0 }] }] };
+    };
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddPartitionsToTxn: [partial] });
+    await t.step({ kind: 'init' });
+    const [a0, a1] = t.queues as [PartitionQueue, PartitionQueue];
+    t.batch(a0);
+    t.batch(a1);
+    expect([t.txn.mayDrain(a0), t.txn.mayDrain(a1)]).toEqual([false, false]);
+    await t.settle();
+    expect(t.txn.mayDrain(a1)).toBe(false);
+    expect(t.failed.map((f) => f.err.message).join()).toMatch(/the coordinator's answer did not add a-1/);
+    expect(await t.step({ kind: 'end', commit: true })).toBeInstanceOf(TransactionAbortableError);
+  });
+
+  it('finding 9: TxnOffsetCommit below v3 with the consumer\'s generation and member ids is refused with a typed error (UnsupportedVersionError), not sent without them', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddOffsetsToTxn: [offsetsAdded(0)], TxnOffsetCommit: [offsetsCommitted(0)] }, new Map(), new Map([['TxnOffsetCommit', 2]]));
+    await t.step({ kind: 'init' });
+    const err = await t.step(offsets);
+    expect(err).toBeInstanceOf(TransactionFatalError);
+    expect(err?.cause).toBeInstanceOf(UnsupportedVersionError);
+    expect(err?.message).toMatch(/TxnOffsetCommit v2 cannot carry the consumer's generationId, memberId or groupInstanceId \(KIP-447 needs v3/);
+    expect(t.calls.some((c) => c.api === 'TxnOffsetCommit')).toBe(false);
+  });
+
+  it('finding 9: with only the group id, TxnOffsetCommit v2 goes', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddOffsetsToTxn: [offsetsAdded(0)], TxnOffsetCommit: [offsetsCommitted(0)] }, new Map(), new Map([['TxnOffsetCommit', 2]]));
+    await t.step({ kind: 'init' });
+    expect(await t.step({ kind: 'offsets', offsets: [{ topic: 'in', partition: 0, offset: 1 }], group: { groupId: 'g' } })).toBeNull();
+    expect(t.calls.find((c) => c.api === 'TxnOffsetCommit')?.version).toBe(2);
   });
 });
