@@ -54,6 +54,8 @@ export class Transactions {
   #abortable: TransactionAbortableError | null = null;
   /** The call under way, which a repeat of it joins. */
   #running: { call: Call; done: Promise<void> } | null = null;
+  /** Set once the sender is gone: no step can be answered any more, so every call fails with this. */
+  #gone: Error | null = null;
   #nextId = 0;
   readonly #steps = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
 
@@ -172,8 +174,9 @@ export class Transactions {
     else step.resolve();
   }
 
-  /** The sender is gone: no step will be answered. */
+  /** The sender is gone: no step will be answered, and none may be posted. */
   failSteps(err: Error): void {
+    this.#gone ??= err;
     for (const step of this.#steps.values()) step.reject(err);
     this.#steps.clear();
   }
@@ -183,6 +186,7 @@ export class Transactions {
     const running = this.#running;
     if (running && running.call === call && JOINABLE.has(call)) return running.done;
     try {
+      if (this.#gone) throw this.#gone;
       if (running) throw new TransactionStateError(`${call} is not allowed while ${running.call} is still running: await it first`);
       this.#refusal(call);
     } catch (err) {

@@ -3,12 +3,12 @@
 // coordinator (test/support/scripted-coordinator.ts), on a clock the test
 // moves. The numbered findings are those of issue 21 (exactly-once).
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ProducerOptions } from '../../src/config.js';
-import { KafkaResponseError, KafkaTimeoutError, TransactionAbortableError, TransactionStateError } from '../../src/errors.js';
+import { KafkaResponseError, KafkaTimeoutError, TransactionAbortableError, TransactionFatalError, TransactionStateError, UnsupportedVersionError } from '../../src/errors.js';
 import { KafkaProducer } from '../../src/producer.js';
 import { SENDER_DEPS } from '../../src/sender/host.js';
-import { endTxnAnswer, ScriptedCoordinatorCluster } from '../support/scripted-coordinator.js';
+import { addPartitionsAnswer, endTxnAnswer, ScriptedCoordinatorCluster } from '../support/scripted-coordinator.js';
 
 const TOPIC = 't';
 const open: KafkaProducer[] = [];
@@ -16,6 +16,9 @@ const open: KafkaProducer[] = [];
 afterEach(async () => {
   for (const p of open.splice(0)) await p.close({ timeoutMs: 0 });
 });
+
+/** The Sender on this thread, or behind a MessagePort (structured clones, as the worker host: errors and their causes cross as data). */
+let messagePort = false;
 
 async function setup(options: Partial<ProducerOptions> = {}) {
   const cluster = new ScriptedCoordinatorCluster([{ name: TOPIC, partitions: 2 }]);
@@ -36,6 +39,7 @@ async function setup(options: Partial<ProducerOptions> = {}) {
         return cluster;
       },
       clock: cluster.clock,
+      messagePort,
     },
   } as ProducerOptions);
   open.push(producer);
@@ -58,7 +62,14 @@ async function setup(options: Partial<ProducerOptions> = {}) {
   return { cluster, producer, fatalErrors: errors, run };
 }
 
-describe('the transactional producer over a scripted coordinator', () => {
+describe.each([
+  ['on this thread', false],
+  ['behind a MessagePort', true],
+])('the transactional producer over a scripted coordinator, its Sender %s', (_where, port) => {
+  beforeEach(() => {
+    messagePort = port;
+  });
+
   it('commits: AddPartitionsToTxn, the records, then EndTxn(commit)', async () => {
     const { cluster, producer, run } = await setup();
     producer.beginTransaction();
@@ -146,6 +157,28 @@ describe('the transactional producer over a scripted coordinator', () => {
     producer.send({ topic: TOPIC, partition: 0, value: 'b' });
     expect(await run(producer.commitTransaction())).toBeUndefined();
     expect(cluster.partition(TOPIC, 0).values).toEqual(['b']);
+  });
+
+  it('finding 8: AddPartitionsToTxn answered OPERATION_NOT_ATTEMPTED (55) for the partition: the record fails, the commit is refused, nothing is written', async () => {
+    const { cluster, producer, run } = await setup();
+    cluster.script('AddPartitionsToTxn', (b) => addPartitionsAnswer(b, 55), (b) => addPartitionsAnswer(b, 0));
+    producer.beginTransaction();
+    expect(await run(producer.send({ topic: TOPIC, partition: 0, value: 'a' }))).toBeInstanceOf(TransactionAbortableError);
+    expect(await run(producer.commitTransaction())).toBeInstanceOf(TransactionAbortableError);
+    expect(await run(producer.abortTransaction())).toBeUndefined();
+    expect(cluster.partition(TOPIC, 0).values).toEqual([]);
+    expect(cluster.calls('EndTxn')).toEqual([]);
+  });
+
+  it('finding 9: a broker below TxnOffsetCommit v3 and the consumer\'s member id: TransactionFatalError caused by UnsupportedVersionError, nothing sent without it', async () => {
+    const { cluster, producer, fatalErrors, run } = await setup();
+    cluster.versions.set('TxnOffsetCommit', 2);
+    producer.beginTransaction();
+    const err = await run(producer.sendOffsetsToTransaction([{ topic: 'in', partition: 0, offset: 10 }], { groupId: 'g', generationId: 3, memberId: 'consumer-1' }));
+    expect(err).toBeInstanceOf(TransactionFatalError);
+    expect((err as Error).cause).toBeInstanceOf(UnsupportedVersionError);
+    expect(cluster.calls('TxnOffsetCommit')).toEqual([]);
+    expect(fatalErrors).toHaveLength(1);
   });
 
   it('finding 1: sendOffsetsToTransaction() timing out (the group coordinator loading past maxBlockMs) forbids the commit: no EndTxn(commit) without the offsets', async () => {

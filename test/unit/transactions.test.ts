@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   KafkaResponseError,
   KafkaTimeoutError,
+  ProducerClosedError,
   ProducerFencedError,
   TransactionAbortableError,
   TransactionAbortedError,
@@ -328,6 +329,21 @@ describe('finish() for close() (finding 5)', () => {
     await h.txn.finish();
     expect(h.kinds()).toEqual(['init', 'end:true', 'end:true']);
     expect(h.txn.state).toBe('ready');
+  });
+
+  it('once the sender is gone (close() gave up waiting, or it crashed), no call posts a step: each fails with why', async () => {
+    const h = harness([null, 'hold']);
+    await h.txn.init();
+    h.txn.begin();
+    const commit = h.txn.commit();
+    await new Promise((r) => setImmediate(r));
+    const finished = h.txn.finish();
+    const closed = new ProducerClosedError('the producer was closed');
+    h.txn.failSteps(closed);
+    await expect(commit).rejects.toBe(closed);
+    await finished;
+    await expect(h.txn.abort()).rejects.toBe(closed);
+    expect(h.kinds()).toEqual(['init', 'end:true']);
   });
 
   it('a transaction whose commit was refused (abortable) is aborted', async () => {
