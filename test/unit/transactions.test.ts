@@ -308,13 +308,18 @@ describe('finish() for close() (finding 5)', () => {
     expect(h.txn.state).toBe('ready');
   });
 
-  it('a commit under way is awaited, not cut by an abort', async () => {
+  /** A commit whose EndTxn is held, and finish() called meanwhile (as close() does). */
+  async function closingDuringCommit() {
     const h = harness([null, 'hold']);
     await h.txn.init();
     h.txn.begin();
     const commit = h.txn.commit();
     await new Promise((r) => setImmediate(r));
-    const finished = h.txn.finish();
+    return { h, commit, finished: h.txn.finish() };
+  }
+
+  it('a commit under way is awaited, not cut by an abort', async () => {
+    const { h, commit, finished } = await closingDuringCommit();
     h.release(null);
     await Promise.all([commit, finished]);
     expect(h.kinds()).toEqual(['init', 'end:true']);
@@ -332,12 +337,7 @@ describe('finish() for close() (finding 5)', () => {
   });
 
   it('once the sender is gone (close() gave up waiting, or it crashed), no call posts a step: each fails with why', async () => {
-    const h = harness([null, 'hold']);
-    await h.txn.init();
-    h.txn.begin();
-    const commit = h.txn.commit();
-    await new Promise((r) => setImmediate(r));
-    const finished = h.txn.finish();
+    const { h, commit, finished } = await closingDuringCommit();
     const closed = new ProducerClosedError('the producer was closed');
     h.txn.failSteps(closed);
     await expect(commit).rejects.toBe(closed);
