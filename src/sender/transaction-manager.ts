@@ -8,8 +8,11 @@
 //
 // Which call is allowed when is the producer's business (src/transactions.ts);
 // here a transaction becomes abortable when one of its batches fails (its
-// queued batches then fail at once, as they could not commit), and fatal
-// when the producer is fenced.
+// queued batches then fail at once, as they could not commit), when an
+// offsets step fails in any way (no EndTxn(commit) may follow offsets that
+// may be missing), or when the coordinator does not add a partition (judged
+// per partition), and fatal when the producer is fenced. A commit or abort
+// step asked again after a timeout sends its EndTxn again.
 //
 // Transactions v2 (KIP-890 part 2, transaction-version.ts), where the broker
 // offers it: no AddPartitionsToTxn (the Produce request names the
