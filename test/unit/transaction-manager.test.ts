@@ -508,6 +508,7 @@ describe('issue 21 findings on the sender', () => {
 
   it.each([
     ['FindCoordinator', { FindCoordinator: [found(-1, 120)] }, offsets],
+    ['InitProducerId', { InitProducerId: [initAnswer(0), initAnswer(120)] }, { kind: 'init' } as TxnOp],
     ['AddOffsetsToTxn', { AddOffsetsToTxn: [offsetsAdded(120)] }, offsets],
     ['TxnOffsetCommit', { AddOffsetsToTxn: [offsetsAdded(0)], TxnOffsetCommit: [offsetsCommitted(120)] }, offsets],
     ['EndTxn', { AddOffsetsToTxn: [offsetsAdded(0)], TxnOffsetCommit: [offsetsCommitted(0)], EndTxn: [ended(120), ended(0)] }, { kind: 'end', commit: true } as TxnOp],
