@@ -120,7 +120,8 @@ export class TransactionManager {
       if (fatal) return Promise.reject(fatal);
       switch (op.kind) {
         case 'init':
-          return this.#initProducerId(-1, -1, deadline);
+          // A fresh start: nothing of an earlier, failed initTransactions() (an abortable answer, say) carries over.
+          return this.#initProducerId(-1, -1, deadline).then(() => this.#reset());
         case 'offsets':
           return this.#sendOffsets(op.offsets, op.group, deadline);
         case 'end':

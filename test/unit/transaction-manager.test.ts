@@ -524,6 +524,18 @@ describe('issue 21 findings on the sender', () => {
     expect(await t.step({ kind: 'end', commit: false })).toBeNull();
   });
 
+  it('finding 7: after initTransactions() failed with TRANSACTION_ABORTABLE and succeeded when called again, the first transaction is not doomed by it', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(120), initAnswer(0)], AddPartitionsToTxn: [added(0)] });
+    expect(await t.step({ kind: 'init' })).toBeInstanceOf(TransactionAbortableError);
+    expect(await t.step({ kind: 'init' })).toBeNull();
+    const q = t.queues[0] as PartitionQueue;
+    t.batch(q);
+    t.txn.mayDrain(q);
+    await t.settle();
+    expect(t.failed).toEqual([]);
+    expect(t.txn.mayDrain(q)).toBe(true);
+  });
+
   it('finding 7: INVALID_TXN_STATE (48) and INVALID_PRODUCER_ID_MAPPING (49) from a partition leader fail the batch (abortable), they do not end the producer', async () => {
     const view = { count: 1, numbered: true, staleEpoch: false, lowestPending: () => true };
     for (const code of [48, 49, 120]) {
