@@ -87,6 +87,8 @@ export class TransactionManager {
   #abortable: TransactionAbortableError | null = null;
   /** abortTransaction() is under way: queued batches fail with this. */
   #aborting: TransactionAbortedError | null = null;
+  /** The abort's EndTxn was answered; what is left of it (the epoch bump) is all a retried abort does. */
+  #abortEnded = false;
   /** The code with which the coordinator said it lost the producer id: the abort bumps the epoch. */
   #lostProducerId: number | null = null;
   /** Resolved by tick() once no batch is in flight. */
@@ -398,7 +400,11 @@ export class TransactionManager {
     for (const q of this.#hooks.queues()) for (const b of q.queue.slice()) this.#hooks.fail(aborted, b, q);
     // INVALID_PRODUCER_ID_MAPPING: the coordinator would refuse EndTxn alike; the bump alone ends the transaction (as in Java).
     const ended = this.#started() && this.#lostProducerId !== INVALID_PRODUCER_ID_MAPPING;
-    if (ended) await this.#endTxn(false, deadline);
+    // An abort asked again after its epoch bump timed out does not send EndTxn again: the bump may have happened, and the coordinator would take the old epoch for a fenced producer. The same InitProducerId again is a retry it answers (KIP-360).
+    if (ended && !this.#abortEnded) {
+      await this.#endTxn(false, deadline);
+      this.#abortEnded = true;
+    }
     let gap = this.#lostProducerId !== null;
     // Under v2 EndTxn bumped the epoch already: a lost sequence starts again at 0 without another bump.
     if (!(ended && this.#version === 2)) for (const q of this.#hooks.queues()) gap ||= q.needsBump;
@@ -413,6 +419,7 @@ export class TransactionManager {
     this.#lostProducerId = null;
     this.#abortable = null;
     this.#aborting = null;
+    this.#abortEnded = false;
     this.#hooks.wake();
   }
 }

@@ -506,6 +506,32 @@ describe('issue 21 findings on the sender', () => {
     expect(t.txn.mayDrain(q)).toBe(false);
   });
 
+  it('finding 3: an abort whose epoch bump timed out, asked again, sends only the bump again (the same InitProducerId), not EndTxn with an epoch the bump may have fenced', async () => {
+    let bumpAnswered = false;
+    const t = setup({
+      FindCoordinator: [found(1)],
+      InitProducerId: [initAnswer(0), (b, v) => (bumpAnswered ? initAnswer(0, 7, 4) : initAnswer(51))(b, v)],
+      AddPartitionsToTxn: [added(0)],
+      // A second EndTxn with epoch 3 after the bump went through: the coordinator takes it for a fenced producer.
+      EndTxn: [ended(0), ended(90)],
+    });
+    await t.step({ kind: 'init' });
+    const q = t.queues[0] as PartitionQueue;
+    t.batch(q);
+    t.txn.mayDrain(q);
+    await t.settle();
+    q.queue.shift();
+    q.needsBump = true;
+    expect(await t.step({ kind: 'end', commit: false }, 3_000)).toBeInstanceOf(KafkaTimeoutError);
+    bumpAnswered = true;
+    expect(await t.step({ kind: 'end', commit: false })).toBeNull();
+    expect(t.fatal).toEqual([]);
+    expect(t.calls.filter((c) => c.api === 'EndTxn')).toHaveLength(1);
+    const bumps = t.calls.filter((c) => c.api === 'InitProducerId').slice(1);
+    expect(new Set(bumps.map((c) => `${String(c.body.producerId)}/${String(c.body.producerEpoch)}`))).toEqual(new Set(['7/3']));
+    expect([t.ids.producerId, t.ids.epoch]).toEqual([7, 4]);
+  });
+
   it.each([
     ['FindCoordinator', { FindCoordinator: [found(-1, 120)] }, offsets],
     ['InitProducerId', { InitProducerId: [initAnswer(0), initAnswer(120)] }, { kind: 'init' } as TxnOp],
