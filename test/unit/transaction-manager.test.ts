@@ -144,11 +144,18 @@ function setup(script: Record<string, Handler[]>, features: ReadonlyMap<string, 
     q.queue.push(b);
     return b;
   };
+  /** A batch whose partition the gate asked the coordinator to add, once every step ran out. */
+  const gated = async (q: PartitionQueue) => {
+    const b = batch(q);
+    txn.mayDrain(q);
+    await settle();
+    return b;
+  };
   /** Lets every chain of steps run out: the quick clock's timers are setImmediate too, so turns, not time, are what they need. */
   const settle = async () => {
     for (let i = 0; i < 100; i++) await new Promise((r) => setImmediate(r));
   };
-  return { txn, ids, calls, queues, failed, fatal, step, batch, settle, wakes: () => wakes };
+  return { txn, ids, calls, queues, failed, fatal, step, batch, gated, settle, wakes: () => wakes };
 }
 
 describe('initTransactions on the sender', () => {
@@ -222,9 +229,7 @@ describe('failed batches', () => {
     const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddPartitionsToTxn: [added(0)] });
     await t.step({ kind: 'init' });
     const q = t.queues[0] as PartitionQueue;
-    t.batch(q);
-    t.txn.mayDrain(q);
-    await t.settle();
+    await t.gated(q);
     expect(t.txn.mayDrain(q)).toBe(true);
     const cause = new KafkaResponseError(87, 'Produce to a-0');
     t.txn.batchFailed(cause);
@@ -252,9 +257,7 @@ describe('commit and abort', () => {
     expect(await t.step({ kind: 'end', commit: true })).toBeNull();
     expect(t.calls.some((c) => c.api === 'EndTxn')).toBe(false);
     const q = t.queues[0] as PartitionQueue;
-    t.batch(q);
-    t.txn.mayDrain(q);
-    await t.settle();
+    await t.gated(q);
     expect(await t.step({ kind: 'end', commit: true })).toBeNull();
     const ends = t.calls.filter((c) => c.api === 'EndTxn');
     expect(ends.map((c) => [c.version, c.body.committed])).toEqual([
@@ -272,9 +275,7 @@ describe('commit and abort', () => {
     const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddPartitionsToTxn: [added(0)], EndTxn: [ended(code)] });
     await t.step({ kind: 'init' });
     const q = t.queues[0] as PartitionQueue;
-    t.batch(q);
-    t.txn.mayDrain(q);
-    await t.settle();
+    await t.gated(q);
     const err = await t.step({ kind: 'end', commit: true });
     expect(err).toBeInstanceOf(ProducerFencedError);
     expect(t.fatal[0]).toBe(err);
@@ -491,9 +492,7 @@ describe('issue 21 findings on the sender', () => {
     const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddPartitionsToTxn: [added(0)], EndTxn: [(b, v) => (reachable ? ended(0) : ended(7))(b, v)] });
     await t.step({ kind: 'init' });
     const q = t.queues[0] as PartitionQueue;
-    t.batch(q);
-    t.txn.mayDrain(q);
-    await t.settle();
+    await t.gated(q);
     q.queue.shift();
     expect(await t.step({ kind: 'end', commit: true }, 5_000)).toBeInstanceOf(KafkaTimeoutError);
     reachable = true;
@@ -517,9 +516,7 @@ describe('issue 21 findings on the sender', () => {
     });
     await t.step({ kind: 'init' });
     const q = t.queues[0] as PartitionQueue;
-    t.batch(q);
-    t.txn.mayDrain(q);
-    await t.settle();
+    await t.gated(q);
     q.queue.shift();
     q.needsBump = true;
     expect(await t.step({ kind: 'end', commit: false }, 3_000)).toBeInstanceOf(KafkaTimeoutError);
@@ -555,9 +552,7 @@ describe('issue 21 findings on the sender', () => {
     expect(await t.step({ kind: 'init' })).toBeInstanceOf(TransactionAbortableError);
     expect(await t.step({ kind: 'init' })).toBeNull();
     const q = t.queues[0] as PartitionQueue;
-    t.batch(q);
-    t.txn.mayDrain(q);
-    await t.settle();
+    await t.gated(q);
     expect(t.failed).toEqual([]);
     expect(t.txn.mayDrain(q)).toBe(true);
   });
