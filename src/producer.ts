@@ -179,7 +179,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
             flush: () => this.flush(),
             abandon: (err) => this.#waiting.failAll(err),
             fatal: () => this.#fatal,
-          });
+          }, cfg.transactionTimeoutMs);
     this.#sink = {
       succeeded: () => {
         this.#sent++;

@@ -49,6 +49,8 @@ interface StepEvents {
 export class Transactions {
   readonly #hooks: TransactionHooks;
   readonly #timeoutMs: number;
+  /** How many times finish() calls a commit or abort whose outcome stays unknown: until transactionTimeoutMs has surely passed. */
+  readonly #finishAttempts: number;
   #state: TransactionState = 'uninitialized';
   /** Why the ongoing transaction cannot commit. */
   #abortable: TransactionAbortableError | null = null;
@@ -59,10 +61,15 @@ export class Transactions {
   #nextId = 0;
   readonly #steps = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
 
-  /** `timeoutMs`: how long each step may take (maxBlockMs, as in Java). */
-  constructor(timeoutMs: number, hooks: TransactionHooks) {
+  /**
+   * `timeoutMs`: how long each step may take (maxBlockMs, as in Java);
+   * `transactionTimeoutMs`: after it the coordinator ends an open
+   * transaction itself, so close() need not try longer.
+   */
+  constructor(timeoutMs: number, hooks: TransactionHooks, transactionTimeoutMs: number) {
     this.#timeoutMs = timeoutMs;
     this.#hooks = hooks;
+    this.#finishAttempts = Math.ceil(transactionTimeoutMs / Math.max(1, timeoutMs)) + 1;
   }
 
   get state(): TransactionState {
@@ -154,15 +161,22 @@ export class Transactions {
   }
 
   /**
-   * For close(): the call under way settles; a commit or abort whose outcome
-   * is unknown is completed (the same call again); an open transaction is
-   * aborted. Failures are the calls' own (close() goes on regardless).
+   * For close(), as Java's sender before it stops: the call under way
+   * settles; a commit or abort whose outcome is unknown is called again
+   * until it completes; an open transaction (or one whose commit was
+   * refused) is aborted. Each attempt takes at most maxBlockMs, and they
+   * stop once transactionTimeoutMs has surely passed: by then the
+   * coordinator has ended the transaction itself. close()'s own timeout
+   * bounds it all; failures are the calls' own (close() goes on regardless).
    */
   async finish(): Promise<void> {
     await this.#running?.done.catch(() => undefined);
-    if (this.state === 'committing') await this.commit().catch(() => undefined);
-    else if (this.state === 'aborting') await this.abort().catch(() => undefined);
-    if (this.state === 'in-transaction' || this.state === 'abortable-error') await this.abort().catch(() => undefined);
+    for (let attempt = 0; attempt < this.#finishAttempts && !this.#gone; attempt++) {
+      const state = this.state;
+      if (state === 'committing') await this.commit().catch(() => undefined);
+      else if (state === 'aborting' || state === 'in-transaction' || state === 'abortable-error') await this.abort().catch(() => undefined);
+      else return;
+    }
   }
 
   /** The sender's answer to step `id`. */

@@ -41,7 +41,7 @@ function harness(answers: Answer[] = []) {
     },
     abandon: (err) => abandoned.push(err),
     fatal: () => fatal,
-  });
+  }, 3000);
   return {
     txn,
     ops,
@@ -344,6 +344,24 @@ describe('finish() for close() (finding 5)', () => {
     await finished;
     await expect(h.txn.abort()).rejects.toBe(closed);
     expect(h.kinds()).toEqual(['init', 'end:true']);
+  });
+
+  it('a commit whose outcome stays unknown is called again until it completes, up to transactionTimeoutMs (3 s here, 1 s per attempt: 4 attempts)', async () => {
+    const timeout = () => new KafkaTimeoutError('EndTxn(commit) did not succeed in time');
+    const h = harness([null, timeout(), timeout(), timeout(), null]);
+    await h.txn.init();
+    h.txn.begin();
+    await expect(h.txn.commit()).rejects.toBeInstanceOf(KafkaTimeoutError);
+    await h.txn.finish();
+    expect(h.kinds()).toEqual(['init', 'end:true', 'end:true', 'end:true', 'end:true']);
+    expect(h.txn.state).toBe('ready');
+    const never = harness([null, ...Array.from({ length: 10 }, timeout)]);
+    await never.txn.init();
+    never.txn.begin();
+    await never.txn.commit().catch(() => undefined);
+    await never.txn.finish();
+    expect(never.kinds().filter((k) => k === 'end:true')).toHaveLength(1 + 4);
+    expect(never.txn.state).toBe('committing');
   });
 
   it('a transaction whose commit was refused (abortable) is aborted', async () => {
