@@ -87,6 +87,8 @@ export class TransactionManager {
   #abortable: TransactionAbortableError | null = null;
   /** abortTransaction() is under way: queued batches fail with this. */
   #aborting: TransactionAbortedError | null = null;
+  /** An AddPartitionsToTxn or AddOffsetsToTxn went out: even unanswered, it may have opened the transaction on the coordinator. */
+  #maybeStarted = false;
   /** The abort's EndTxn was answered; what is left of it (the epoch bump) is all a retried abort does. */
   #abortEnded = false;
   /** The code with which the coordinator said it lost the producer id: the abort bumps the epoch. */
@@ -275,6 +277,7 @@ export class TransactionManager {
     for (const q of asked) byTopic.set(q.topic, [...(byTopic.get(q.topic) ?? []), q.partition]);
     const topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
     const what = `AddPartitionsToTxn for ${asked.map((q) => q.name).join(', ')}`;
+    this.#maybeStarted = true;
     try {
       const res = await this.#txnRequest(
         what,
@@ -307,6 +310,7 @@ export class TransactionManager {
     const v2 = this.#version === 2;
     // Under v2, TxnOffsetCommit v5 adds the group's offsets partition itself: the transaction has started once it is sent, so EndTxn must follow.
     if (!v2) {
+      this.#maybeStarted = true;
       await this.#txnRequest(
         `AddOffsetsToTxn for group ${group.groupId}`,
         deadline,
@@ -405,7 +409,8 @@ export class TransactionManager {
       await this.#endTxn(false, deadline);
       this.#abortEnded = true;
     }
-    let gap = this.#lostProducerId !== null;
+    // An AddPartitionsToTxn or AddOffsetsToTxn whose answer never came may have opened the transaction all the same: only a bump ends it surely (the coordinator aborts what is open; EndTxn would be refused where nothing is).
+    let gap = this.#lostProducerId !== null || (!ended && this.#maybeStarted);
     // Under v2 EndTxn bumped the epoch already: a lost sequence starts again at 0 without another bump.
     if (!(ended && this.#version === 2)) for (const q of this.#hooks.queues()) gap ||= q.needsBump;
     if (gap) await this.#initProducerId(this.#ids.producerId, this.#ids.epoch, deadline);
@@ -420,6 +425,7 @@ export class TransactionManager {
     this.#abortable = null;
     this.#aborting = null;
     this.#abortEnded = false;
+    this.#maybeStarted = false;
     this.#hooks.wake();
   }
 }

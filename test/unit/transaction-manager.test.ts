@@ -529,6 +529,36 @@ describe('issue 21 findings on the sender', () => {
     expect([t.ids.producerId, t.ids.epoch]).toEqual([7, 4]);
   });
 
+  it('finding 5: an AddPartitionsToTxn never answered may have opened the transaction: the abort ends it with an epoch bump (no EndTxn, which would be refused where nothing is open)', async () => {
+    const t = setup({
+      FindCoordinator: [found(1)],
+      InitProducerId: [initAnswer(0), initAnswer(0, 7, 4)],
+      AddPartitionsToTxn: [
+        () => {
+          throw new Error('the answer was lost');
+        },
+      ],
+      EndTxn: [ended(48)],
+    });
+    await t.step({ kind: 'init' });
+    const q = t.queues[0] as PartitionQueue;
+    await t.gated(q);
+    // Retried until deliveryTimeoutMs (2 minutes of the quick clock).
+    for (let i = 0; i < 20 && t.failed.length === 0; i++) {
+      await t.settle();
+      t.txn.mayDrain(q);
+    }
+    expect(t.failed[0]?.err).toBeInstanceOf(TransactionAbortableError);
+    expect(await t.step({ kind: 'end', commit: false })).toBeNull();
+    expect(t.fatal).toEqual([]);
+    expect(t.calls.some((c) => c.api === 'EndTxn')).toBe(false);
+    expect(t.calls.filter((c) => c.api === 'InitProducerId').map((c) => [c.body.producerId, c.body.producerEpoch])).toEqual([
+      [-1, -1],
+      [7, 3],
+    ]);
+    expect(t.ids.epoch).toBe(4);
+  });
+
   it.each([
     ['FindCoordinator', { FindCoordinator: [found(-1, 120)] }, offsets],
     ['InitProducerId', { InitProducerId: [initAnswer(0), initAnswer(120)] }, { kind: 'init' } as TxnOp],
