@@ -87,6 +87,8 @@ export class TransactionManager {
   #abortable: TransactionAbortableError | null = null;
   /** abortTransaction() is under way: queued batches fail with this. */
   #aborting: TransactionAbortedError | null = null;
+  /** Under v2: each partition let through the gate, with its numbering (producer id/epoch/next sequence) then; a change means a batch went into a request. */
+  readonly #v2Marks = new Map<PartitionQueue, string>();
   /** An AddPartitionsToTxn or AddOffsetsToTxn went out: even unanswered, it may have opened the transaction on the coordinator. */
   #maybeStarted = false;
   /** The abort's EndTxn was answered; what is left of it (the epoch bump) is all a retried abort does. */
@@ -157,8 +159,10 @@ export class TransactionManager {
     }
     if (this.#added.has(q)) return true;
     if (this.#version === 2) {
-      // The Produce request names the transactional id and the broker adds the partition; noted here so the transaction counts as started (EndTxn).
+      // The Produce request names the transactional id and the broker adds the partition. Noted with the partition's numbering now: the
+      // transaction counts as started (EndTxn) only once a batch was numbered into a request, since the sender may yet hold this one back.
       this.#added.add(q);
+      this.#v2Marks.set(q, `${q.sequenceProducerId}/${q.sequenceEpoch}/${q.nextSequence}`);
       return true;
     }
     this.#pending.add(q);
@@ -358,7 +362,11 @@ export class TransactionManager {
   }
 
   #started(): boolean {
-    return this.#added.size > 0 || this.#offsetsAdded;
+    if (this.#offsetsAdded) return true;
+    if (this.#version !== 2) return this.#added.size > 0;
+    // EndTxn where the coordinator has nothing open is refused (INVALID_TXN_STATE, fatal): only a batch that went into a request may have opened it.
+    for (const [q, mark] of this.#v2Marks) if (q.inFlight.size > 0 || `${q.sequenceProducerId}/${q.sequenceEpoch}/${q.nextSequence}` !== mark) return true;
+    return false;
   }
 
   /** Under v2, the answer's bumped epoch (or new id, past the highest epoch) is adopted: the old one is fenced from here on. */
@@ -419,6 +427,7 @@ export class TransactionManager {
 
   #reset(): void {
     this.#added.clear();
+    this.#v2Marks.clear();
     this.#pending.clear();
     this.#offsetsAdded = false;
     this.#lostProducerId = null;

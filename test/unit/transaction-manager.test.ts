@@ -409,10 +409,27 @@ describe('transactions v2 (KIP-890 part 2), where the coordinator\'s broker fina
     await t.step({ kind: 'init' });
     for (const q of t.queues) t.batch(q);
     expect(t.queues.map((q) => t.txn.mayDrain(q))).toEqual([true, true, true]);
+    // As the sender does: the batches are numbered into a Produce request.
+    for (const q of t.queues) {
+      expect(t.ids.mayNumber(q)).toBe(true);
+      q.nextSequence += 1;
+      q.queue.shift();
+    }
     await t.settle();
     expect(await t.step({ kind: 'end', commit: true })).toBeNull();
     expect(t.calls.map((c) => c.api)).toEqual(['FindCoordinator', 'InitProducerId', 'EndTxn']);
     expect(t.calls[2]).toMatchObject({ version: 5, body: { producerId: 7, producerEpoch: 3, committed: true } });
+  });
+
+  it('a batch let through the gate but never sent (no leader yet, say) has not opened the transaction: the abort sends no EndTxn, which the coordinator would refuse (INVALID_TXN_STATE)', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], EndTxn: [ended(48)] }, TV2);
+    await t.step({ kind: 'init' });
+    const q = t.queues[0] as PartitionQueue;
+    t.batch(q);
+    expect(t.txn.mayDrain(q)).toBe(true);
+    expect(await t.step({ kind: 'end', commit: false })).toBeNull();
+    expect(t.fatal).toEqual([]);
+    expect(t.calls.some((c) => c.api === 'EndTxn')).toBe(false);
   });
 
   it('the epoch EndTxn answers is adopted for the next transaction, commit and abort alike; partitions restart at sequence 0 under it', async () => {
@@ -463,6 +480,9 @@ describe('transactions v2 (KIP-890 part 2), where the coordinator\'s broker fina
     const q = t.queues[0] as PartitionQueue;
     t.batch(q);
     expect(t.txn.mayDrain(q)).toBe(true);
+    // Numbered and sent, then its sequence was lost.
+    expect(t.ids.mayNumber(q)).toBe(true);
+    q.nextSequence += 1;
     q.queue.shift();
     q.needsBump = true;
     expect(await t.step({ kind: 'end', commit: false })).toBeNull();
