@@ -184,7 +184,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
             flush: () => this.flush(),
             abandon: (err) => this.#waiting.failAll(err),
             fatal: () => this.#fatal,
-          });
+          }, cfg.transactionTimeoutMs);
     this.#sink = {
       succeeded: () => {
         this.#sent++;
@@ -658,8 +658,8 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
   }
 
   async #close(timeoutMs: number): Promise<void> {
-    // As Java's producer does on close: a transaction still open is aborted, not left to its timeout.
-    if (this.#txn?.open) await within(this.#txn.abort().catch(() => undefined), timeoutMs);
+    // As Java's sender does on close: a commit or abort under way (or timed out) completes, an open transaction is aborted; none is left to its timeout.
+    if (this.#txn) await within(this.#txn.finish(), timeoutMs);
     this.#closing = true;
     await within(this.flush(), timeoutMs);
     const closedError = new ProducerClosedError(`the producer was closed (close timeout ${timeoutMs} ms) before the record was delivered`);

@@ -1,15 +1,18 @@
 // The transactional producer's API on the caller's side: which call is
-// allowed in which state (the states of Java's TransactionManager), records
+// allowed in which state (the table of src/transaction-state.ts), records
 // that fail inside a transaction, and the steps handed to the sender's
 // transaction manager (src/sender/transaction-manager.ts), each answered by
-// id. A call out of order is refused with TransactionStateError and changes
-// nothing.
+// id. One call runs at a time: another call meanwhile is refused with
+// TransactionStateError and changes nothing, except the same
+// initTransactions(), commitTransaction() or abortTransaction() again, which
+// joins the one under way (as Java's cached TransactionalRequestResult).
 
 import { ProducerFatalError, TransactionAbortableError, TransactionAbortedError, TransactionStateError } from './errors.js';
 import type { GroupMetadata, SerializedError, TransactionOffset, TxnOp } from './sender/messages.js';
 import { deserializeError } from './sender/wire-errors.js';
+import { nextState, type TransactionEvent, type TransactionState } from './transaction-state.js';
 
-export type TransactionState = 'uninitialized' | 'initializing' | 'ready' | 'in-transaction' | 'committing' | 'aborting' | 'abortable-error' | 'fatal-error';
+export type { TransactionState } from './transaction-state.js';
 
 export interface TransactionHooks {
   /** Hands a step to the sender; its answer comes back through answered(). */
@@ -22,19 +25,51 @@ export interface TransactionHooks {
   fatal(): Error | null;
 }
 
+type Call = 'initTransactions()' | 'beginTransaction()' | 'sendOffsetsToTransaction()' | 'commitTransaction()' | 'abortTransaction()';
+
+/** What each call is in the table. */
+const CALL_EVENT: Readonly<Record<Call, TransactionEvent>> = {
+  'initTransactions()': 'init',
+  'beginTransaction()': 'begin',
+  'sendOffsetsToTransaction()': 'send-offsets',
+  'commitTransaction()': 'commit',
+  'abortTransaction()': 'abort',
+};
+
+/** Calls that a repeat joins while they run (Java caches their results); any other overlap is refused. */
+const JOINABLE: ReadonlySet<Call> = new Set(['initTransactions()', 'commitTransaction()', 'abortTransaction()']);
+
+/** The events a step's outcome is: done, refused with an abortable error, or anything else (a timeout: outcome unknown). */
+interface StepEvents {
+  done: TransactionEvent | null;
+  abortable: TransactionEvent;
+  unknown: TransactionEvent;
+}
+
 export class Transactions {
   readonly #hooks: TransactionHooks;
   readonly #timeoutMs: number;
+  /** How many times finish() calls a commit or abort whose outcome stays unknown: until transactionTimeoutMs has surely passed. */
+  readonly #finishAttempts: number;
   #state: TransactionState = 'uninitialized';
   /** Why the ongoing transaction cannot commit. */
   #abortable: TransactionAbortableError | null = null;
+  /** The call under way, which a repeat of it joins. */
+  #running: { call: Call; done: Promise<void> } | null = null;
+  /** Set once the sender is gone: no step can be answered any more, so every call fails with this. */
+  #gone: Error | null = null;
   #nextId = 0;
   readonly #steps = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
 
-  /** `timeoutMs`: how long each step may take (maxBlockMs, as in Java). */
-  constructor(timeoutMs: number, hooks: TransactionHooks) {
+  /**
+   * `timeoutMs`: how long each step may take (maxBlockMs, as in Java);
+   * `transactionTimeoutMs`: after it the coordinator ends an open
+   * transaction itself, so close() need not try longer.
+   */
+  constructor(timeoutMs: number, hooks: TransactionHooks, transactionTimeoutMs: number) {
     this.#timeoutMs = timeoutMs;
     this.#hooks = hooks;
+    this.#finishAttempts = Math.ceil(transactionTimeoutMs / Math.max(1, timeoutMs)) + 1;
   }
 
   get state(): TransactionState {
@@ -63,62 +98,85 @@ export class Transactions {
     }
   }
 
-  /** A record sent in the transaction failed: it cannot commit any more. */
+  /**
+   * A record of the transaction failed: it cannot commit any more. A send
+   * refused for the transaction's state never joined it and fails only
+   * itself (as Java's send() outside IN_TRANSACTION); the abort's own
+   * failures do not count either.
+   */
   recordFailed(err: Error): void {
-    if (err instanceof TransactionAbortedError || this.#hooks.fatal() || (this.#state !== 'in-transaction' && this.#state !== 'committing')) return;
-    this.#abortable ??= new TransactionAbortableError(`a record of the transaction failed (${err.message}): the transaction cannot commit; call abortTransaction(), then begin another`, err);
-    if (this.#state === 'in-transaction') this.#state = 'abortable-error';
+    if (err instanceof TransactionAbortedError || err instanceof TransactionStateError || this.#hooks.fatal()) return;
+    if (nextState(this.#state, 'record-failed') === null) return;
+    if (this.#state !== 'aborting') {
+      this.#abortable ??= new TransactionAbortableError(`a record of the transaction failed (${err.message}): the transaction cannot commit; call abortTransaction(), then begin another`, err);
+    }
+    this.#to('record-failed');
   }
 
-  async init(): Promise<void> {
-    this.#expect('initTransactions()', ['uninitialized'], 'it runs once per producer');
-    this.#state = 'initializing';
-    await this.#step({ kind: 'init' }, 'uninitialized');
-    this.#state = 'ready';
+  init(): Promise<void> {
+    return this.#call('initTransactions()', () => this.#step({ kind: 'init' }, { done: 'init-done', abortable: 'init-failed', unknown: 'init-failed' }));
   }
 
   begin(): void {
-    this.#expect('beginTransaction()', ['ready'], 'commit or abort the current transaction first');
+    this.#refusal('beginTransaction()');
     this.#abortable = null;
-    this.#state = 'in-transaction';
+    this.#to('begin');
   }
 
-  async sendOffsets(offsets: TransactionOffset[], group: GroupMetadata): Promise<void> {
-    this.#expect('sendOffsetsToTransaction()', ['in-transaction'], 'call it between beginTransaction() and commitTransaction()');
-    // No offsets, nothing to add to the transaction (as in Java).
-    if (offsets.length === 0) return;
-    await this.#step({ kind: 'offsets', offsets, group }, 'in-transaction');
+  sendOffsets(offsets: TransactionOffset[], group: GroupMetadata): Promise<void> {
+    return this.#call('sendOffsetsToTransaction()', async () => {
+      // No offsets, nothing to add to the transaction (as in Java).
+      if (offsets.length === 0) return;
+      // However it fails, the offsets may be in the transaction or not: it cannot commit (so no EndTxn(commit) goes without them).
+      await this.#step({ kind: 'offsets', offsets, group }, { done: 'offsets-done', abortable: 'offsets-failed', unknown: 'offsets-failed' });
+    });
   }
 
-  async commit(): Promise<void> {
-    this.#expect('commitTransaction()', ['in-transaction'], 'call beginTransaction() first');
-    this.#state = 'committing';
-    await this.#hooks.flush();
-    // The producer failed for good while its records settled (fenced, say): that, not an abortable error, is the answer.
-    const fatal = this.#hooks.fatal();
-    if (fatal) throw fatal;
-    if (this.#abortable) {
-      this.#state = 'abortable-error';
-      throw this.#abortable;
+  /** Called again after a commit whose outcome is unknown, it sends EndTxn(commit) again: the coordinator answers as for the first. */
+  commit(): Promise<void> {
+    return this.#call('commitTransaction()', async () => {
+      await this.#hooks.flush();
+      // The producer failed for good while its records settled (fenced, say): that, not an abortable error, is the answer.
+      const fatal = this.#hooks.fatal();
+      if (fatal) {
+        this.#to('fatal');
+        throw fatal;
+      }
+      if (this.#abortable) {
+        this.#to('commit-failed');
+        throw this.#abortable;
+      }
+      await this.#step({ kind: 'end', commit: true }, { done: 'commit-done', abortable: 'commit-failed', unknown: 'commit-unknown' });
+    });
+  }
+
+  abort(): Promise<void> {
+    return this.#call('abortTransaction()', async () => {
+      this.#hooks.abandon(new TransactionAbortedError('the transaction was aborted (abortTransaction()) before the record was sent'));
+      await this.#step({ kind: 'end', commit: false }, { done: null, abortable: 'abort-unknown', unknown: 'abort-unknown' });
+      await this.#hooks.flush();
+      this.#abortable = null;
+      this.#to('abort-done');
+    });
+  }
+
+  /**
+   * For close(), as Java's sender before it stops: the call under way
+   * settles; a commit or abort whose outcome is unknown is called again
+   * until it completes; an open transaction (or one whose commit was
+   * refused) is aborted. Each attempt takes at most maxBlockMs, and they
+   * stop once transactionTimeoutMs has surely passed: by then the
+   * coordinator has ended the transaction itself. close()'s own timeout
+   * bounds it all; failures are the calls' own (close() goes on regardless).
+   */
+  async finish(): Promise<void> {
+    await this.#running?.done.catch(() => undefined);
+    for (let attempt = 0; attempt < this.#finishAttempts && !this.#gone; attempt++) {
+      const state = this.state;
+      if (state === 'committing') await this.commit().catch(() => undefined);
+      else if (state === 'aborting' || state === 'in-transaction' || state === 'abortable-error') await this.abort().catch(() => undefined);
+      else return;
     }
-    // A commit that timed out may have happened or not: only an abort settles it.
-    await this.#step({ kind: 'end', commit: true }, 'abortable-error');
-    this.#state = 'ready';
-  }
-
-  async abort(): Promise<void> {
-    this.#expect('abortTransaction()', ['in-transaction', 'abortable-error'], 'call beginTransaction() first');
-    this.#state = 'aborting';
-    this.#hooks.abandon(new TransactionAbortedError('the transaction was aborted (abortTransaction()) before the record was sent'));
-    await this.#step({ kind: 'end', commit: false }, 'abortable-error');
-    await this.#hooks.flush();
-    this.#abortable = null;
-    this.#state = 'ready';
-  }
-
-  /** A transaction is open (close() aborts it). */
-  get open(): boolean {
-    return this.state === 'in-transaction' || this.state === 'abortable-error';
   }
 
   /** The sender's answer to step `id`. */
@@ -130,26 +188,50 @@ export class Transactions {
     else step.resolve();
   }
 
-  /** The sender is gone: no step will be answered. */
+  /** The sender is gone: no step will be answered, and none may be posted. */
   failSteps(err: Error): void {
+    this.#gone ??= err;
     for (const step of this.#steps.values()) step.reject(err);
     this.#steps.clear();
   }
 
-  #expect(call: string, allowed: TransactionState[], hint: string): void {
-    const fatal = this.#hooks.fatal();
-    if (fatal) throw fatal;
-    if (allowed.includes(this.#state)) return;
-    if (this.#state === 'abortable-error' && this.#abortable) throw this.#abortable;
-    throw new TransactionStateError(`${call} is not allowed while the transactional producer is ${describe(this.#state)}: ${hint}`);
+  /** Starts `call` if the table allows it now, or joins the same call under way; anything else is refused. */
+  #call(call: Call, run: () => Promise<void>): Promise<void> {
+    const running = this.#running;
+    if (running && running.call === call && JOINABLE.has(call)) return running.done;
+    try {
+      if (this.#gone) throw this.#gone;
+      if (running) throw new TransactionStateError(`${call} is not allowed while ${running.call} is still running: await it first`);
+      this.#refusal(call);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    this.#to(CALL_EVENT[call]);
+    const done = run().finally(() => {
+      if (this.#running?.done === done) this.#running = null;
+    });
+    this.#running = { call, done };
+    return done;
   }
 
-  /**
-   * Runs a step on the sender. Fails as it failed: fatal (the state becomes
-   * fatal-error), abortable (abortable-error), or otherwise (a timeout) into
-   * `otherwise`, from which the call may be tried again.
-   */
-  async #step(op: TxnOp, otherwise: TransactionState): Promise<void> {
+  /** Throws why `call` is not allowed now: the fatal error, the abortable one, or a TransactionStateError. */
+  #refusal(call: Call): void {
+    const fatal = this.#hooks.fatal();
+    if (fatal) throw fatal;
+    if (nextState(this.#state, CALL_EVENT[call]) !== null) return;
+    if (this.#state === 'abortable-error' && this.#abortable) throw this.#abortable;
+    throw new TransactionStateError(`${call} is not allowed while the transactional producer is ${describe(this.#state)}: ${hint(call, this.#state)}`);
+  }
+
+  /** The table's next state for `event`; an event it does not allow here is a bug of this class, never ignored. */
+  #to(event: TransactionEvent): void {
+    const next = nextState(this.#state, event);
+    if (next === null) throw new TransactionStateError(`internal: ${event} is not a transition from ${this.#state}`);
+    this.#state = next;
+  }
+
+  /** Runs a step on the sender; its outcome is one of `events`, looked up in the table. */
+  async #step(op: TxnOp, events: StepEvents): Promise<void> {
     const id = this.#nextId++;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -157,14 +239,35 @@ export class Transactions {
         this.#hooks.post(id, op, this.#timeoutMs);
       });
     } catch (err) {
-      if (err instanceof ProducerFatalError) this.#state = 'fatal-error';
-      else if (err instanceof TransactionAbortableError || otherwise === 'abortable-error') {
+      if (err instanceof ProducerFatalError || this.#hooks.fatal()) {
+        this.#to('fatal');
+        throw err;
+      }
+      const event = err instanceof TransactionAbortableError ? events.abortable : events.unknown;
+      if (nextState(this.#state, event) === 'abortable-error') {
         this.#abortable ??=
-          err instanceof TransactionAbortableError ? err : new TransactionAbortableError(`${(err as Error).message}: the transaction's outcome is unknown; call abortTransaction()`, err);
-        this.#state = 'abortable-error';
-      } else this.#state = otherwise;
+          err instanceof TransactionAbortableError ? err : new TransactionAbortableError(`${(err as Error).message}: the transaction cannot commit; call abortTransaction(), then begin another`, err);
+      }
+      this.#to(event);
       throw err;
     }
+    if (events.done) this.#to(events.done);
+  }
+}
+
+function hint(call: Call, state: TransactionState): string {
+  if (state === 'committing') return 'the last commitTransaction() did not complete (its outcome is unknown): call commitTransaction() again to complete it';
+  if (state === 'aborting') return 'the last abortTransaction() did not complete: call abortTransaction() again to complete it';
+  switch (call) {
+    case 'initTransactions()':
+      return 'it runs once per producer';
+    case 'beginTransaction()':
+      return 'commit or abort the current transaction first';
+    case 'sendOffsetsToTransaction()':
+      return 'call it between beginTransaction() and commitTransaction()';
+    case 'commitTransaction()':
+    case 'abortTransaction()':
+      return 'call beginTransaction() first';
   }
 }
 

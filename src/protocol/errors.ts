@@ -150,8 +150,9 @@ const TABLE: ReadonlyArray<readonly [number, string, ErrorAction]> = [
   [45, 'OUT_OF_ORDER_SEQUENCE_NUMBER', 'reset-producer'],
   [46, 'DUPLICATE_SEQUENCE_NUMBER', 'duplicate'],
   [47, 'INVALID_PRODUCER_EPOCH', 'abortable'],
-  [48, 'INVALID_TXN_STATE', 'fatal'],
-  [49, 'INVALID_PRODUCER_ID_MAPPING', 'fatal'],
+  // From a partition leader (Produce) they doom the transaction, not the producer, as in Java; a coordinator's verdict is src/sender/coordinator.ts's.
+  [48, 'INVALID_TXN_STATE', 'abortable'],
+  [49, 'INVALID_PRODUCER_ID_MAPPING', 'abortable'],
   [50, 'INVALID_TRANSACTION_TIMEOUT', 'fatal'],
   [51, 'CONCURRENT_TRANSACTIONS', 'retry'],
   [52, 'TRANSACTION_COORDINATOR_FENCED', 'fatal'],

@@ -5,7 +5,7 @@
 // only means "not now". What an error code means here differs from Produce
 // (docs/protocol.md §5): the verdict is coordinatorVerdict's.
 
-import { AuthenticationError, KafkaTimeoutError, ProducerClosedError, ProducerFencedError, TransactionAbortableError, TransactionFatalError } from '../errors.js';
+import { AuthenticationError, KafkaTimeoutError, ProducerClosedError, ProducerFatalError, ProducerFencedError, TransactionAbortableError, TransactionFatalError } from '../errors.js';
 import { FindCoordinator } from '../protocol/apis/find-coordinator.js';
 import { checked, coordinatorProblem } from '../network/response-checks.js';
 import { errorInfo, KafkaResponseError } from '../protocol/errors.js';
@@ -25,10 +25,11 @@ const FATAL_CODES: ReadonlySet<number> = new Set([31, 35, 43, 47, 48, 50, 52, 53
 
 /**
  * Codes that only doom the ongoing transaction: not authorized for a topic
- * or the group, the consumer's group membership is stale (KIP-447), or the
- * coordinator lost the producer id (the abort then bumps the epoch).
+ * or the group, the consumer's group membership is stale (KIP-447), the
+ * coordinator lost the producer id (the abort then bumps the epoch), or it
+ * said so (TRANSACTION_ABORTABLE, KIP-890, on every API as in Java).
  */
-const ABORTABLE_CODES: ReadonlySet<number> = new Set([22, 25, 29, 30, 49, 59, 82]);
+const ABORTABLE_CODES: ReadonlySet<number> = new Set([22, 25, 29, 30, 49, 59, 82, 120]);
 
 /** UNKNOWN_PRODUCER_ID, INVALID_PRODUCER_ID_MAPPING: after the abort, the epoch is bumped (KIP-360). */
 export const LOST_PRODUCER_ID_CODES: ReadonlySet<number> = new Set([49, 59]);
@@ -43,6 +44,24 @@ export function coordinatorVerdict(code: number): CoordinatorVerdict {
   // COORDINATOR_LOAD_IN_PROGRESS, CONCURRENT_TRANSACTIONS, timeouts, unknown partitions...
   if (errorInfo(code).retriable) return 'retry';
   return 'unexpected';
+}
+
+/** Which verdict of several decides a request: the producer's end first, then asking again, then the transaction's end. */
+const VERDICT_RANK: Readonly<Record<CoordinatorVerdict, number>> = { fatal: 0, 'find-coordinator': 1, retry: 2, abortable: 3, unexpected: 4 };
+
+/**
+ * The code that decides an AddPartitionsToTxn answer, whose codes are per
+ * partition: the most pressing one, 0 only when every partition was added.
+ * OPERATION_NOT_ATTEMPTED (55) alone (no cause named) still means not
+ * added: it is judged as unexpected, which dooms the transaction.
+ */
+export function addPartitionsCode(codes: readonly number[]): number {
+  let worst = 0;
+  for (const c of codes) {
+    if (c === 0) continue;
+    if (worst === 0 || VERDICT_RANK[coordinatorVerdict(c)] < VERDICT_RANK[coordinatorVerdict(worst)] || (worst === 55 && coordinatorVerdict(c) === 'unexpected')) worst = c;
+  }
+  return worst;
 }
 
 /** The fatal error for a coordinator's answer: ProducerFencedError when a newer instance took over. */
@@ -104,8 +123,8 @@ export class Coordinators {
         if (code === 0) return res;
         last = new KafkaResponseError(code, r.what);
       } catch (err) {
-        // Refused credentials stay refused: no retry until the deadline.
-        if (err instanceof AuthenticationError) throw err;
+        // Refused credentials stay refused, and a request the client cannot build (ProducerFatalError) stays unbuildable: no retry until the deadline.
+        if (err instanceof AuthenticationError || err instanceof ProducerFatalError) throw err;
         // FindCoordinator's own refusal is judged like the request's; a lost connection means find it again.
         last = err as Error;
         code = err instanceof KafkaResponseError ? err.errorCode : 15;

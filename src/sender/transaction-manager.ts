@@ -8,8 +8,11 @@
 //
 // Which call is allowed when is the producer's business (src/transactions.ts);
 // here a transaction becomes abortable when one of its batches fails (its
-// queued batches then fail at once, as they could not commit), and fatal
-// when the producer is fenced.
+// queued batches then fail at once, as they could not commit), when an
+// offsets step fails in any way (no EndTxn(commit) may follow offsets that
+// may be missing), or when the coordinator does not add a partition (judged
+// per partition), and fatal when the producer is fenced. A commit or abort
+// step asked again after a timeout sends its EndTxn again.
 //
 // Transactions v2 (KIP-890 part 2, transaction-version.ts), where the broker
 // offers it: no AddPartitionsToTxn (the Produce request names the
@@ -18,7 +21,7 @@
 // answers the new id and epoch, which the next transaction numbers under.
 
 import type { SenderConfig } from '../config.js';
-import { ProducerClosedError, ProducerFatalError, TransactionAbortableError, TransactionAbortedError, TransactionFatalError } from '../errors.js';
+import { ProducerClosedError, ProducerFatalError, TransactionAbortableError, TransactionAbortedError, TransactionFatalError, UnsupportedVersionError } from '../errors.js';
 import { AddOffsetsToTxn } from '../protocol/apis/add-offsets-to-txn.js';
 import { AddPartitionsToTxn } from '../protocol/apis/add-partitions-to-txn.js';
 import { EndTxn } from '../protocol/apis/end-txn.js';
@@ -28,7 +31,7 @@ import { TxnOffsetCommit } from '../protocol/apis/txn-offset-commit.js';
 import { checked, initProducerIdProblem } from '../network/response-checks.js';
 import { KafkaResponseError } from '../protocol/errors.js';
 import type { Clock } from './clock.js';
-import { Coordinators, LOST_PRODUCER_ID_CODES, transactionFatal, type CoordinatorRequest } from './coordinator.js';
+import { addPartitionsCode, Coordinators, LOST_PRODUCER_ID_CODES, transactionFatal, type CoordinatorRequest } from './coordinator.js';
 import type { ProducerIds } from './idempotence.js';
 import type { GroupMetadata, TransactionOffset, TxnOp } from './messages.js';
 import type { PartitionQueue } from './partition-queue.js';
@@ -47,6 +50,8 @@ const TXN_V1_MAX_END_VERSION = 4;
 /** InitProducerId takes the current id and epoch (an epoch bump) from v3 on (KIP-360). */
 const INIT_PRODUCER_ID_BUMP_VERSION = 3;
 const PRODUCER_FENCED = 90;
+/** TxnOffsetCommit carries the consumer's generation, member and instance ids from v3 on (KIP-447). */
+const TXN_OFFSET_COMMIT_GROUP_VERSION = 3;
 const INVALID_PRODUCER_ID_MAPPING = 49;
 
 export interface TransactionHooks {
@@ -83,6 +88,12 @@ export class TransactionManager {
   #abortable: TransactionAbortableError | null = null;
   /** abortTransaction() is under way: queued batches fail with this. */
   #aborting: TransactionAbortedError | null = null;
+  /** Under v2: each partition let through the gate, with its numbering (producer id/epoch/next sequence) then; a change means a batch went into a request. */
+  readonly #v2Marks = new Map<PartitionQueue, string>();
+  /** An AddPartitionsToTxn or AddOffsetsToTxn went out: even unanswered, it may have opened the transaction on the coordinator. */
+  #maybeStarted = false;
+  /** The abort's EndTxn was answered; what is left of it (the epoch bump) is all a retried abort does. */
+  #abortEnded = false;
   /** The code with which the coordinator said it lost the producer id: the abort bumps the epoch. */
   #lostProducerId: number | null = null;
   /** Resolved by tick() once no batch is in flight. */
@@ -116,7 +127,8 @@ export class TransactionManager {
       if (fatal) return Promise.reject(fatal);
       switch (op.kind) {
         case 'init':
-          return this.#initProducerId(-1, -1, deadline);
+          // A fresh start: nothing of an earlier, failed initTransactions() (an abortable answer, say) carries over.
+          return this.#initProducerId(-1, -1, deadline).then(() => this.#reset());
         case 'offsets':
           return this.#sendOffsets(op.offsets, op.group, deadline);
         case 'end':
@@ -125,7 +137,13 @@ export class TransactionManager {
     };
     this.#enqueue(step).then(
       () => this.#hooks.reply(id, null),
-      (err: Error) => this.#hooks.reply(id, this.#failed(err)),
+      (err: Error) => {
+        // Offsets that failed in any way (timed out too) may be in the transaction or not: no EndTxn(commit) may follow (as in Java, where a failed TxnOffsetCommit makes it abortable).
+        if (op.kind === 'offsets' && !(err instanceof ProducerFatalError)) {
+          this.#abortable ??= err instanceof TransactionAbortableError ? err : new TransactionAbortableError(`${err.message}: the transaction cannot commit; call abortTransaction(), then begin another`, err);
+        }
+        this.#hooks.reply(id, this.#failed(err));
+      },
     );
   }
 
@@ -142,8 +160,10 @@ export class TransactionManager {
     }
     if (this.#added.has(q)) return true;
     if (this.#version === 2) {
-      // The Produce request names the transactional id and the broker adds the partition; noted here so the transaction counts as started (EndTxn).
+      // The Produce request names the transactional id and the broker adds the partition. Noted with the partition's numbering now: the
+      // transaction counts as started (EndTxn) only once a batch was numbered into a request, since the sender may yet hold this one back.
       this.#added.add(q);
+      this.#v2Marks.set(q, `${q.sequenceProducerId}/${q.sequenceEpoch}/${q.nextSequence}`);
       return true;
     }
     this.#pending.add(q);
@@ -264,8 +284,9 @@ export class TransactionManager {
     for (const q of asked) byTopic.set(q.topic, [...(byTopic.get(q.topic) ?? []), q.partition]);
     const topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
     const what = `AddPartitionsToTxn for ${asked.map((q) => q.name).join(', ')}`;
+    this.#maybeStarted = true;
     try {
-      await this.#txnRequest(
+      const res = await this.#txnRequest(
         what,
         this.#clock.now() + this.#deliveryTimeoutMs,
         (conn) =>
@@ -275,10 +296,13 @@ export class TransactionManager {
             v3AndBelowProducerEpoch: this.#ids.epoch,
             v3AndBelowTopics: topics,
           }),
-        // OPERATION_NOT_ATTEMPTED (55) only says another partition's error stopped this one: that error is the answer.
-        (res) => res.resultsByTopicV3AndBelow.flatMap((t) => t.resultsByPartition.map((p) => p.partitionErrorCode)).find((c) => c !== 0 && c !== 55) ?? 0,
+        (r) => addPartitionsCode(r.resultsByTopicV3AndBelow.flatMap((t) => t.resultsByPartition.map((p) => p.partitionErrorCode))),
         'abortable',
       );
+      // Judged per partition (as Java's AddPartitionsToTxnHandler): only a partition answered NONE is in the transaction; one left out of the answer is not.
+      const answered = new Set(res.resultsByTopicV3AndBelow.flatMap((t) => t.resultsByPartition.filter((p) => p.partitionErrorCode === 0).map((p) => `${t.name}\0${p.partitionIndex}`)));
+      const missing = asked.filter((q) => !answered.has(`${q.topic}\0${q.partition}`));
+      if (missing.length > 0) throw new TransactionAbortableError(`${what}: the coordinator's answer did not add ${missing.map((q) => q.name).join(', ')}: the transaction cannot commit; call abortTransaction(), then begin another`);
       for (const q of asked) this.#added.add(q);
     } catch (err) {
       this.#failed(err instanceof TransactionAbortableError || err instanceof ProducerFatalError ? err : new TransactionAbortableError(`${what} failed: ${(err as Error).message}`, err));
@@ -293,6 +317,7 @@ export class TransactionManager {
     const v2 = this.#version === 2;
     // Under v2, TxnOffsetCommit v5 adds the group's offsets partition itself: the transaction has started once it is sent, so EndTxn must follow.
     if (!v2) {
+      this.#maybeStarted = true;
       await this.#txnRequest(
         `AddOffsetsToTxn for group ${group.groupId}`,
         deadline,
@@ -301,14 +326,24 @@ export class TransactionManager {
       );
     }
     this.#offsetsAdded = true;
+    const grouped = (group.generationId ?? -1) !== -1 || (group.memberId ?? '') !== '' || (group.groupInstanceId ?? null) !== null;
     const byTopic = new Map<string, { partitionIndex: number; committedOffset: number; committedMetadata: string | null }[]>();
     for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partitionIndex: o.partition, committedOffset: o.offset, committedMetadata: o.metadata ?? null }]);
     await this.#coordinators.request({
       what: `TxnOffsetCommit for group ${group.groupId}`,
       keyType: COORDINATOR_GROUP,
       key: group.groupId,
-      send: (conn) =>
-        conn.request(
+      send: (conn) => {
+        const version = v2 ? conn.versionFor(TxnOffsetCommit) : Math.min(conn.versionFor(TxnOffsetCommit), TXN_V1_MAX_END_VERSION);
+        // Below v3 the request has no room for them: sent without, the coordinator could not fence a zombie consumer (KIP-447). Java refuses alike.
+        if (version < TXN_OFFSET_COMMIT_GROUP_VERSION && grouped) {
+          const why = new UnsupportedVersionError(
+            conn.broker,
+            `TxnOffsetCommit v${version} cannot carry the consumer's generationId, memberId or groupInstanceId (KIP-447 needs v${TXN_OFFSET_COMMIT_GROUP_VERSION}, Kafka 2.5 or later); upgrade the brokers, or pass groupMetadata with only groupId`,
+          );
+          throw new TransactionFatalError(`sendOffsetsToTransaction() for group ${group.groupId}: ${why.message}`, why);
+        }
+        return conn.request(
           TxnOffsetCommit,
           {
             transactionalId,
@@ -320,8 +355,9 @@ export class TransactionManager {
             groupInstanceId: group.groupInstanceId ?? null,
             topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
           },
-          { version: v2 ? conn.versionFor(TxnOffsetCommit) : Math.min(conn.versionFor(TxnOffsetCommit), TXN_V1_MAX_END_VERSION) },
-        ),
+          { version },
+        );
+      },
       codeOf: (res) => res.topics.flatMap((t) => t.partitions.map((p) => p.errorCode)).find((c) => c !== 0) ?? 0,
       unexpected: 'fatal',
       deadline,
@@ -329,7 +365,11 @@ export class TransactionManager {
   }
 
   #started(): boolean {
-    return this.#added.size > 0 || this.#offsetsAdded;
+    if (this.#offsetsAdded) return true;
+    if (this.#version !== 2) return this.#added.size > 0;
+    // EndTxn where the coordinator has nothing open is refused (INVALID_TXN_STATE, fatal): only a batch that went into a request may have opened it.
+    for (const [q, mark] of this.#v2Marks) if (q.inFlight.size > 0 || `${q.sequenceProducerId}/${q.sequenceEpoch}/${q.nextSequence}` !== mark) return true;
+    return false;
   }
 
   /** Under v2, the answer's bumped epoch (or new id, past the highest epoch) is adopted: the old one is fenced from here on. */
@@ -375,8 +415,13 @@ export class TransactionManager {
     for (const q of this.#hooks.queues()) for (const b of q.queue.slice()) this.#hooks.fail(aborted, b, q);
     // INVALID_PRODUCER_ID_MAPPING: the coordinator would refuse EndTxn alike; the bump alone ends the transaction (as in Java).
     const ended = this.#started() && this.#lostProducerId !== INVALID_PRODUCER_ID_MAPPING;
-    if (ended) await this.#endTxn(false, deadline);
-    let gap = this.#lostProducerId !== null;
+    // An abort asked again after its epoch bump timed out does not send EndTxn again: the bump may have happened, and the coordinator would take the old epoch for a fenced producer. The same InitProducerId again is a retry it answers (KIP-360).
+    if (ended && !this.#abortEnded) {
+      await this.#endTxn(false, deadline);
+      this.#abortEnded = true;
+    }
+    // An AddPartitionsToTxn or AddOffsetsToTxn whose answer never came may have opened the transaction all the same: only a bump ends it surely (the coordinator aborts what is open; EndTxn would be refused where nothing is).
+    let gap = this.#lostProducerId !== null || (!ended && this.#maybeStarted);
     // Under v2 EndTxn bumped the epoch already: a lost sequence starts again at 0 without another bump.
     if (!(ended && this.#version === 2)) for (const q of this.#hooks.queues()) gap ||= q.needsBump;
     if (gap) await this.#initProducerId(this.#ids.producerId, this.#ids.epoch, deadline);
@@ -385,11 +430,14 @@ export class TransactionManager {
 
   #reset(): void {
     this.#added.clear();
+    this.#v2Marks.clear();
     this.#pending.clear();
     this.#offsetsAdded = false;
     this.#lostProducerId = null;
     this.#abortable = null;
     this.#aborting = null;
+    this.#abortEnded = false;
+    this.#maybeStarted = false;
     this.#hooks.wake();
   }
 }

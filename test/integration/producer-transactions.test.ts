@@ -295,4 +295,35 @@ describe('close()', () => {
     await next.commitTransaction();
     expect(await committedValues(topic, 1)).toEqual(['later']);
   });
+
+  it('close() during a commit lets the commit complete instead of cutting its EndTxn (issue 21 finding 5)', async () => {
+    const topic = uniqueTopic('txn-close-commit');
+    await createTopic(env.bootstrap, topic, 1);
+    const p = producer();
+    await init(p);
+    p.beginTransaction();
+    p.send({ topic, value: 'committed-at-close' });
+    const commit = p.commitTransaction();
+    const closed = p.close();
+    await commit;
+    await closed;
+    expect(await committedValues(topic, 1)).toEqual(['committed-at-close']);
+  });
+});
+
+describe('overlapping transaction calls (issue 21 finding 4)', () => {
+  it('commitTransaction() while sendOffsetsToTransaction() runs is refused; awaited in turn, the transaction commits', async () => {
+    const topic = uniqueTopic('txn-overlap');
+    const group = uniqueTopic('txn-overlap-group');
+    await createTopic(env.bootstrap, topic, 1);
+    const p = producer();
+    await init(p);
+    p.beginTransaction();
+    p.send({ topic, value: 'with-offsets' });
+    const offsets = p.sendOffsetsToTransaction([{ topic, partition: 0, offset: 1 }], { groupId: group });
+    await expect(p.commitTransaction()).rejects.toBeInstanceOf(TransactionStateError);
+    await offsets;
+    await p.commitTransaction();
+    expect(await committedValues(topic, 1)).toEqual(['with-offsets']);
+  });
 });

@@ -8,7 +8,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { SenderConfig } from '../../src/config.js';
-import { ProducerFencedError, TransactionAbortableError, TransactionAbortedError, TransactionFatalError } from '../../src/errors.js';
+import { KafkaTimeoutError, ProducerFencedError, TransactionAbortableError, TransactionAbortedError, TransactionFatalError, UnsupportedVersionError } from '../../src/errors.js';
 import { MetadataCache } from '../../src/network/metadata-cache.js';
 import type { Api } from '../../src/protocol/api.js';
 import { KafkaResponseError } from '../../src/protocol/errors.js';
@@ -18,6 +18,7 @@ import type { TxnOp } from '../../src/sender/messages.js';
 import { PartitionQueue } from '../../src/sender/partition-queue.js';
 import type { SenderBatch } from '../../src/sender/sender-batch.js';
 import { coordinatorVerdict } from '../../src/sender/coordinator.js';
+import { judge } from '../../src/sender/response-policy.js';
 import { TransactionManager } from '../../src/sender/transaction-manager.js';
 import type { SenderConnection, Transport } from '../../src/sender/transport.js';
 
@@ -41,7 +42,7 @@ function quickClock(): Clock {
 }
 
 /** Every request by API name, answered by the next scripted answer for that API (the last one repeats). */
-function coordinatorScript(script: Record<string, Handler[]>, finalizedFeatures: ReadonlyMap<string, number>) {
+function coordinatorScript(script: Record<string, Handler[]>, finalizedFeatures: ReadonlyMap<string, number>, versions: ReadonlyMap<string, number> = new Map()) {
   const calls: { api: string; body: Record<string, unknown>; version: number; node: number }[] = [];
   const connection = (node: number): SenderConnection => ({
     broker: `fake (node ${node})`,
@@ -50,7 +51,7 @@ function coordinatorScript(script: Record<string, Handler[]>, finalizedFeatures:
     closed: false,
     inFlight: 0,
     writableNeedDrain: false,
-    versionFor: (api) => api.maxVersion,
+    versionFor: (api) => versions.get(api.name) ?? api.maxVersion,
     finalizedFeatures,
     request: async <Req, Res>(api: Api<Req, Res>, body: Req, opts?: { version?: number }) => {
       const version = opts?.version ?? api.maxVersion;
@@ -99,9 +100,9 @@ const ended = (errorCode: number): Handler => () => ({ throttleTimeMs: 0, errorC
 
 const CONFIG = { transactionalId: 'tx', transactionTimeoutMs: 60_000, deliveryTimeoutMs: 120_000, retryBackoffMs: 100, retryBackoffMaxMs: 1000 } as SenderConfig & { transactionalId: string };
 
-/** `features`: what the brokers finalized; none (the default) means transactions v1. */
-function setup(script: Record<string, Handler[]>, features: ReadonlyMap<string, number> = new Map()) {
-  const { transport, calls } = coordinatorScript(script, features);
+/** `features`: what the brokers finalized; none (the default) means transactions v1. `versions`: the brokers' highest version of an API, where not ours. */
+function setup(script: Record<string, Handler[]>, features: ReadonlyMap<string, number> = new Map(), versions: ReadonlyMap<string, number> = new Map()) {
+  const { transport, calls } = coordinatorScript(script, features, versions);
   const queues = [new PartitionQueue(0, 'a', 0), new PartitionQueue(1, 'a', 1), new PartitionQueue(2, 'b', 0)];
   const failed: { err: Error; batch: SenderBatch }[] = [];
   const fatal: Error[] = [];
@@ -131,9 +132,9 @@ function setup(script: Record<string, Handler[]>, features: ReadonlyMap<string, 
   });
   let nextId = 0;
   /** Runs a step and resolves with its reply. */
-  const step = async (op: TxnOp): Promise<Error | null> => {
+  const step = async (op: TxnOp, timeoutMs = 60_000): Promise<Error | null> => {
     const id = nextId++;
-    txn.run(id, op, 60_000);
+    txn.run(id, op, timeoutMs);
     while (!replies.has(id)) await new Promise((r) => setImmediate(r));
     return replies.get(id) ?? null;
   };
@@ -143,11 +144,18 @@ function setup(script: Record<string, Handler[]>, features: ReadonlyMap<string, 
     q.queue.push(b);
     return b;
   };
+  /** A batch whose partition the gate asked the coordinator to add, once every step ran out. */
+  const gated = async (q: PartitionQueue) => {
+    const b = batch(q);
+    txn.mayDrain(q);
+    await settle();
+    return b;
+  };
   /** Lets every chain of steps run out: the quick clock's timers are setImmediate too, so turns, not time, are what they need. */
   const settle = async () => {
     for (let i = 0; i < 100; i++) await new Promise((r) => setImmediate(r));
   };
-  return { txn, ids, calls, queues, failed, fatal, step, batch, settle, wakes: () => wakes };
+  return { txn, ids, calls, queues, failed, fatal, step, batch, gated, settle, wakes: () => wakes };
 }
 
 describe('initTransactions on the sender', () => {
@@ -196,8 +204,12 @@ describe('the AddPartitionsToTxn gate', () => {
     expect(t.queues.map((q) => t.txn.mayDrain(q))).toEqual([true, true, true]);
   });
 
-  it('a partition the coordinator refuses (TOPIC_AUTHORIZATION_FAILED) makes the transaction abortable: its batches fail, commit is refused', async () => {
-    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddPartitionsToTxn: [added(29)] });
+  it.each([
+    [29, 'TOPIC_AUTHORIZATION_FAILED'],
+    // Finding 8 of issue 21: 55 only says another partition's error stopped this one; alone, it still means not added.
+    [55, 'OPERATION_NOT_ATTEMPTED'],
+  ])('a partition the coordinator does not add (%i %s) makes the transaction abortable: its batches fail, commit is refused', async (code, name) => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddPartitionsToTxn: [added(code)] });
     await t.step({ kind: 'init' });
     const q = t.queues[0] as PartitionQueue;
     t.batch(q);
@@ -205,7 +217,8 @@ describe('the AddPartitionsToTxn gate', () => {
     await t.settle();
     expect(t.txn.mayDrain(q)).toBe(false);
     expect(t.failed[0]?.err).toBeInstanceOf(TransactionAbortableError);
-    expect(t.failed[0]?.err.cause).toMatchObject({ errorCode: 29 });
+    expect(t.failed[0]?.err.cause).toMatchObject({ errorCode: code });
+    expect(t.failed[0]?.err.message).toContain(name);
     expect(await t.step({ kind: 'end', commit: true })).toBeInstanceOf(TransactionAbortableError);
     expect(t.calls.some((c) => c.api === 'EndTxn')).toBe(false);
   });
@@ -216,9 +229,7 @@ describe('failed batches', () => {
     const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddPartitionsToTxn: [added(0)] });
     await t.step({ kind: 'init' });
     const q = t.queues[0] as PartitionQueue;
-    t.batch(q);
-    t.txn.mayDrain(q);
-    await t.settle();
+    await t.gated(q);
     expect(t.txn.mayDrain(q)).toBe(true);
     const cause = new KafkaResponseError(87, 'Produce to a-0');
     t.txn.batchFailed(cause);
@@ -246,9 +257,7 @@ describe('commit and abort', () => {
     expect(await t.step({ kind: 'end', commit: true })).toBeNull();
     expect(t.calls.some((c) => c.api === 'EndTxn')).toBe(false);
     const q = t.queues[0] as PartitionQueue;
-    t.batch(q);
-    t.txn.mayDrain(q);
-    await t.settle();
+    await t.gated(q);
     expect(await t.step({ kind: 'end', commit: true })).toBeNull();
     const ends = t.calls.filter((c) => c.api === 'EndTxn');
     expect(ends.map((c) => [c.version, c.body.committed])).toEqual([
@@ -266,9 +275,7 @@ describe('commit and abort', () => {
     const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddPartitionsToTxn: [added(0)], EndTxn: [ended(code)] });
     await t.step({ kind: 'init' });
     const q = t.queues[0] as PartitionQueue;
-    t.batch(q);
-    t.txn.mayDrain(q);
-    await t.settle();
+    await t.gated(q);
     const err = await t.step({ kind: 'end', commit: true });
     expect(err).toBeInstanceOf(ProducerFencedError);
     expect(t.fatal[0]).toBe(err);
@@ -318,6 +325,7 @@ describe('what a coordinator\'s error code means', () => {
     [47, 'fatal'],
     [53, 'fatal'],
     [48, 'fatal'],
+    [120, 'abortable'],
     [29, 'abortable'],
     [30, 'abortable'],
     [22, 'abortable'],
@@ -401,10 +409,27 @@ describe('transactions v2 (KIP-890 part 2), where the coordinator\'s broker fina
     await t.step({ kind: 'init' });
     for (const q of t.queues) t.batch(q);
     expect(t.queues.map((q) => t.txn.mayDrain(q))).toEqual([true, true, true]);
+    // As the sender does: the batches are numbered into a Produce request.
+    for (const q of t.queues) {
+      expect(t.ids.mayNumber(q)).toBe(true);
+      q.nextSequence += 1;
+      q.queue.shift();
+    }
     await t.settle();
     expect(await t.step({ kind: 'end', commit: true })).toBeNull();
     expect(t.calls.map((c) => c.api)).toEqual(['FindCoordinator', 'InitProducerId', 'EndTxn']);
     expect(t.calls[2]).toMatchObject({ version: 5, body: { producerId: 7, producerEpoch: 3, committed: true } });
+  });
+
+  it('a batch let through the gate but never sent (no leader yet, say) has not opened the transaction: the abort sends no EndTxn, which the coordinator would refuse (INVALID_TXN_STATE)', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], EndTxn: [ended(48)] }, TV2);
+    await t.step({ kind: 'init' });
+    const q = t.queues[0] as PartitionQueue;
+    t.batch(q);
+    expect(t.txn.mayDrain(q)).toBe(true);
+    expect(await t.step({ kind: 'end', commit: false })).toBeNull();
+    expect(t.fatal).toEqual([]);
+    expect(t.calls.some((c) => c.api === 'EndTxn')).toBe(false);
   });
 
   it('the epoch EndTxn answers is adopted for the next transaction, commit and abort alike; partitions restart at sequence 0 under it', async () => {
@@ -455,10 +480,179 @@ describe('transactions v2 (KIP-890 part 2), where the coordinator\'s broker fina
     const q = t.queues[0] as PartitionQueue;
     t.batch(q);
     expect(t.txn.mayDrain(q)).toBe(true);
+    // Numbered and sent, then its sequence was lost.
+    expect(t.ids.mayNumber(q)).toBe(true);
+    q.nextSequence += 1;
     q.queue.shift();
     q.needsBump = true;
     expect(await t.step({ kind: 'end', commit: false })).toBeNull();
     expect(t.calls.filter((c) => c.api === 'InitProducerId')).toHaveLength(1);
     expect([t.ids.epoch, q.needsBump, q.sequenceEpoch]).toEqual([4, false, 4]);
+  });
+});
+
+describe('issue 21 findings on the sender', () => {
+  const offsets: TxnOp = { kind: 'offsets', offsets: [{ topic: 'in', partition: 2, offset: 9 }], group: { groupId: 'g', generationId: 4, memberId: 'm' } };
+
+  it('finding 1: TxnOffsetCommit loading past the deadline fails the step, and the commit after it is refused without EndTxn', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddOffsetsToTxn: [offsetsAdded(0)], TxnOffsetCommit: [offsetsCommitted(14)], EndTxn: [ended(0)] });
+    await t.step({ kind: 'init' });
+    expect(await t.step(offsets, 5_000)).toBeInstanceOf(KafkaTimeoutError);
+    const commit = await t.step({ kind: 'end', commit: true });
+    expect(commit).toBeInstanceOf(TransactionAbortableError);
+    expect(commit?.message).toMatch(/TxnOffsetCommit for group g did not succeed in time.*COORDINATOR_LOAD_IN_PROGRESS/);
+    expect(t.calls.some((c) => c.api === 'EndTxn')).toBe(false);
+    // The abort ends it (the group's offsets partition is in the transaction).
+    expect(await t.step({ kind: 'end', commit: false })).toBeNull();
+    expect(t.calls.filter((c) => c.api === 'EndTxn').map((c) => c.body.committed)).toEqual([false]);
+  });
+
+  it('finding 3: a commit whose EndTxn timed out is sent again as it was, and the coordinator\'s NONE completes it', async () => {
+    let reachable = false;
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddPartitionsToTxn: [added(0)], EndTxn: [(b, v) => (reachable ? ended(0) : ended(7))(b, v)] });
+    await t.step({ kind: 'init' });
+    const q = t.queues[0] as PartitionQueue;
+    await t.gated(q);
+    q.queue.shift();
+    expect(await t.step({ kind: 'end', commit: true }, 5_000)).toBeInstanceOf(KafkaTimeoutError);
+    reachable = true;
+    expect(await t.step({ kind: 'end', commit: true })).toBeNull();
+    const ends = t.calls.filter((c) => c.api === 'EndTxn').map((c) => JSON.stringify(c.body));
+    expect(new Set(ends)).toEqual(new Set([JSON.stringify({ transactionalId: 'tx', producerId: 7, producerEpoch: 3, committed: true })]));
+    expect(ends.length).toBeGreaterThan(1);
+    // Completed: the next transaction adds its partitions again.
+    t.batch(q);
+    expect(t.txn.mayDrain(q)).toBe(false);
+  });
+
+  it('finding 3: an abort whose epoch bump timed out, asked again, sends only the bump again (the same InitProducerId), not EndTxn with an epoch the bump may have fenced', async () => {
+    let bumpAnswered = false;
+    const t = setup({
+      FindCoordinator: [found(1)],
+      InitProducerId: [initAnswer(0), (b, v) => (bumpAnswered ? initAnswer(0, 7, 4) : initAnswer(51))(b, v)],
+      AddPartitionsToTxn: [added(0)],
+      // A second EndTxn with epoch 3 after the bump went through: the coordinator takes it for a fenced producer.
+      EndTxn: [ended(0), ended(90)],
+    });
+    await t.step({ kind: 'init' });
+    const q = t.queues[0] as PartitionQueue;
+    await t.gated(q);
+    q.queue.shift();
+    q.needsBump = true;
+    expect(await t.step({ kind: 'end', commit: false }, 3_000)).toBeInstanceOf(KafkaTimeoutError);
+    bumpAnswered = true;
+    expect(await t.step({ kind: 'end', commit: false })).toBeNull();
+    expect(t.fatal).toEqual([]);
+    expect(t.calls.filter((c) => c.api === 'EndTxn')).toHaveLength(1);
+    const bumps = t.calls.filter((c) => c.api === 'InitProducerId').slice(1);
+    expect(new Set(bumps.map((c) => `${String(c.body.producerId)}/${String(c.body.producerEpoch)}`))).toEqual(new Set(['7/3']));
+    expect([t.ids.producerId, t.ids.epoch]).toEqual([7, 4]);
+  });
+
+  it('finding 5: an AddPartitionsToTxn never answered may have opened the transaction: the abort ends it with an epoch bump (no EndTxn, which would be refused where nothing is open)', async () => {
+    const t = setup({
+      FindCoordinator: [found(1)],
+      InitProducerId: [initAnswer(0), initAnswer(0, 7, 4)],
+      AddPartitionsToTxn: [
+        () => {
+          throw new Error('the answer was lost');
+        },
+      ],
+      EndTxn: [ended(48)],
+    });
+    await t.step({ kind: 'init' });
+    const q = t.queues[0] as PartitionQueue;
+    await t.gated(q);
+    // Retried until deliveryTimeoutMs (2 minutes of the quick clock).
+    for (let i = 0; i < 20 && t.failed.length === 0; i++) {
+      await t.settle();
+      t.txn.mayDrain(q);
+    }
+    expect(t.failed[0]?.err).toBeInstanceOf(TransactionAbortableError);
+    expect(await t.step({ kind: 'end', commit: false })).toBeNull();
+    expect(t.fatal).toEqual([]);
+    expect(t.calls.some((c) => c.api === 'EndTxn')).toBe(false);
+    expect(t.calls.filter((c) => c.api === 'InitProducerId').map((c) => [c.body.producerId, c.body.producerEpoch])).toEqual([
+      [-1, -1],
+      [7, 3],
+    ]);
+    expect(t.ids.epoch).toBe(4);
+  });
+
+  it.each([
+    ['FindCoordinator', { FindCoordinator: [found(-1, 120)] }, offsets],
+    ['InitProducerId', { InitProducerId: [initAnswer(0), initAnswer(120)] }, { kind: 'init' } as TxnOp],
+    ['AddOffsetsToTxn', { AddOffsetsToTxn: [offsetsAdded(120)] }, offsets],
+    ['TxnOffsetCommit', { AddOffsetsToTxn: [offsetsAdded(0)], TxnOffsetCommit: [offsetsCommitted(120)] }, offsets],
+    ['EndTxn', { AddOffsetsToTxn: [offsetsAdded(0)], TxnOffsetCommit: [offsetsCommitted(0)], EndTxn: [ended(120), ended(0)] }, { kind: 'end', commit: true } as TxnOp],
+  ] as [string, Record<string, Handler[]>, TxnOp][])('finding 7: TRANSACTION_ABORTABLE (120) on %s makes the transaction abortable, not the producer fatal', async (_api, script, op) => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], EndTxn: [ended(0)], ...script });
+    await t.step({ kind: 'init' });
+    if (op.kind === 'end') await t.step(offsets);
+    if (script.FindCoordinator) t.calls.length = 0;
+    const err = await t.step(op);
+    expect(err).toBeInstanceOf(TransactionAbortableError);
+    expect(err?.cause).toMatchObject({ errorCode: 120 });
+    expect(t.fatal).toEqual([]);
+    expect(await t.step({ kind: 'end', commit: false })).toBeNull();
+  });
+
+  it('finding 7: after initTransactions() failed with TRANSACTION_ABORTABLE and succeeded when called again, the first transaction is not doomed by it', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(120), initAnswer(0)], AddPartitionsToTxn: [added(0)] });
+    expect(await t.step({ kind: 'init' })).toBeInstanceOf(TransactionAbortableError);
+    expect(await t.step({ kind: 'init' })).toBeNull();
+    const q = t.queues[0] as PartitionQueue;
+    await t.gated(q);
+    expect(t.failed).toEqual([]);
+    expect(t.txn.mayDrain(q)).toBe(true);
+  });
+
+  it('finding 7: INVALID_TXN_STATE (48) and INVALID_PRODUCER_ID_MAPPING (49) from a partition leader fail the batch (abortable), they do not end the producer', async () => {
+    const view = { count: 1, numbered: true, staleEpoch: false, lowestPending: () => true };
+    for (const code of [48, 49, 120]) {
+      const verdict = judge({ index: 0, errorCode: code, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: 0, recordErrors: [], errorMessage: null }, view, 't-0');
+      expect(verdict.kind, `Produce answered ${code}`).toBe('fail');
+    }
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)] });
+    await t.step({ kind: 'init' });
+    t.txn.batchFailed(new KafkaResponseError(48, 'Produce to a-0'));
+    expect(t.fatal).toEqual([]);
+    expect(await t.step({ kind: 'end', commit: true })).toBeInstanceOf(TransactionAbortableError);
+  });
+
+  it('finding 8: a partition left out of the AddPartitionsToTxn answer is not added', async () => {
+    const partial: Handler = (body) => {
+      const topics = body.v3AndBelowTopics as { name: string; partitions: number[] }[];
+      // Answers only the first partition asked.
+      const first = topics[0] as { name: string; partitions: number[] };
+      return { throttleTimeMs: 0, resultsByTopicV3AndBelow: [{ name: first.name, resultsByPartition: [{ partitionIndex: first.partitions[0], partitionErrorCode: 0 }] }] };
+    };
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddPartitionsToTxn: [partial] });
+    await t.step({ kind: 'init' });
+    const [a0, a1] = t.queues as [PartitionQueue, PartitionQueue];
+    t.batch(a0);
+    t.batch(a1);
+    expect([t.txn.mayDrain(a0), t.txn.mayDrain(a1)]).toEqual([false, false]);
+    await t.settle();
+    expect(t.txn.mayDrain(a1)).toBe(false);
+    expect(t.failed.map((f) => f.err.message).join()).toMatch(/the coordinator's answer did not add a-1/);
+    expect(await t.step({ kind: 'end', commit: true })).toBeInstanceOf(TransactionAbortableError);
+  });
+
+  it('finding 9: TxnOffsetCommit below v3 with the consumer\'s generation and member ids is refused with a typed error (UnsupportedVersionError), not sent without them', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddOffsetsToTxn: [offsetsAdded(0)], TxnOffsetCommit: [offsetsCommitted(0)] }, new Map(), new Map([['TxnOffsetCommit', 2]]));
+    await t.step({ kind: 'init' });
+    const err = await t.step(offsets);
+    expect(err).toBeInstanceOf(TransactionFatalError);
+    expect(err?.cause).toBeInstanceOf(UnsupportedVersionError);
+    expect(err?.message).toMatch(/TxnOffsetCommit v2 cannot carry the consumer's generationId, memberId or groupInstanceId \(KIP-447 needs v3/);
+    expect(t.calls.some((c) => c.api === 'TxnOffsetCommit')).toBe(false);
+  });
+
+  it('finding 9: with only the group id, TxnOffsetCommit v2 goes', async () => {
+    const t = setup({ FindCoordinator: [found(1)], InitProducerId: [initAnswer(0)], AddOffsetsToTxn: [offsetsAdded(0)], TxnOffsetCommit: [offsetsCommitted(0)] }, new Map(), new Map([['TxnOffsetCommit', 2]]));
+    await t.step({ kind: 'init' });
+    expect(await t.step({ kind: 'offsets', offsets: [{ topic: 'in', partition: 0, offset: 1 }], group: { groupId: 'g' } })).toBeNull();
+    expect(t.calls.find((c) => c.api === 'TxnOffsetCommit')?.version).toBe(2);
   });
 });
