@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { RecordGroup } from './accumulator/record-accumulator.js';
 import { InvalidRecordError } from './errors.js';
 import type { KafkaProducer } from './producer.js';
-import type { ProducerRecord } from './record.js';
+import { checkFields, type ProducerRecord } from './record.js';
 
 export interface WritableOptions {
   /** Topic for records that name none. */
@@ -52,6 +52,12 @@ export class ProducerWritable<K, V> extends Writable {
     // A string or Buffer written by mistake would otherwise go out as a record without a value.
     if (typeof chunk !== 'object' || chunk === null || chunk instanceof Uint8Array) {
       done(new InvalidRecordError(`producer.writable() takes record objects ({ value, key?, headers?, partition?, timestamp?, topic? }), got ${chunk === null ? 'null' : chunk instanceof Uint8Array ? 'a Buffer' : typeof chunk}`));
+      return;
+    }
+    try {
+      checkFields(chunk, 'a record written to producer.writable()');
+    } catch (err) {
+      done(err as Error);
       return;
     }
     const topic = chunk.topic ?? this.#topic;
