@@ -129,6 +129,10 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
   #now: () => number = Date.now;
   #closing = false;
   #closed: Promise<void> | null = null;
+  /** The host keeps the process alive: records, a transaction step, an open transaction or a flush are pending. */
+  #held = false;
+  /** Transaction steps posted to the sender and not answered yet. */
+  #txnSteps = 0;
   #senderClosed: (() => void) | null = null;
   /** The sender's thread died: close() has nothing to wait for. */
   #senderCrashed = false;
@@ -168,14 +172,21 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
       onUnwatchedDelivered: (_batch, count) => (this.#sent += count),
       onUnwatchedFailed: (batch, indexes, err) => this.#onUnwatchedFailed(batch, indexes, err),
     });
-    channel.onMessage((m) => this.#onSenderMessage(m));
+    channel.onMessage((m) => {
+      this.#onSenderMessage(m);
+      if (this.#held) this.#releaseIfIdle();
+    });
     channel.post({ t: 'init', config: senderConfig(cfg), ring: this.#accumulator.ring.sab });
     this.#diagnostics = new DiagnosticsReporter(cfg.logger, (m) => channel.post(m));
     this.#txn =
       cfg.transactionalId === null
         ? null
         : new Transactions(cfg.maxBlockMs, {
-            post: (id, op, timeoutMs) => channel.post({ t: 'txn', id, op, timeoutMs }),
+            post: (id, op, timeoutMs) => {
+              this.#txnSteps++;
+              this.#holdIfPending();
+              channel.post({ t: 'txn', id, op, timeoutMs });
+            },
             flush: () => this.flush(),
             abandon: (err) => this.#waiting.failAll(err),
             fatal: () => this.#fatal,
@@ -224,14 +235,40 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     }
     const result = new SendResult(checked.topic, checked.timestamp, this.#sink, watcher);
     const attempt = this.#waiting.topicBlocked(checked.topic) ? WAIT_FOR_TOPIC : this.#attempt(checked, result, null, now);
-    if (attempt.wait === 'none') return result;
+    if (attempt.wait === 'none') {
+      if (!this.#held) this.#holdIfPending();
+      return result;
+    }
     if (!this.#waiting.hasRoomFor(checked.soloSize, this.#waitingAllowance())) {
       result.partition = attempt.wait === 'memory' ? attempt.tp.partition : -1;
       this.#settleSoon(result, this.#refusal());
       return result;
     }
     this.#waiting.add(checked, result, now, attempt);
+    if (!this.#held) this.#holdIfPending();
     return result;
+  }
+
+  /**
+   * Pending work holds the process; an idle producer does not (the Java
+   * client's sender thread is a daemon). A script that sends, awaits and
+   * never closes exits; one that sends without awaiting exits once the
+   * record settled.
+   */
+  #pending(): boolean {
+    return this.#waiting.size > 0 || this.#accumulator.outstandingBatches > 0 || this.#txnSteps > 0 || this.#flushes.length > 0 || this.#txn?.open === true;
+  }
+
+  #holdIfPending(): void {
+    if (this.#held || !this.#pending()) return;
+    this.#held = true;
+    this.#host.keepAlive(true);
+  }
+
+  #releaseIfIdle(): void {
+    if (!this.#held || this.#pending()) return;
+    this.#held = false;
+    this.#host.keepAlive(false);
   }
 
   /**
@@ -305,6 +342,8 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
   #onDrained(): void {
     for (const r of this.#readyWaiters.splice(0)) r();
     this.#checkFlushes();
+    // Waiting sends may have expired (maxBlockMs) with no answer from the sender.
+    this.#releaseIfIdle();
     this.emit('drain');
   }
 
@@ -460,6 +499,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
         this.#accumulator.failAll(err);
         this.#waiting.failAll(err);
         this.#txn?.failSteps(err);
+        this.#txnSteps = 0;
         this.#senderClosed?.();
         this.#checkFlushes();
         return;
@@ -472,6 +512,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
         return;
       case 'txn':
         this.#counters = m.counters;
+        if (this.#txnSteps > 0) this.#txnSteps--;
         this.#txn?.answered(m.id, m.error);
         return;
     }
@@ -524,6 +565,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     if (this.#waiting.size === 0 && this.#accumulator.outstandingBatches === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.#flushes.push({ waitingId: this.#waiting.nextId, batchMark: null, resolve });
+      this.#holdIfPending();
       this.#checkFlushes();
     });
   }
@@ -563,6 +605,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
   /** Starts a transaction: records sent from now on commit or abort together. */
   beginTransaction(): void {
     this.#transactions('beginTransaction()').begin();
+    this.#holdIfPending();
   }
 
   /**
@@ -669,7 +712,10 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     });
     this.#accumulator.failAll(closedError);
     this.#txn?.failSteps(closedError);
+    this.#txnSteps = 0;
     for (const f of this.#flushes.splice(0)) f.resolve();
+    this.#held = false;
+    this.#host.keepAlive(false);
     await this.#host.terminate();
   }
 }
