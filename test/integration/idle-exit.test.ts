@@ -3,9 +3,9 @@
 // itself, and a record it did not await must still reach the broker first.
 // Both hosts (sender on a worker thread and on the main thread).
 
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
+import { runChild } from '../support/child-process.js';
 import { createTopic, kcatConsumeAtLeast, uniqueTopic } from '../support/kafka-tools.js';
 
 const env = inject('kafka');
@@ -13,30 +13,11 @@ const script = fileURLToPath(new URL('../support/idle-exit.mjs', import.meta.url
 /** Generous: the child needs a second or so; this only tells "exited" from "held". */
 const KILL_AFTER_MS = 20_000;
 
-async function runChild(topic: string, host: string, mode: 'await' | 'forget'): Promise<{ code: number | null; out: string; ms: number }> {
-  const started = Date.now();
-  const child = spawn(process.execPath, [script, env.bootstrap, topic, host, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const code = await new Promise<number | null>((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve(null);
-    }, KILL_AFTER_MS);
-    child.on('exit', (c) => {
-      clearTimeout(timer);
-      resolve(c);
-    });
-  });
-  return { code, out, ms: Date.now() - started };
-}
-
 describe.each(['worker', 'main'])('a producer never closed, sender on the %s thread', (host) => {
   it('sends and awaits a record, then the process exits by itself', async () => {
     const topic = uniqueTopic(`idle-await-${host}`);
     await createTopic(env.bootstrap, topic, 1);
-    const { code, out, ms } = await runChild(topic, host, 'await');
+    const { code, out, ms } = await runChild(script, [env.bootstrap, topic, host, 'await'], KILL_AFTER_MS);
     console.log(`${host}: the awaiting child exited with ${code} after ${ms} ms: ${out.trim()}`);
     expect(code, `the child was still running after ${KILL_AFTER_MS} ms (killed): ${out}`).toBe(0);
     expect(out).toMatch(/delivered at offset 0/);
@@ -45,7 +26,7 @@ describe.each(['worker', 'main'])('a producer never closed, sender on the %s thr
   it('sends without awaiting: the record is delivered before the process exits', async () => {
     const topic = uniqueTopic(`idle-forget-${host}`);
     await createTopic(env.bootstrap, topic, 1);
-    const { code, out } = await runChild(topic, host, 'forget');
+    const { code, out } = await runChild(script, [env.bootstrap, topic, host, 'forget'], KILL_AFTER_MS);
     expect(code, `the child was still running after ${KILL_AFTER_MS} ms (killed): ${out}`).toBe(0);
     expect(out).toContain('sent, not awaited');
     const read = await kcatConsumeAtLeast(env.bootstrap, topic, 1);
