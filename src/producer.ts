@@ -694,6 +694,11 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     return this.#closed;
   }
 
+  /** `await using producer = new KafkaProducer(...)` closes it (close() without a timeout) when the block ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   async #close(timeoutMs: number): Promise<void> {
     // As Java's producer does on close: a transaction still open is aborted, not left to its timeout.
     if (this.#txn?.open) await within(this.#txn.abort().catch(() => undefined), timeoutMs);
