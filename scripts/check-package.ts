@@ -187,9 +187,12 @@ function main(): void {
     return `${packed.filename}, ${files.length} files, ${(packed.size / 1024).toFixed(0)} KiB`;
   });
 
-  check('the tarball ships only dist/src (.js and .d.ts), package.json, README.md and LICENSE', () => {
-    const extra = files.filter((f) => !/^dist\/src\/.+\.(js|d\.ts)$/.test(f) && !['package.json', 'README.md', 'LICENSE'].includes(f));
+  check('the tarball ships dist/src (.js and .d.ts), package.json, README.md, LICENSE and CHANGELOG.md, and nothing else', () => {
+    const docs = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'];
+    const extra = files.filter((f) => !/^dist\/src\/.+\.(js|d\.ts)$/.test(f) && !docs.includes(f));
     if (extra.length > 0) throw new Error(`unexpected files: ${extra.slice(0, 10).join(', ')}`);
+    const missing = docs.filter((f) => !files.includes(f));
+    if (missing.length > 0) throw new Error(`missing: ${missing.join(', ')}`);
     if (!files.includes('dist/src/sender/worker-entry.js')) throw new Error('dist/src/sender/worker-entry.js (the sender thread) is missing');
   });
 

@@ -671,6 +671,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     }
   }
 
+  /** Counters of records, batches, requests and buffer memory, as of now. */
   metrics(): ProducerMetrics {
     return {
       recordsSent: this.#sent,

@@ -10,8 +10,13 @@ import { InvalidRecordError, SerializationError } from './errors.js';
 import type { PreparedRecord } from './accumulator/record-accumulator.js';
 import { BATCH_HEADER_SIZE, bytesLength, encodeHeaders, headersSize, recordBodySize, recordSize, type EncodedHeader, type RecordBytes } from './protocol/record-batch.js';
 
+/** A header's value: a string (written as UTF-8), bytes, or null. */
 export type HeaderValue = string | Uint8Array | null;
 
+/**
+ * What send() takes: one record. Fields other than these are refused (InvalidRecordError);
+ * `value` is required (null for a tombstone).
+ */
 export interface ProducerRecord<K = Bytes, V = Bytes> {
   topic: string;
   key?: K | null;

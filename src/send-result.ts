@@ -10,6 +10,7 @@ import { type Batch, RecordGroup } from './accumulator/record-accumulator.js';
 import type { SendContext } from './diagnostics/channels.js';
 import { ATTACH_TRACE, traceSettled } from './diagnostics/send-trace.js';
 
+/** Where a delivered record is stored. */
 export interface RecordMetadata {
   topic: string;
   partition: number;
@@ -19,6 +20,7 @@ export interface RecordMetadata {
   timestamp: number;
 }
 
+/** Called once with the record's outcome: an error, or null and its metadata. */
 export type SendCallback = (err: Error | null, metadata?: RecordMetadata) => void;
 
 /** Where every outcome is also counted and every failure announced. */
@@ -42,6 +44,10 @@ interface Deferred {
 // It is the accumulator's RecordHandle by shape; members marked internal are
 // left out of the published types (stripInternal), so users see a thenable
 // with topic, partition and timestamp, and cannot settle it or move it.
+/**
+ * What send() returns: await it (or call then) for the record's metadata, or
+ * ignore it; it is a thenable, so no promise is made unless someone asks.
+ */
 export class SendResult implements PromiseLike<RecordMetadata> {
   readonly topic: string;
   readonly timestamp: number;
@@ -198,6 +204,7 @@ export class SendResult implements PromiseLike<RecordMetadata> {
     return this.#asPromise().then(onFulfilled, onRejected);
   }
 
+  /** As Promise.prototype.catch. */
   catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<RecordMetadata | B> {
     return this.#asPromise().catch(onRejected);
   }

@@ -13,6 +13,7 @@ import { InvalidRecordError } from './errors.js';
 import type { KafkaProducer } from './producer.js';
 import { checkFields, type ProducerRecord } from './record.js';
 
+/** Options of producer.writable(). */
 export interface WritableOptions {
   /** Topic for records that name none. */
   topic?: string;
@@ -23,6 +24,7 @@ export interface WritableOptions {
 /** A record for the stream; `topic` may come from the stream's options instead. */
 export type StreamRecord<K, V> = Omit<ProducerRecord<K, V>, 'topic'> & { topic?: string };
 
+/** What producer.writable() returns: an object-mode Writable of records that keeps memory within bufferMemory. */
 export class ProducerWritable<K, V> extends Writable {
   readonly #producer: KafkaProducer<K, V>;
   readonly #topic: string | undefined;
@@ -48,6 +50,7 @@ export class ProducerWritable<K, V> extends Writable {
     this.#send = send;
   }
 
+  /** @hidden Node's stream hook. */
   override _write(chunk: StreamRecord<K, V>, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
     // A string or Buffer written by mistake would otherwise go out as a record without a value.
     if (typeof chunk !== 'object' || chunk === null || chunk instanceof Uint8Array) {
@@ -78,6 +81,7 @@ export class ProducerWritable<K, V> extends Writable {
     else done();
   }
 
+  /** @hidden Node's stream hook. */
   override _final(done: (err?: Error | null) => void): void {
     if (this.#pending === 0) {
       done(this.#failure);

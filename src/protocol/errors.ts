@@ -52,6 +52,7 @@ export class KafkaClientError extends Error {
     return true;
   }
 
+  /** `instanceof` also holds for errors from another copy of this package (npm may install two). */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (typeof value !== 'object' || value === null || !(BRAND in value)) return false;
     // Subclasses still narrow by their own prototype chain (or name across copies).

@@ -73,6 +73,7 @@ export interface Outcome {
   error: SerializedError | null;
 }
 
+/** A partition as the cluster describes it (partitionsFor()). */
 export interface PartitionMetadata {
   partition: number;
   leader: number;
