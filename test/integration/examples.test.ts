@@ -1,13 +1,15 @@
 // The examples in examples/ run as users run them (the built files, as
 // separate processes) against the real broker: the HTTP service answers
 // with where each record went and refuses work while the producer's buffer
-// is full; graceful shutdown on SIGTERM delivers every record sent. The
+// is full; graceful shutdown on SIGTERM delivers every record sent;
+// consume-transform-produce commits output and offsets together. The
 // OpenTelemetry example has its own test (opentelemetry.test.ts).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
-import { createTopic, kcatConsumeAtLeast, uniqueTopic } from '../support/kafka-tools.js';
+import { KafkaProducer } from 'kafka-producer-ts';
+import { createTopic, groupOffsets, kcatConsumeAtLeast, uniqueTopic } from '../support/kafka-tools.js';
 
 const env = inject('kafka');
 
@@ -88,5 +90,25 @@ describe('examples', () => {
     await run.exit;
     // The waiting requests end with the process (their connections reset).
     expect(await Promise.all(pending)).toHaveLength(8);
+  });
+});
+
+describe('consume-transform-produce', () => {
+  it.skipIf(!env.libsDir)('a kafkajs consumer and our transactions: every input record once in the output (read_committed), the group\'s offsets committed with them', async () => {
+    const input = uniqueTopic('example-ctp-in');
+    const output = uniqueTopic('example-ctp-out');
+    const groupId = uniqueTopic('example-ctp-group');
+    await createTopic(env.bootstrap, input, 1);
+    await createTopic(env.bootstrap, output, 2);
+    const producer = new KafkaProducer({ bootstrapServers: env.bootstrap });
+    const words = Array.from({ length: 12 }, (_, i) => `order ${i}`);
+    await Promise.all(words.map((value, i) => producer.send({ topic: input, key: `k${i}`, value })));
+    await producer.close();
+    const run = example('consume-transform-produce', { INPUT_TOPIC: input, OUTPUT_TOPIC: output, GROUP_ID: groupId, STOP_AFTER: String(words.length) });
+    await run.line(/processed 12/);
+    expect(await run.exit, run.output()).toBe(0);
+    const read = await kcatConsumeAtLeast(env.bootstrap, output, words.length, 20_000, 'read_committed');
+    expect(read.map((m) => m.payload).sort()).toEqual(words.map((w) => w.toUpperCase()).sort());
+    expect(await groupOffsets(env, groupId)).toEqual(new Map([[`${input}-0`, words.length]]));
   });
 });
