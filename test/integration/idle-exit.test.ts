@@ -1,6 +1,7 @@
 // An idle producer does not hold the process; pending work does. A child
 // process sends a record and never closes its producer: it must exit by
-// itself, and a record it did not await must still reach the broker first.
+// itself, and a record (or a commit) it did not await must still reach the
+// broker first.
 // Both hosts (sender on a worker thread and on the main thread).
 
 import { fileURLToPath } from 'node:url';
@@ -31,5 +32,15 @@ describe.each(['worker', 'main'])('a producer never closed, sender on the %s thr
     expect(out).toContain('sent, not awaited');
     const read = await kcatConsumeAtLeast(env.bootstrap, topic, 1);
     expect(read.map((m) => m.payload)).toEqual([`forget-${host}`]);
+  });
+
+  it('commits a transaction without awaiting it: the commit completes before the process exits', async () => {
+    const topic = uniqueTopic(`idle-txn-${host}`);
+    await createTopic(env.bootstrap, topic, 1);
+    const { code, out } = await runChild(script, [env.bootstrap, topic, host, 'transaction'], KILL_AFTER_MS);
+    expect(code, `the child was still running after ${KILL_AFTER_MS} ms (killed): ${out}`).toBe(0);
+    expect(out).toContain('commit started, not awaited');
+    const read = await kcatConsumeAtLeast(env.bootstrap, topic, 1, 20_000, 'read_committed');
+    expect(read.map((m) => m.payload)).toEqual([`transaction-${host}`]);
   });
 });
