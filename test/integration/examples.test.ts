@@ -7,15 +7,22 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { KafkaProducer } from 'kafka-producer-ts';
 import { createTopic, groupOffsets, kcatConsumeAtLeast, uniqueTopic } from '../support/kafka-tools.js';
 
 const env = inject('kafka');
+/** Children still running when a test ends (it failed before stopping its own) are killed, not left behind. */
+const running = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+});
 
 function example(name: string, vars: Record<string, string>): { child: ChildProcess; output: () => string; line: (re: RegExp) => Promise<RegExpExecArray>; exit: Promise<number | null> } {
   const script = fileURLToPath(new URL(`../../dist/examples/${name}.js`, import.meta.url));
   const child = spawn(process.execPath, [script], { env: { ...process.env, KAFKA_BROKERS: env.bootstrap, ...vars }, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
   let out = '';
   const waiters: (() => void)[] = [];
   const onData = (d: Buffer) => {
@@ -28,6 +35,7 @@ function example(name: string, vars: Record<string, string>): { child: ChildProc
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
+      running.delete(child);
       resolve(code);
     });
   });
