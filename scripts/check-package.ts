@@ -1,7 +1,11 @@
 // npm run check:package (CI runs it): packs the package as `npm publish`
-// would, installs the tarball into a temporary project and uses it the ways a
-// user does: ESM import, a strict TypeScript compile, CommonJS. Prints each
-// check and "package check: N passed, N failed"; --junit FILE writes a report.
+// would, lints the tarball (attw: the types resolve under every module
+// resolution; publint: package.json points at what ships), installs it into
+// a temporary project and uses it the ways a user does: ESM import of every
+// subpath in package.json's exports, a strict TypeScript compile (with
+// test/types/published.types.ts: what stripInternal leaves out stays out),
+// CommonJS. Prints each check and "package check: N passed, N failed";
+// --junit FILE writes a report.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,6 +54,32 @@ function run(command: string, args: string[], cwd: string): string {
     throw new Error(`${command} ${args.join(' ')} exited with ${res.status}:\n${tail}`);
   }
   return res.stdout;
+}
+
+/** package.json's export subpaths that are modules ('.', './protocol', ...), without './package.json'. */
+function exportedSubpaths(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+  return Object.keys(pkg.exports).filter((k) => !k.endsWith('.json'));
+}
+
+/** What a user imports for a subpath: './protocol' is 'kafka-producer-ts/protocol'. */
+function specifier(subpath: string): string {
+  return subpath === '.' ? 'kafka-producer-ts' : `kafka-producer-ts/${subpath.slice(2)}`;
+}
+
+/** Every subpath imports from ESM, and resolves under TypeScript's node10 resolution (which ignores exports) through typesVersions. */
+function subpathChecks(project: string): string {
+  const pkg = JSON.parse(readFileSync(path.join(project, 'node_modules', 'kafka-producer-ts', 'package.json'), 'utf8')) as {
+    typesVersions?: Record<string, Record<string, string[]>>;
+  };
+  const mapped = pkg.typesVersions?.['*'] ?? {};
+  const subpaths = exportedSubpaths();
+  const unmapped = subpaths.filter((s) => s !== '.' && !mapped[s.slice(2)]);
+  if (unmapped.length > 0) throw new Error(`add ${unmapped.join(', ')} to package.json's typesVersions["*"] (node10 resolution ignores exports)`);
+  const lines = subpaths.map((s, i) => `const m${i} = await import('${specifier(s)}');\nif (Object.keys(m${i}).length === 0) throw new Error('${specifier(s)} exports nothing');`);
+  lines.push(`console.log('${subpaths.map(specifier).join(', ')}');`);
+  writeFileSync(path.join(project, 'subpaths.mjs'), `${lines.join('\n')}\n`);
+  return run(process.execPath, ['subpaths.mjs'], project).trim();
 }
 
 function devVersion(pkg: string): string {
@@ -138,7 +168,7 @@ const TS_CONFIG = {
     exactOptionalPropertyTypes: true,
     noEmit: true,
   },
-  files: ['use.ts'],
+  files: ['use.ts', 'published.types.ts'],
 };
 
 function main(): void {
@@ -157,10 +187,20 @@ function main(): void {
     return `${packed.filename}, ${files.length} files, ${(packed.size / 1024).toFixed(0)} KiB`;
   });
 
-  check('the tarball ships only dist/src (.js and .d.ts), package.json, README.md and LICENSE', () => {
-    const extra = files.filter((f) => !/^dist\/src\/.+\.(js|d\.ts)$/.test(f) && !['package.json', 'README.md', 'LICENSE'].includes(f));
+  check('the tarball ships dist/src (.js and .d.ts), package.json, README.md, LICENSE and CHANGELOG.md, and nothing else', () => {
+    const docs = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'];
+    const extra = files.filter((f) => !/^dist\/src\/.+\.(js|d\.ts)$/.test(f) && !docs.includes(f));
     if (extra.length > 0) throw new Error(`unexpected files: ${extra.slice(0, 10).join(', ')}`);
+    const missing = docs.filter((f) => !files.includes(f));
+    if (missing.length > 0) throw new Error(`missing: ${missing.join(', ')}`);
     if (!files.includes('dist/src/sender/worker-entry.js')) throw new Error('dist/src/sender/worker-entry.js (the sender thread) is missing');
+  });
+
+  check('attw (@arethetypeswrong/cli): every subpath\'s types resolve under node10, node16 and bundler', () => {
+    // ESM only by design: CommonJS loads it with import() (or require() on Node 20.19+, checked below).
+    const out = run(path.join(ROOT, 'node_modules', '.bin', 'attw'), [tarball, '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'table-flipped'], work);
+    if (!/No problems found/.test(out)) throw new Error(out.trim().split('\n').slice(-15).join('\n'));
+    return exportedSubpaths().map(specifier).join(', ');
   });
 
   check('no source map, and no sourceMappingURL, refers to a missing file', () => {
@@ -189,6 +229,11 @@ function main(): void {
     return `${maps} .map files`;
   });
 
+  check('publint --strict of the unpacked tarball: package.json points at files that ship, in the right formats', () => {
+    const out = run(path.join(ROOT, 'node_modules', '.bin', 'publint'), ['run', path.join(work, 'unpacked', 'package'), '--strict', '--pack', 'false'], work);
+    if (!/All good/.test(out)) throw new Error(out.trim());
+  });
+
   check('npm install of the tarball into a new project', () => {
     mkdirSync(project);
     writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'kpt-package-check', private: true }));
@@ -197,11 +242,13 @@ function main(): void {
     writeFileSync(path.join(project, 'esm.mjs'), ESM_CHECK);
     writeFileSync(path.join(project, 'cjs.cjs'), CJS_CHECK);
     writeFileSync(path.join(project, 'use.ts'), TS_CHECK);
+    writeFileSync(path.join(project, 'published.types.ts'), readFileSync(path.join(ROOT, 'test', 'types', 'published.types.ts')));
     writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify(TS_CONFIG, null, 2));
   });
 
   check('ESM: import, the error classes, nothing internal, a producer constructed and closed', () => run(process.execPath, ['esm.mjs'], project).trim());
-  check('TypeScript: tsc --noEmit, strict, of a file using the public types and the protocol subpath', () => {
+  check('ESM: every subpath in package.json exports imports', () => subpathChecks(project));
+  check('TypeScript: tsc --noEmit, strict, of files using the public types and the protocol subpath; internal members do not compile', () => {
     run(path.join(project, 'node_modules', '.bin', 'tsc'), ['-p', '.'], project);
   });
   check('CommonJS: await import() from a .cjs file', () => run(process.execPath, ['cjs.cjs'], project).trim());

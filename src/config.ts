@@ -12,6 +12,7 @@ import type { Partitioner } from './partitioner/partitioner.js';
 import { checkLogger, type Logger } from './diagnostics/logger.js';
 import { checkSasl, checkSsl, senderSasl, type SaslOptions, type SenderSasl, type TlsOptions } from './security-config.js';
 
+/** Acknowledgements the leader waits for: 'all' (or -1) every in-sync replica, 1 the leader alone, 0 none (no offsets, no retries). */
 export type Acks = 'all' | -1 | 0 | 1;
 
 /** Turns a key or value into bytes; null stays null. */

@@ -1,10 +1,11 @@
-// Errors the producer raises. Every class has a stable `code`; messages name
-// the option, topic, partition or broker involved and say what to do.
+// Errors the producer raises. Every class has a stable `code` (ErrorCode) and
+// `retriable`; messages name the option, topic, partition or broker involved
+// and say what to do.
 
 import { KafkaClientError, KafkaResponseError, MalformedResponseError, ProtocolError } from './protocol/errors.js';
 
 export { KafkaClientError, KafkaResponseError, MalformedResponseError, ProtocolError };
-export type { ErrorAction } from './protocol/errors.js';
+export type { ErrorAction, ErrorCode } from './protocol/errors.js';
 export {
   ConnectionError,
   ConnectionRefusedError,
@@ -37,7 +38,7 @@ export class InvalidRecordError extends KafkaClientError {
 /** A key or value serializer failed, or returned something other than bytes. */
 export class SerializationError extends KafkaClientError {
   constructor(message: string, cause?: unknown) {
-    super('KPT_ERR_SERIALIZATION', message, cause === undefined ? undefined : { cause });
+    super('KPT_ERR_SERIALIZATION', message, { cause });
   }
 }
 
@@ -48,14 +49,16 @@ export class SerializationError extends KafkaClientError {
 export class KafkaTimeoutError extends KafkaClientError {
   /** `cause`: the last error before time ran out (e.g. the ConnectionError naming the broker), when there was one. */
   constructor(message: string, cause?: unknown) {
-    super('KPT_ERR_TIMEOUT', message, cause === undefined ? undefined : { cause });
+    // Retriable, as Java's TimeoutException: the same call may succeed later.
+    super('KPT_ERR_TIMEOUT', message, { cause, retriable: true });
   }
 }
 
 /** send() found no buffer memory within maxBlockMs. */
 export class BufferExhaustedError extends KafkaClientError {
   constructor(message: string) {
-    super('KPT_ERR_BUFFER_EXHAUSTED', message);
+    // Retriable, as Java's BufferExhaustedException (a TimeoutException): memory frees as batches are delivered.
+    super('KPT_ERR_BUFFER_EXHAUSTED', message, { retriable: true });
   }
 }
 
@@ -69,7 +72,7 @@ export class ProducerClosedError extends KafkaClientError {
 /** The producer hit an error it cannot recover from and must be closed. */
 export class ProducerFatalError extends KafkaClientError {
   constructor(message: string, cause?: unknown) {
-    super('KPT_ERR_PRODUCER_FATAL', message, cause === undefined ? undefined : { cause });
+    super('KPT_ERR_PRODUCER_FATAL', message, { cause });
   }
 }
 
@@ -93,7 +96,7 @@ export class TransactionStateError extends KafkaClientError {
  */
 export class TransactionAbortableError extends KafkaClientError {
   constructor(message: string, cause?: unknown) {
-    super('KPT_ERR_TRANSACTION_ABORTABLE', message, cause === undefined ? undefined : { cause });
+    super('KPT_ERR_TRANSACTION_ABORTABLE', message, { cause });
   }
 }
 

@@ -4,6 +4,7 @@
 
 export { KafkaProducer, type ProducerMetrics, type ProducerEvents, type FailedRecord } from './producer.js';
 export type { ProducerOptions, Acks, Serializer, Bytes } from './config.js';
+export type { CompressionType } from './protocol/compression.js';
 export type { Logger } from './diagnostics/logger.js';
 export type { SaslOptions, OAuthBearerToken } from './network/sasl/session.js';
 export type { TlsOptions } from './network/tls.js';

@@ -129,6 +129,10 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
   #now: () => number = Date.now;
   #closing = false;
   #closed: Promise<void> | null = null;
+  /** The host keeps the process alive: records, a transaction step, an open transaction or a flush are pending. */
+  #held = false;
+  /** Transaction steps posted to the sender and not answered yet. */
+  #txnSteps = 0;
   #senderClosed: (() => void) | null = null;
   /** The sender's thread died: close() has nothing to wait for. */
   #senderCrashed = false;
@@ -169,7 +173,10 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
       onUnwatchedDelivered: (_batch, count) => (this.#sent += count),
       onUnwatchedFailed: (batch, indexes, err) => this.#onUnwatchedFailed(batch, indexes, err),
     }, deps?.startCounters);
-    channel.onMessage((m) => this.#onSenderMessage(m));
+    channel.onMessage((m) => {
+      this.#onSenderMessage(m);
+      if (this.#held) this.#releaseIfIdle();
+    });
     channel.post({ t: 'init', config: senderConfig(cfg), ring: this.#accumulator.ring.sab });
     this.#diagnostics = new DiagnosticsReporter(cfg.logger, (m) => channel.post(m));
     this.#txn =
@@ -179,6 +186,8 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
             post: (id, op, timeoutMs) => {
               // The step must see every batch appended so far: those held until the task ends are announced first.
               this.#accumulator.letGoOfHeld();
+              this.#txnSteps++;
+              this.#holdIfPending();
               channel.post({ t: 'txn', id, op, timeoutMs });
             },
             flush: () => this.flush(),
@@ -229,14 +238,46 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     }
     const result = new SendResult(checked.topic, checked.timestamp, this.#sink, watcher);
     const attempt = this.#waiting.topicBlocked(checked.topic) ? WAIT_FOR_TOPIC : this.#attempt(checked, result, null, now);
-    if (attempt.wait === 'none') return result;
+    if (attempt.wait === 'none') {
+      if (!this.#held) this.#holdIfPending();
+      return result;
+    }
     if (!this.#waiting.hasRoomFor(checked.soloSize, this.#waitingAllowance())) {
       result.partition = attempt.wait === 'memory' ? attempt.tp.partition : -1;
       this.#settleSoon(result, this.#refusal());
       return result;
     }
     this.#waiting.add(checked, result, now, attempt);
+    if (!this.#held) this.#holdIfPending();
     return result;
+  }
+
+  /**
+   * Pending work holds the process; an idle producer does not (the Java
+   * client's sender thread is a daemon). A script that sends, awaits and
+   * never closes exits; one that sends without awaiting exits once the
+   * record settled.
+   */
+  #pending(): boolean {
+    return this.#waiting.size > 0 || this.#accumulator.outstandingBatches > 0 || this.#txnSteps > 0 || this.#flushes.length > 0 || this.#txnOpen();
+  }
+
+  /** A transaction begun and not ended holds the process, as its records and steps do. */
+  #txnOpen(): boolean {
+    const state = this.#txn?.state;
+    return state === 'in-transaction' || state === 'abortable-error';
+  }
+
+  #holdIfPending(): void {
+    if (this.#held || !this.#pending()) return;
+    this.#held = true;
+    this.#host.keepAlive(true);
+  }
+
+  #releaseIfIdle(): void {
+    if (!this.#held || this.#pending()) return;
+    this.#held = false;
+    this.#host.keepAlive(false);
   }
 
   /**
@@ -310,6 +351,8 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
   #onDrained(): void {
     for (const r of this.#readyWaiters.splice(0)) r();
     this.#checkFlushes();
+    // Waiting sends may have expired (maxBlockMs) with no answer from the sender.
+    this.#releaseIfIdle();
     this.emit('drain');
   }
 
@@ -466,6 +509,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
         this.#accumulator.failAll(err);
         this.#waiting.failAll(err);
         this.#txn?.failSteps(err);
+        this.#txnSteps = 0;
         this.#senderClosed?.();
         this.#checkFlushes();
         return;
@@ -478,6 +522,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
         return;
       case 'txn':
         this.#counters = m.counters;
+        if (this.#txnSteps > 0) this.#txnSteps--;
         this.#txn?.answered(m.id, m.error);
         return;
     }
@@ -530,6 +575,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     if (this.#waiting.size === 0 && this.#accumulator.outstandingBatches === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.#flushes.push({ waitingId: this.#waiting.nextId, batchMark: null, resolve });
+      this.#holdIfPending();
       this.#checkFlushes();
     });
   }
@@ -569,6 +615,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
   /** Starts a transaction: records sent from now on commit or abort together. */
   beginTransaction(): void {
     this.#transactions('beginTransaction()').begin();
+    this.#holdIfPending();
   }
 
   /**
@@ -634,6 +681,7 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     }
   }
 
+  /** Counters of records, batches, requests and buffer memory, as of now. */
   metrics(): ProducerMetrics {
     return {
       recordsSent: this.#sent,
@@ -657,6 +705,11 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     return this.#closed;
   }
 
+  /** `await using producer = new KafkaProducer(...)` closes it (close() without a timeout) when the block ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   async #close(timeoutMs: number): Promise<void> {
     // As Java's sender does on close: a commit or abort under way (or timed out) completes, an open transaction is aborted; none is left to its timeout.
     if (this.#txn) await within(this.#txn.finish(), timeoutMs);
@@ -675,7 +728,10 @@ export class KafkaProducer<K = Bytes, V = Bytes> extends EventEmitter<ProducerEv
     });
     this.#accumulator.failAll(closedError);
     this.#txn?.failSteps(closedError);
+    this.#txnSteps = 0;
     for (const f of this.#flushes.splice(0)) f.resolve();
+    this.#held = false;
+    this.#host.keepAlive(false);
     await this.#host.terminate();
   }
 }

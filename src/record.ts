@@ -10,8 +10,13 @@ import { InvalidRecordError, SerializationError } from './errors.js';
 import type { PreparedRecord } from './accumulator/record-accumulator.js';
 import { BATCH_HEADER_SIZE, bytesLength, encodeHeaders, headersSize, recordBodySize, recordSize, type EncodedHeader, type RecordBytes } from './protocol/record-batch.js';
 
+/** A header's value: a string (written as UTF-8), bytes, or null. */
 export type HeaderValue = string | Uint8Array | null;
 
+/**
+ * What send() takes: one record. Fields other than these are refused (InvalidRecordError);
+ * `value` is required (null for a tombstone).
+ */
 export interface ProducerRecord<K = Bytes, V = Bytes> {
   topic: string;
   key?: K | null;
@@ -75,6 +80,38 @@ function shown(v: unknown): string {
   return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
 
+/**
+ * Refuses a field send() does not know, which plain JavaScript would
+ * otherwise drop silently (a kafkajs-style { topic, messages } was one empty
+ * record). for...in over a literal's few keys with a switch on interned
+ * strings costs little per send; inherited keys are looked up only when one
+ * is unknown.
+ */
+export function checkFields(record: object, what = 'record'): void {
+  for (const field in record) {
+    switch (field) {
+      case 'topic':
+      case 'key':
+      case 'value':
+      case 'headers':
+      case 'partition':
+      case 'timestamp':
+        continue;
+      default:
+        if (Object.hasOwn(record, field)) throw unknownField(field, what);
+    }
+  }
+}
+
+function unknownField(field: string, what: string): InvalidRecordError {
+  if (field === 'messages') {
+    return new InvalidRecordError(
+      `${what} has a field "messages": send() takes one record per call ({ topic, key?, value, headers?, partition?, timestamp? }); call it once per message, or import { Kafka } from 'kafka-producer-ts/kafkajs' for kafkajs's send({ topic, messages })`,
+    );
+  }
+  return new InvalidRecordError(`${what} has an unknown field ${JSON.stringify(field)}: a record has only topic, key, value, headers, partition and timestamp`);
+}
+
 const LEGAL_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
 
 /** The last topic name found legal: most sends go to the topic of the send before, and need no regular expression. */
@@ -94,6 +131,7 @@ function checkTopicName(topic: unknown): asserts topic is string {
 /** Validates and serializes; throws InvalidRecordError or SerializationError naming what is wrong. */
 export function checkRecord(record: ProducerRecord<unknown, unknown>, keySerializer: AnySerializer | null, valueSerializer: AnySerializer | null, now: number): CheckedRecord {
   if (typeof record !== 'object' || record === null) throw new InvalidRecordError('send() takes a record object: { topic, key?, value, headers?, partition?, timestamp? }');
+  checkFields(record);
   // null means "not set", as in the Java client.
   const { topic } = record;
   const partition = record.partition ?? undefined;
@@ -104,6 +142,9 @@ export function checkRecord(record: ProducerRecord<unknown, unknown>, keySeriali
   }
   if (timestamp !== undefined && (!Number.isSafeInteger(timestamp) || timestamp < 0)) {
     throw new InvalidRecordError(`record timestamp must be milliseconds since the epoch (a non-negative integer), got ${shown(timestamp)}`);
+  }
+  if (record.value === undefined) {
+    throw new InvalidRecordError(`record to topic ${topic} has no value: give one, or value: null for a tombstone (a deletion marker on compacted topics)`);
   }
   const key = serialize('key', keySerializer, record.key, topic);
   const value = serialize('value', valueSerializer, record.value, topic);

@@ -6,10 +6,11 @@
 // One lives per record until its batch is acknowledged, so it stays small:
 // the metadata object and the promise are made only when someone asks.
 
-import { type Batch, RecordGroup, type RecordHandle } from './accumulator/record-accumulator.js';
+import { type Batch, RecordGroup } from './accumulator/record-accumulator.js';
 import type { SendContext } from './diagnostics/channels.js';
 import { ATTACH_TRACE, traceSettled } from './diagnostics/send-trace.js';
 
+/** Where a delivered record is stored. */
 export interface RecordMetadata {
   topic: string;
   partition: number;
@@ -19,6 +20,7 @@ export interface RecordMetadata {
   timestamp: number;
 }
 
+/** Called once with the record's outcome: an error, or null and its metadata. */
 export type SendCallback = (err: Error | null, metadata?: RecordMetadata) => void;
 
 /** Where every outcome is also counted and every failure announced. */
@@ -39,10 +41,17 @@ interface Deferred {
   reject(e: Error): void;
 }
 
-export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
+// It is the accumulator's RecordHandle by shape; members marked internal are
+// left out of the published types (stripInternal), so users see a thenable
+// with topic, partition and timestamp, and cannot settle it or move it.
+/**
+ * What send() returns: await it (or call then) for the record's metadata, or
+ * ignore it; it is a thenable, so no promise is made unless someone asks.
+ */
+export class SendResult implements PromiseLike<RecordMetadata> {
   readonly topic: string;
-  partition = -1;
   readonly timestamp: number;
+  #partition = -1;
   readonly #sink: OutcomeSink;
   /** The user's callback, or the group the record was sent in (producer.writable()). */
   readonly #watcher: SendCallback | RecordGroup | undefined;
@@ -56,6 +65,7 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
   #batch: Batch | null = null;
   #index = -1;
 
+  /** @internal */
   constructor(topic: string, timestamp: number, sink: OutcomeSink, watcher?: SendCallback | RecordGroup) {
     this.topic = topic;
     this.timestamp = timestamp;
@@ -63,8 +73,18 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
     this.#watcher = watcher;
   }
 
+  /** The partition the record went to, once the partitioner chose it; -1 until then (and when it could not be chosen). */
+  get partition(): number {
+    return this.#partition;
+  }
+
+  /** @internal */
+  set partition(p: number) {
+    this.#partition = p;
+  }
+
   /**
-   * Internal: send() hands over the send trace's context, only while
+   * @internal send() hands over the send trace's context, only while
    * kafka-producer-ts:send has subscribers. A method under a symbol, not a
    * symbol-keyed field: such a field would cost every record its definition.
    */
@@ -73,10 +93,12 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
     this.#watch();
   }
 
+  /** @internal */
   get watched(): boolean {
     return this.#watcher !== undefined || this.#deferred !== null || this.#trace !== null;
   }
 
+  /** @internal */
   get kept(): SendResult | RecordGroup | null {
     const w = this.#watcher;
     if (this.#deferred !== null || this.#trace !== null || typeof w === 'function') return this;
@@ -88,6 +110,7 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
     return typeof w === 'function' ? w : undefined;
   }
 
+  /** @internal */
   appended(batch: Batch, index: number): void {
     this.#batch = batch;
     this.#index = index;
@@ -98,10 +121,12 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
     if (this.#batch && !this.settled) this.#batch.watch(this.#index, this);
   }
 
+  /** @internal */
   get settled(): boolean {
     return this.#error !== null || this.#offset !== PENDING;
   }
 
+  /** @internal */
   settle(err: Error | null, offset: number, logAppendTime: number, announced = false): void {
     if (this.settled) return;
     if (err) {
@@ -114,7 +139,7 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
   }
 
   /**
-   * Fails the record now without telling anyone yet: send() refused it and
+   * @internal Fails the record now without telling anyone yet: send() refused it and
    * must not run a callback before it returns. notify() tells the sink, the
    * promise, the trace and the callback later, if anyone is to hear of it.
    */
@@ -122,7 +147,7 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
     if (!this.settled) this.#error = err;
   }
 
-  /** Delivers the settled outcome to the sink (unless `announced` already), the promise, the trace and the callback. */
+  /** @internal Delivers the settled outcome to the sink (unless `announced` already), the promise, the trace and the callback. */
   notify(announced = false): void {
     const err = this.#error;
     if (err) {
@@ -179,6 +204,7 @@ export class SendResult implements PromiseLike<RecordMetadata>, RecordHandle {
     return this.#asPromise().then(onFulfilled, onRejected);
   }
 
+  /** As Promise.prototype.catch. */
   catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<RecordMetadata | B> {
     return this.#asPromise().catch(onRejected);
   }

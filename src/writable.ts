@@ -11,8 +11,9 @@ import { Writable } from 'node:stream';
 import { RecordGroup } from './accumulator/record-accumulator.js';
 import { InvalidRecordError } from './errors.js';
 import type { KafkaProducer } from './producer.js';
-import type { ProducerRecord } from './record.js';
+import { checkFields, type ProducerRecord } from './record.js';
 
+/** Options of producer.writable(). */
 export interface WritableOptions {
   /** Topic for records that name none. */
   topic?: string;
@@ -23,6 +24,7 @@ export interface WritableOptions {
 /** A record for the stream; `topic` may come from the stream's options instead. */
 export type StreamRecord<K, V> = Omit<ProducerRecord<K, V>, 'topic'> & { topic?: string };
 
+/** What producer.writable() returns: an object-mode Writable of records that keeps memory within bufferMemory. */
 export class ProducerWritable<K, V> extends Writable {
   readonly #producer: KafkaProducer<K, V>;
   readonly #topic: string | undefined;
@@ -48,10 +50,17 @@ export class ProducerWritable<K, V> extends Writable {
     this.#send = send;
   }
 
+  /** @hidden Node's stream hook. */
   override _write(chunk: StreamRecord<K, V>, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
     // A string or Buffer written by mistake would otherwise go out as a record without a value.
     if (typeof chunk !== 'object' || chunk === null || chunk instanceof Uint8Array) {
       done(new InvalidRecordError(`producer.writable() takes record objects ({ value, key?, headers?, partition?, timestamp?, topic? }), got ${chunk === null ? 'null' : chunk instanceof Uint8Array ? 'a Buffer' : typeof chunk}`));
+      return;
+    }
+    try {
+      checkFields(chunk, 'a record written to producer.writable()');
+    } catch (err) {
+      done(err as Error);
       return;
     }
     const topic = chunk.topic ?? this.#topic;
@@ -72,6 +81,7 @@ export class ProducerWritable<K, V> extends Writable {
     else done();
   }
 
+  /** @hidden Node's stream hook. */
   override _final(done: (err?: Error | null) => void): void {
     if (this.#pending === 0) {
       done(this.#failure);

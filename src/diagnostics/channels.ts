@@ -6,16 +6,21 @@
 import diagnostics_channel, { type TracingChannel } from 'node:diagnostics_channel';
 import type { RecordMetadata } from '../send-result.js';
 
+/** The diagnostics_channel names the producer publishes on (subscribe with node:diagnostics_channel). */
 export const CHANNELS = {
   /** Tracing channel: one trace per send() call. */
   send: 'kafka-producer-ts:send',
   /** Tracing channel: one trace per Produce request, published when its response (or failure) arrives. */
   produce: 'kafka-producer-ts:produce',
+  /** A batch is retried (RetryEvent). */
   retry: 'kafka-producer-ts:retry',
+  /** A topic's metadata changed (MetadataEvent). */
   metadata: 'kafka-producer-ts:metadata',
+  /** A connection to a broker opened, closed or failed (ConnectionEvent). */
   connectionOpen: 'kafka-producer-ts:connection:open',
   connectionClose: 'kafka-producer-ts:connection:close',
   connectionError: 'kafka-producer-ts:connection:error',
+  /** A send() callback threw (CallbackErrorEvent). */
   callbackError: 'kafka-producer-ts:callback-error',
 } as const;
 
@@ -29,6 +34,7 @@ export interface SendContext {
   error?: Error;
 }
 
+/** One partition's batch in a Produce request trace. */
 export interface ProducePartition {
   topic: string;
   partition: number;
@@ -58,6 +64,7 @@ export interface ProduceContext {
   error?: Error;
 }
 
+/** Published on CHANNELS.retry when a batch is sent again. */
 export interface RetryEvent {
   topic: string;
   partition: number;
@@ -73,6 +80,7 @@ export interface RetryEvent {
   error: Error;
 }
 
+/** Published on CHANNELS.metadata when a topic's partitions or leaders change. */
 export interface MetadataEvent {
   topic: string;
   partitionCount: number;
@@ -85,6 +93,7 @@ export interface MetadataEvent {
   error: Error | null;
 }
 
+/** Published on the CHANNELS.connection* channels. */
 export interface ConnectionEvent {
   broker: string;
   host: string;
@@ -95,6 +104,7 @@ export interface ConnectionEvent {
   error: Error | null;
 }
 
+/** Published on CHANNELS.callbackError when a send() callback threw (the error is reported, never rethrown). */
 export interface CallbackErrorEvent {
   topic: string;
   partition: number;

@@ -10,9 +10,13 @@ import { ConfigError } from '../errors.js';
  * e.g. `{ info: (msg, ctx) => pino.info(ctx, msg), ... }` for each level.
  */
 export interface Logger {
+  /** Detail for debugging: requests, retries, metadata changes. */
   debug(message: string, context: object): void;
+  /** Connections opened, producer id assigned, and the like. */
   info(message: string, context: object): void;
+  /** Something went wrong and the producer handles it (a retry, a reconnect). */
   warn(message: string, context: object): void;
+  /** Something the application should hear of (a fatal error, a callback that threw). */
   error(message: string, context: object): void;
 }
 

@@ -162,6 +162,8 @@ export class Connection extends EventEmitter {
     const socket = await new Promise<net.Socket>((resolve, reject) => {
       const where = { host: opts.host, port: opts.port, noDelay: true, keepAlive: true };
       const s = opts.tls ? tls.connect({ ...where, ...tlsConnectOptions(opts.tls === true ? {} : opts.tls, opts.host) }) : net.connect(where);
+      // An idle producer does not hold the process; pending work does (SenderHost.keepAlive).
+      s.unref();
       const onAbort = () => {
         clearTimeout(timer);
         s.destroy();
@@ -172,7 +174,7 @@ export class Connection extends EventEmitter {
         signal?.removeEventListener('abort', onAbort);
         s.destroy();
         reject(new ConnectTimeoutError(broker, timeoutMs));
-      }, timeoutMs);
+      }, timeoutMs).unref();
       s.once(opts.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);

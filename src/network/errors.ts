@@ -1,17 +1,15 @@
 // Connection-level failures. Each names the broker it happened with and says
 // whether sending again (on a new connection) may succeed.
 
-import { KafkaClientError, ProtocolError } from '../protocol/errors.js';
+import { type ErrorCode, KafkaClientError, ProtocolError } from '../protocol/errors.js';
 
+/** `retriable`: whether the same request may succeed on a new connection. */
 export class ConnectionError extends KafkaClientError {
   readonly broker: string;
-  /** Whether the same request may succeed on a new connection. */
-  readonly retriable: boolean;
 
-  constructor(code: string, broker: string, message: string, retriable: boolean, cause?: unknown) {
-    super(code, `${message} [broker ${broker}]`, cause === undefined ? undefined : { cause });
+  constructor(code: ErrorCode, broker: string, message: string, retriable: boolean, cause?: unknown) {
+    super(code, `${message} [broker ${broker}]`, { cause, retriable });
     this.broker = broker;
-    this.retriable = retriable;
   }
 }
 
@@ -70,7 +68,8 @@ export class AuthenticationError extends ConnectionError {
 /** No bootstrap server could be reached or read (the cause says why). */
 export class BootstrapError extends KafkaClientError {
   constructor(message: string, cause?: unknown) {
-    super('KPT_ERR_BOOTSTRAP', message, cause === undefined ? undefined : { cause });
+    // The cluster may be reachable later (a broker starting, a network back).
+    super('KPT_ERR_BOOTSTRAP', message, { cause, retriable: true });
   }
 }
 

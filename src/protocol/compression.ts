@@ -7,6 +7,7 @@ import { lz4Compress, lz4Decompress } from './codecs/lz4.js';
 import { snappyCompress, snappyDecompress } from './codecs/snappy.js';
 import { loadZstd, zstdCompress, zstdDecompress } from './codecs/zstd.js';
 
+/** The codecs compressionType names: every one is built in (no native module). */
 export type CompressionType = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
 export const COMPRESSION_TYPES: readonly CompressionType[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];

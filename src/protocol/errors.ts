@@ -4,16 +4,47 @@
 
 const BRAND = Symbol.for('kafka-producer-ts.error');
 
+/** Every `code` a KafkaClientError can have: compare against these literals (a misspelt one does not compile). */
+export type ErrorCode =
+  | 'KPT_ERR_AUTHENTICATION'
+  | 'KPT_ERR_BOOTSTRAP'
+  | 'KPT_ERR_BUFFER_EXHAUSTED'
+  | 'KPT_ERR_CLOSED'
+  | 'KPT_ERR_CONFIG'
+  | 'KPT_ERR_CONNECTION_CLOSED'
+  | 'KPT_ERR_CONNECTION_REFUSED'
+  | 'KPT_ERR_CONNECT_TIMEOUT'
+  | 'KPT_ERR_INVALID_RECORD'
+  | 'KPT_ERR_KAFKA'
+  | 'KPT_ERR_PRODUCER_CLOSED'
+  | 'KPT_ERR_PRODUCER_FATAL'
+  | 'KPT_ERR_PROTOCOL'
+  | 'KPT_ERR_REQUEST_TIMEOUT'
+  | 'KPT_ERR_SERIALIZATION'
+  | 'KPT_ERR_TIMEOUT'
+  | 'KPT_ERR_TRANSACTION_ABORTABLE'
+  | 'KPT_ERR_TRANSACTION_ABORTED'
+  | 'KPT_ERR_TRANSACTION_STATE'
+  | 'KPT_ERR_UNSUPPORTED_VERSION';
+
 /**
  * Base of every error this library throws. `code` is stable across releases;
  * `instanceof` works across duplicate copies of the package via the brand.
  */
 export class KafkaClientError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
+  /**
+   * Whether the same call may succeed if made again, unchanged (a timeout, a
+   * connection lost, a leader moving), as Java's RetriableException. The
+   * producer has already retried within deliveryTimeoutMs before it fails a
+   * record, so true means "try again later", not "try again at once".
+   */
+  readonly retriable: boolean;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retriable?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.retriable = options?.retriable ?? false;
     this.name = new.target.name;
   }
 
@@ -21,6 +52,7 @@ export class KafkaClientError extends Error {
     return true;
   }
 
+  /** `instanceof` also holds for errors from another copy of this package (npm may install two). */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (typeof value !== 'object' || value === null || !(BRAND in value)) return false;
     // Subclasses still narrow by their own prototype chain (or name across copies).
@@ -187,16 +219,14 @@ export function errorInfo(code: number): KafkaErrorInfo {
 export class KafkaResponseError extends KafkaClientError {
   readonly errorCode: number;
   readonly errorName: string;
-  readonly retriable: boolean;
   readonly action: ErrorAction;
 
   constructor(errorCode: number, context: string, brokerMessage?: string | null) {
     const info = errorInfo(errorCode);
     const detail = brokerMessage ? ` (broker said: ${brokerMessage})` : '';
-    super('KPT_ERR_KAFKA', `${context}: ${info.name} (error code ${errorCode})${detail}`);
+    super('KPT_ERR_KAFKA', `${context}: ${info.name} (error code ${errorCode})${detail}`, { retriable: info.retriable });
     this.errorCode = errorCode;
     this.errorName = info.name;
-    this.retriable = info.retriable;
     this.action = info.action;
   }
 }

@@ -14,7 +14,8 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  // Unref'd: an idle producer must not hold the process; pending work holds it (SenderHost.keepAlive).
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
   setImmediate: (fn) => {
     setImmediate(fn);

@@ -2,6 +2,8 @@
 // application's event loop stays free) or on the main thread (worker: false).
 // Either way the producer gets the same Channel; on the main thread messages
 // are still delivered asynchronously, so both hosts behave alike.
+// Neither holds the process by itself (the Java client's sender thread is a
+// daemon): the producer calls keepAlive(true) while work is pending.
 
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { ProducerFatalError } from '../errors.js';
@@ -11,6 +13,11 @@ import { serializeError } from './wire-errors.js';
 
 export interface SenderHost {
   channel: Channel<FromSender, ToSender>;
+  /**
+   * true: the process stays alive (records, a transaction or a flush are
+   * pending); false: the sender's thread, sockets and timers do not hold it.
+   */
+  keepAlive(on: boolean): void;
   /** Stops the thread (worker) or drops the references (main thread). */
   terminate(): Promise<void>;
 }
@@ -45,6 +52,7 @@ function overMessagePort(deps: SenderDeps): SenderHost {
         handler = h;
       },
     },
+    keepAlive: () => {},
     terminate: async () => {
       port1.close();
       port2.close();
@@ -64,6 +72,7 @@ const SENDER_YOUNG_GENERATION_MB = 3;
 /** `entry`: the thread's script; tests give their own, and see the thread through `onWorker`. */
 export function onWorkerThread(entry: URL = new URL('./worker-entry.js', import.meta.url), onWorker?: (worker: Worker) => void): SenderHost {
   const worker = new Worker(entry, { resourceLimits: { maxYoungGenerationSizeMb: SENDER_YOUNG_GENERATION_MB } });
+  worker.unref();
   let handler: ((m: FromSender) => void) | null = null;
   worker.on('message', (m: FromSender) => handler?.(m));
   let terminating = false;
@@ -89,6 +98,7 @@ export function onWorkerThread(entry: URL = new URL('./worker-entry.js', import.
         handler = h;
       },
     },
+    keepAlive: (on) => (on ? worker.ref() : worker.unref()),
     terminate: async () => {
       terminating = true;
       await worker.terminate();
@@ -106,6 +116,9 @@ function onMainThread(deps: SenderDeps | undefined): SenderHost {
     },
   };
   new Sender(senderSide, deps);
+  // The Sender's sockets and timers are unref'd (Connection, systemClock):
+  // this timer is what holds the process while work is pending.
+  const holder = setInterval(() => {}, 2 ** 31 - 1).unref();
   return {
     channel: {
       post: (m) => setImmediate(() => toSender?.(m)),
@@ -113,7 +126,9 @@ function onMainThread(deps: SenderDeps | undefined): SenderHost {
         toProducer = h;
       },
     },
+    keepAlive: (on) => (on ? holder.ref() : holder.unref()),
     terminate: async () => {
+      clearInterval(holder);
       toProducer = null;
       toSender = null;
     },

@@ -86,6 +86,7 @@ export interface SlotRef {
   gen: number;
 }
 
+/** A partition as the cluster describes it (partitionsFor()). */
 export interface PartitionMetadata {
   partition: number;
   leader: number;

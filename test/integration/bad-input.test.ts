@@ -121,6 +121,11 @@ describe.each([
     ['topic empty', () => ({ topic: '', value: 'v' }), InvalidRecordError, /topic must be a non-empty string/],
     ['topic with illegal characters', () => ({ topic: 'a b/c', value: 'v' }), InvalidRecordError, /not a legal Kafka topic name/],
     ['topic of 250 characters', () => ({ topic: 't'.repeat(250), value: 'v' }), InvalidRecordError, /not a legal Kafka topic name/],
+    ['kafkajs-style { topic, messages }', () => ({ topic, messages: [{ value: 'v' }] }), InvalidRecordError, /field "messages": send\(\) takes one record per call.*kafka-producer-ts\/kafkajs/],
+    ['an unknown field (valu)', () => ({ topic, valu: 'v' }), InvalidRecordError, /unknown field "valu"/],
+    ['an unknown field beside a value', () => ({ topic, value: 'v', acks: 'all' }), InvalidRecordError, /unknown field "acks"/],
+    ['value missing', () => ({ topic, key: 'k' }), InvalidRecordError, /has no value: give one, or value: null for a tombstone/],
+    ['value undefined', () => ({ topic, value: undefined }), InvalidRecordError, /has no value/],
     ['value a plain object', () => ({ topic, value: { a: 1 } }), SerializationError, /valueSerializer/],
     ['value a number', () => ({ topic, value: 7 }), SerializationError, /valueSerializer/],
     ['key an object', () => ({ topic, key: {}, value: 'v' }), SerializationError, /keySerializer/],
@@ -143,6 +148,19 @@ describe.each([
     row(host, name, err);
     expect(err).toBeInstanceOf(cls);
     expect(String((err as Error).message)).toMatch(message);
+  });
+
+  it('a tombstone (value: null) and fields inherited from a prototype are accepted; a stream refuses unknown fields too', async () => {
+    expect((await producer.send({ topic, key: 'k', value: null })).offset).toBeGreaterThanOrEqual(0);
+    const inherited = Object.assign(Object.create({ note: 'from a prototype' }) as object, { topic, value: 'v' });
+    expect((await producer.send(inherited as never)).offset).toBeGreaterThanOrEqual(0);
+    const stream = producer.writable({ topic });
+    const failed = new Promise<unknown>((resolve) => stream.on('error', resolve));
+    stream.write({ value: 'v', messages: [] });
+    const err = await failed;
+    row(host, 'producer.writable() given { value, messages }', err);
+    expect(err).toBeInstanceOf(InvalidRecordError);
+    expect(String((err as Error).message)).toMatch(/a record written to producer.writable\(\) has a field "messages"/);
   });
 
   it('serializers and partitioners that throw or return nonsense fail their record only', async () => {

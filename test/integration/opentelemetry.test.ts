@@ -3,12 +3,13 @@
 // delivered record and a failed one each become a PRODUCER span with the
 // messaging semantic conventions.
 
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { defaultTextMapGetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { InvalidRecordError, KafkaProducer, partitionForKey } from 'kafka-producer-ts';
-import { instrumentKafkaProducer } from '../../examples/opentelemetry.js';
-import { createTopic, uniqueTopic } from '../support/kafka-tools.js';
+import { instrumentKafkaProducer, withTraceContext } from '../../examples/opentelemetry.js';
+import { createTopic, kcatConsume, uniqueTopic } from '../support/kafka-tools.js';
 
 const env = inject('kafka');
 
@@ -78,5 +79,21 @@ describe.each([
       // recordException names the type by the error's code when it has one.
       ['exception', 'KPT_ERR_INVALID_RECORD', 'record timestamp must be milliseconds since the epoch (a non-negative integer), got -1'],
     ]);
+  });
+
+  it('withTraceContext: the create span\'s W3C traceparent rides in the record headers, and a consumer continues the trace from it', async () => {
+    exporter.reset();
+    const { record } = withTraceContext(provider, { topic, key: 'traced', value: 'v', headers: { source: 'web' } });
+    const md = await producer.send(record);
+    const create = exporter.getFinishedSpans().find((s) => s.name === `create ${topic}`);
+    expect(create?.kind).toBe(SpanKind.PRODUCER);
+    expect(create?.attributes['messaging.operation.type']).toBe('create');
+    const { traceId, spanId } = create!.spanContext();
+    // Read back from the broker as a consumer sees it: the headers in order, the trace's last.
+    const read = (await kcatConsume(env.bootstrap, topic, md.partition)).find((m) => m.offset === md.offset);
+    expect(read?.headers).toEqual(['source', 'web', 'traceparent', `00-${traceId}-${spanId}-01`]);
+    const carrier = { traceparent: read?.headers?.[3] };
+    const continued = trace.getSpanContext(new W3CTraceContextPropagator().extract(ROOT_CONTEXT, carrier, defaultTextMapGetter));
+    expect(continued).toMatchObject({ traceId, spanId, isRemote: true });
   });
 });

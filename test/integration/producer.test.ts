@@ -4,7 +4,6 @@
 // batchSize and lingerMs (judged by DumpLogSegments), unknown topics, and a
 // process that exits by itself after close().
 
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -17,6 +16,7 @@ import {
   partitionForKey,
   type RecordMetadata,
 } from 'kafka-producer-ts';
+import { runChild } from '../support/child-process.js';
 import { createTopic, dumpLogSegments, kcatConsume, partitionLogFiles, uniqueTopic } from '../support/kafka-tools.js';
 
 const env = inject('kafka');
@@ -280,20 +280,7 @@ describe('process exit', () => {
     const t = uniqueTopic('exit');
     await createTopic(env.bootstrap, t, 1);
     const script = fileURLToPath(new URL('../support/close-and-exit.mjs', import.meta.url));
-    const child = spawn(process.execPath, [script, env.bootstrap, t], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve(null);
-      }, 20_000);
-      child.on('exit', (c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-    });
+    const { code, out } = await runChild(script, [env.bootstrap, t], 20_000);
     expect(out).toContain('closed');
     expect(code, `the child did not exit by itself: ${out}`).toBe(0);
   });

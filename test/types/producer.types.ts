@@ -3,7 +3,7 @@
 // types fail to compile (each @ts-expect-error must meet an error, or tsc
 // reports the directive itself as unused).
 
-import { KafkaProducer, type FailedRecord, type RecordMetadata, type SendResult } from 'kafka-producer-ts';
+import { InvalidRecordError, KafkaClientError, KafkaProducer, KafkaTimeoutError, type ErrorCode, type FailedRecord, type RecordMetadata, type SendResult } from 'kafka-producer-ts';
 
 interface Order {
   id: string;
@@ -74,3 +74,18 @@ new KafkaProducer({ bootstrapServers: 'b:9093', ssl: { checkServerIdentity: () =
 new KafkaProducer({ bootstrapServers: 'b:9093', sasl: { mechanism: 'plain', username: 'u' } });
 // @ts-expect-error OAUTHBEARER takes a token provider, not a password
 new KafkaProducer({ bootstrapServers: 'b:9093', sasl: { mechanism: 'oauthbearer', username: 'u', password: 'p' } });
+
+// Errors: `code` is a union of the literal codes and `retriable` is on every class.
+declare const caught: KafkaClientError;
+if (caught.code === 'KPT_ERR_TIMEOUT') void caught.retriable;
+// @ts-expect-error a misspelt code is no ErrorCode, so the comparison cannot be true
+if (caught.code === 'KPT_ERR_TIMEUOT') void caught;
+const codes: ErrorCode[] = [new KafkaTimeoutError('t').code, new InvalidRecordError('r').code];
+const retriable: boolean[] = [new KafkaTimeoutError('t').retriable, new InvalidRecordError('r').retriable];
+void [codes, retriable];
+
+// `await using` closes the producer at the end of the block.
+export async function disposed(): Promise<void> {
+  await using scoped = new KafkaProducer({ bootstrapServers: '127.0.0.1:9092' });
+  scoped.send({ topic: 't', value: 'v' });
+}

@@ -27,7 +27,7 @@ const SAMPLES: Record<string, Error> = {
   MalformedResponseError: new errors.MalformedResponseError('Produce', 9, 17, new errors.ProtocolError('truncated data'), '10.0.0.1:9092 (node 1)'),
   ResponseSizeError: new errors.ResponseSizeError(2147483647, 104857600),
   KafkaResponseError: new errors.KafkaResponseError(6, 'Produce to t-0', 'not the leader'),
-  ConnectionError: new errors.ConnectionError('KPT_ERR_X', '10.0.0.1:9092 (node 3)', 'something', false, new Error('plain')),
+  ConnectionError: new errors.ConnectionError('KPT_ERR_CONNECTION_CLOSED', '10.0.0.1:9092 (node 3)', 'something', false, new Error('plain')),
   ConnectionRefusedError: new errors.ConnectionRefusedError('127.0.0.1:1', refused),
   ConnectTimeoutError: new errors.ConnectTimeoutError('10.0.0.1:9092', 500),
   RequestTimeoutError: new errors.RequestTimeoutError('10.0.0.1:9092 (node 1)', 'Produce v12 (correlation id 4)', 300),

@@ -15,10 +15,14 @@ export interface OAuthBearerToken {
   extensions?: Record<string, string>;
 }
 
+/** SASL authentication: a username and password (PLAIN, SCRAM), or a token provider (OAUTHBEARER). */
 export type SaslOptions =
   | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
-  /** `token` is called for every authentication, re-authentications included: return a fresh token. */
-  | { mechanism: 'oauthbearer'; token: () => Promise<OAuthBearerToken> };
+  | {
+      mechanism: 'oauthbearer';
+      /** Called for every authentication, re-authentications included: return a fresh token. */
+      token: () => Promise<OAuthBearerToken>;
+    };
 
 export type SaslMechanismName = SaslOptions['mechanism'];
 
