@@ -65,6 +65,8 @@ export interface SenderDeps {
    * Sender has its own fake transport and clock); `onWorker` gets the thread.
    */
   thread?: { entry: URL; onWorker: (worker: Worker) => void };
+  /** Sees the event ring's shared memory before any event is read (the simulator starts its counters near the wrap). */
+  ring?: (sab: SharedArrayBuffer) => void;
 }
 
 interface InFlightRequest {
@@ -96,6 +98,7 @@ export class Sender {
   readonly #clock: Clock;
   readonly #makeTransport: NonNullable<SenderDeps['transport']>;
   readonly #reporter: OutcomeReporter;
+  readonly #onRing: SenderDeps['ring'];
   #config!: SenderConfig;
   #transport!: Transport;
   #ring!: EventRing;
@@ -132,6 +135,7 @@ export class Sender {
       : channel;
     this.#clock = deps.clock ?? systemClock;
     this.#makeTransport = deps.transport ?? clusterTransport;
+    this.#onRing = deps.ring;
     this.#reporter = new OutcomeReporter(this.#channel);
     this.#channel.onMessage((m) => this.#onMessage(m));
   }
@@ -179,6 +183,7 @@ export class Sender {
       refused: (err) => this.#becomeFatal(err),
       token: () => this.#requestToken(),
     });
+    this.#onRing?.(ring);
     this.#ring = new EventRing(ring);
     this.#intake = new Intake(config.lingerMs, config.batchSize, { wake, scheduleAt });
     this.#connections = new NodeConnections(this.#transport, clock, config.retryBackoffMs, config.retryBackoffMaxMs, {

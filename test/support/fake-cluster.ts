@@ -331,7 +331,7 @@ export class FakeCluster implements Transport {
     this.clock = clock;
     for (const b of BROKERS) this.metadata.addBroker(b);
     for (const t of topics) {
-      this.#topics.set(t.name, { leaders: t.leaders ?? Array.from({ length: t.partitions }, () => 1), topicId: randomId(), epoch: 0 });
+      this.#topics.set(t.name, { leaders: t.leaders ? [...t.leaders] : Array.from({ length: t.partitions }, () => 1), topicId: randomId(), epoch: 0 });
       for (let p = 0; p < t.partitions; p++) this.partitions.set(`${t.name}-${p}`, new FakePartition());
     }
     this.txn = new FakeTransactionCoordinator({
@@ -531,7 +531,7 @@ export class FakeCluster implements Transport {
     const base = { throttleTimeMs: 0, ongoingTxnProducerId: -1, ongoingTxnProducerEpoch: -1 };
     if (this.initProducerIdError !== 0) return { ...base, errorCode: this.initProducerIdError, producerId: -1, producerEpoch: -1 };
     // As Kafka's coordinator: without a transactional id, always a new producer id.
-    return { ...base, errorCode: 0, producerId: this.#nextProducerId++, producerEpoch: 0 };
+    return { ...base, errorCode: 0, producerId: this.#nextProducerId++, producerEpoch: this.firstEpoch };
   }
 
   #produce(conn: FakeConnection, req: ProduceRequest, fault: ProduceFault | null, version: number): ProduceResponse {
