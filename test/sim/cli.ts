@@ -56,6 +56,7 @@ async function main(): Promise<void> {
   let violating = 0;
   let steps = 0;
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   for (let i = 0; i < count; i++) {
     const seed = from + i;
     const r = await runSchedule(seed, opts);
@@ -81,7 +82,11 @@ async function main(): Promise<void> {
     }
   }
   const seconds = (performance.now() - started) / 1000;
-  console.log(`\nsimulate: ${count} schedules in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(0)} schedules/s, ${Math.round(steps / count)} steps each), ${violating} with violations`);
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  console.log(
+    `\nsimulate: ${count} schedules in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(0)} schedules/s; ${cpuSeconds.toFixed(1)} CPU s, ${(count / cpuSeconds).toFixed(0)} per CPU second; ${Math.round(steps / count)} steps each), ${violating} with violations`,
+  );
   for (const [kind, k] of [...kinds].sort((a, b) => a[1].index - b[1].index)) {
     console.log(`  ${String(k.count).padStart(5)}x first seed=${k.first} (schedule ${k.index}): ${k.line.split('\n')[0]!.slice(0, 220)}`);
     void kind;

@@ -89,6 +89,16 @@ export async function runSchedule(seed: number, opts: SimOptions): Promise<Sched
     const markersDone = () => ![...cluster.txn.txns.values()].some((m) => m.state.startsWith('Prepare'));
     if (end === 'done' && !markersDone()) await rt.run(markersDone, rt.now + 1000, MAX_STEPS, uncaught);
     log(`run ended: ${end} after ${rt.steps} steps`);
+    if (process.env.SIM_VERBOSE) {
+      for (const r of rec.records) log(`record ${r.value} to ${r.topic}-${r.result.partition} sent at ${r.calledAt - START}: ${r.settles === 0 ? 'never settled' : `${r.err ? `${r.err.name}: ${r.err.message.slice(0, 100)}` : 'acknowledged'} at ${r.settledAt - START}`}`);
+      for (const [key, part] of cluster.partitions) {
+        const entries = [
+          ...part.log.map((b) => ({ offset: b.offset, text: `${b.transactional ? 'txn ' : ''}pid ${b.producerId} epoch ${b.epoch} seq ${b.baseSequence}: ${b.values.join(' ')}` })),
+          ...part.markers.map((m) => ({ offset: m.offset, text: `${m.commit ? 'COMMIT' : 'ABORT'} marker pid ${m.producerId} epoch ${m.epoch}` })),
+        ].sort((a, b) => a.offset - b.offset);
+        if (entries.length > 0) log(`log ${key}:\n${entries.map((e) => `          ${e.offset}: ${e.text}`).join('\n')}`);
+      }
+    }
     const violations = check({ plan, cluster, rec, injected, uncaught, openAfterClose, fatal: workload.fatal, end });
     return { seed, plan, violations, trace, steps: rt.steps, virtualMs: rt.now - START, end };
   } finally {

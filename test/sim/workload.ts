@@ -24,8 +24,8 @@ export interface SentRecord {
   result: SendResult;
   /** Sent while a commitTransaction() of its producer had not settled. */
   duringCommit: boolean;
-  /** The producer had already failed for good when it was sent (then its fatal error is the refusal). */
-  fatalAtSend: boolean;
+  /** send() refused it: the record failed before send() returned. */
+  refused: boolean;
 }
 
 export interface Call {
@@ -122,8 +122,15 @@ export class Workload {
       const r = rng();
       if (r < 0.2) await this.#call('flush', -1, this.#bounds.flush, () => this.#p.flush());
       else if (r < 0.3) void this.#call('flush', -1, this.#bounds.flush, () => this.#p.flush());
-      await this.#sleep(between(rng, 0, 50));
+      await this.#pause();
     }
+  }
+
+  /** Mostly short; sometimes past deliveryTimeoutMs, so that what expired meanwhile has made room for new batches. */
+  #pause(): Promise<void> {
+    const rng = this.#rng;
+    const delivery = (this.#plan.options as { deliveryTimeoutMs: number }).deliveryTimeoutMs;
+    return this.#sleep(rng() < 0.15 ? between(rng, delivery >> 1, 2 * delivery) : between(rng, 0, 50));
   }
 
   async #transactional(): Promise<void> {
@@ -164,6 +171,13 @@ export class Workload {
         });
         // Awaited, as most users do; or not, overlapping the commit.
         if (!(overlap && rng() < 0.5)) await pendingOffsets;
+        else if (rng() < 0.5) {
+          // The offsets call settles while the commit may still run: the user's code goes on sending.
+          void pendingOffsets.then(() => {
+            const commit = this.#rec.calls.find((c) => c.txn === idx && c.name === 'commitTransaction');
+            if (commit && commit.settledAt === null) this.#send(idx, true);
+          });
+        }
       }
       if (rng() < 0.8) await this.#commit(txn, overlap);
       else if (await this.#abort(idx)) txn.outcome = 'aborted';
@@ -215,13 +229,14 @@ export class Workload {
     const partition = r > 0.8 ? between(rng, 0, t.partitions - 1) : undefined;
     const id = this.#next++;
     const value = `${String(id).padStart(5, '0')}.${String(Math.max(0, txn)).padStart(3, '0')}`;
-    const rec = { value, topic: t.name, key, txn, calledAt: this.#rec.now(), settles: 0, settledAt: -1, err: null as Error | null, result: null as unknown as SendResult, duringCommit, fatalAtSend: this.fatal };
+    const rec = { value, topic: t.name, key, txn, calledAt: this.#rec.now(), settles: 0, settledAt: -1, err: null as Error | null, result: null as unknown as SendResult, duringCommit, refused: false };
     this.#rec.records.push(rec);
     rec.result = this.#p.send({ topic: t.name, key, value, ...(partition === undefined ? {} : { partition }) }, (err) => {
       rec.settles++;
       rec.settledAt = this.#rec.now();
       rec.err = err;
     });
+    rec.refused = rec.result.settled;
   }
 
   /** Runs a call, records when and how it settled; true when it resolved. */
