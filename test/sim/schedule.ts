@@ -168,8 +168,10 @@ function timedEvent(cluster: FakeCluster, family: FaultFamily, rng: Rng, cfg: { 
     }
     case 'loading': {
       const ms = Math.round(cfg.maxBlockMs * (0.5 + rng() * 2.5));
-      cluster.coordinatorLoadingUntil = cluster.clock.now() + ms;
-      log(`coordinators load for ${ms} ms (maxBlockMs ${cfg.maxBlockMs})`);
+      const which = pick(rng, ['transaction', 'group', 'both'] as const);
+      if (which !== 'group') cluster.coordinatorLoadingUntil = cluster.clock.now() + ms;
+      if (which !== 'transaction') cluster.groupLoadingUntil = cluster.clock.now() + ms;
+      log(`${which === 'both' ? 'both coordinators load' : `the ${which} coordinator loads`} for ${ms} ms (maxBlockMs ${cfg.maxBlockMs})`);
       return;
     }
     case 'down': {

@@ -313,8 +313,9 @@ export class FakeCluster implements Transport {
   /** Where FindCoordinator points for transactional ids and for groups. */
   txnCoordinatorNode = 1;
   groupCoordinatorNode = 1;
-  /** Coordinators answer COORDINATOR_LOAD_IN_PROGRESS until this time. */
+  /** The transaction coordinator answers COORDINATOR_LOAD_IN_PROGRESS until this time; the group coordinator until groupLoadingUntil. */
   coordinatorLoadingUntil = -Infinity;
+  groupLoadingUntil = -Infinity;
   /** Brokers that refuse connections. */
   readonly down = new Set<number>();
   /** Topics whose Metadata answer leaves partition 0 out (a broker's malformed value). */
@@ -511,7 +512,7 @@ export class FakeCluster implements Transport {
     const group = name === 'TxnOffsetCommit';
     if (!group && name !== 'InitProducerId' && !TXN_COORDINATOR_APIS.has(name)) throw new Error(`the fake cluster does not answer ${name}`);
     if (conn.nodeId !== (group ? this.groupCoordinatorNode : this.txnCoordinatorNode)) return errorAnswer(name, body, NOT_COORDINATOR);
-    if (this.clock.now() < this.coordinatorLoadingUntil) return errorAnswer(name, body, COORDINATOR_LOAD_IN_PROGRESS);
+    if (this.clock.now() < (group ? this.groupLoadingUntil : this.coordinatorLoadingUntil)) return errorAnswer(name, body, COORDINATOR_LOAD_IN_PROGRESS);
     switch (name) {
       case 'InitProducerId':
         if (this.initProducerIdError !== 0) return errorAnswer(name, body, this.initProducerIdError);
