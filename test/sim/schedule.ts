@@ -40,6 +40,8 @@ export interface Plan {
   ringBelowWrap: number;
   firstEpoch: number;
   faultRate: number;
+  /** The topics' max.message.bytes: smaller than a grown batch, so that MESSAGE_TOO_LARGE splits it. */
+  maxMessageBytes: number;
 }
 
 export type Rng = () => number;
@@ -72,6 +74,7 @@ export function drawPlan(seed: number, rng: Rng, opts: SimOptions): Plan {
     retryBackoffMs: pick(rng, [20, 100]),
     retryBackoffMaxMs: 500,
     connectionsPerBroker: pick(rng, [1, 1, 2]),
+    compressionType: pick(rng, ['none', 'none', 'none', 'gzip', 'snappy', 'lz4'] as const),
     acks: profile === 'acks0' ? 0 : 'all',
     enableIdempotence: profile !== 'acks0',
     ...(profile === 'txn' ? { transactionalId: `tx-${seed % 7}`, transactionTimeoutMs: 60_000 } : {}),
@@ -84,6 +87,7 @@ export function drawPlan(seed: number, rng: Rng, opts: SimOptions): Plan {
     ringBelowWrap: wrap ? between(rng, 1, 2 * slots + 15) : 0,
     firstEpoch: opts.features.has('wrap') && rng() < 0.3 ? 32767 - between(rng, 1, 4) : 0,
     faultRate: opts.faults.size === 0 ? 0 : 0.02 + rng() * 0.18,
+    maxMessageBytes: opts.faults.has('errors') && rng() < 0.1 ? batchSize + between(rng, 0, batchSize) : Infinity,
   };
 }
 

@@ -44,6 +44,7 @@ export async function runSchedule(seed: number, opts: SimOptions): Promise<Sched
     const cluster = new FakeCluster(TOPICS, clock);
     if (plan.txnVersion === 2) cluster.features.set('transaction.version', 2);
     cluster.firstEpoch = plan.firstEpoch;
+    cluster.maxMessageBytes = plan.maxMessageBytes;
     cluster.markerDelayMs = between(rng, 0, 5);
     if (process.env.SIM_VERBOSE) {
       const handle = cluster.handle.bind(cluster);
@@ -119,9 +120,11 @@ export function describePlan(plan: Plan): string {
     `deliveryTimeoutMs ${o.deliveryTimeoutMs}`,
     `maxBlockMs ${o.maxBlockMs}`,
     `connectionsPerBroker ${o.connectionsPerBroker}`,
+    `compression ${o.compressionType}`,
     `fault rate ${plan.faultRate.toFixed(2)}`,
   ];
   if (plan.ringBelowWrap) parts.push(`event ring ${plan.ringBelowWrap} below 2^32`);
   if (plan.firstEpoch) parts.push(`epochs from ${plan.firstEpoch}`);
+  if (Number.isFinite(plan.maxMessageBytes)) parts.push(`max.message.bytes ${plan.maxMessageBytes}`);
   return parts.join(', ');
 }
