@@ -5,8 +5,12 @@
 //   SIM_FAULTS=a,b      fault families (default all): lost delay stall moves loading down errors metadata
 //   SIM_FEATURES=a,b    workload features (default all): idempotent acks0 txn txn2 offsets overlap wrap
 //   SIM_SHOW=n          violating seeds printed in full (default 3); the rest are counted by kind
+//   SIM_WORKERS=n       threads (default: the machine's available parallelism)
 
-import { describePlan, runSchedule } from './simulate.js';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { runSchedule } from './simulate.js';
+import type { Found, FromWorker, WorkerJob } from './worker.js';
 import { FAULT_FAMILIES, FEATURES, type FaultFamily, type Feature, type SimOptions } from './schedule.js';
 
 function listFrom<T extends string>(name: string, all: readonly T[]): Set<T> {
@@ -51,36 +55,50 @@ async function main(): Promise<void> {
   const count = intFrom('SIM_SCHEDULES', 1000);
   const from = intFrom('SIM_FROM', 1);
   const show = intFrom('SIM_SHOW', 3);
-  console.log(`simulate: ${count} schedules from seed ${from}; ${flags}`);
+  const workers = Math.max(1, Math.min(intFrom('SIM_WORKERS', availableParallelism()), count));
+  console.log(`simulate: ${count} schedules from seed ${from} on ${workers} thread(s); ${flags}`);
   const kinds = new Map<string, { count: number; first: number; index: number; line: string }>();
-  let violating = 0;
-  let steps = 0;
   const started = performance.now();
   const cpuStart = process.cpuUsage();
-  for (let i = 0; i < count; i++) {
-    const seed = from + i;
-    const r = await runSchedule(seed, opts);
-    steps += r.steps;
-    if (r.violations.length === 0) continue;
-    violating++;
-    for (const v of r.violations) {
+  // Seeds dealt round-robin to the threads; what they find is reported in seed order.
+  const found: Found[] = [];
+  let steps = 0;
+  await Promise.all(
+    Array.from({ length: workers }, (_, w) => {
+      const seeds = Array.from({ length: Math.ceil((count - w) / workers) }, (_, k) => from + w + k * workers);
+      const job: WorkerJob = { seeds, faults: [...opts.faults], features: [...opts.features] };
+      const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: job });
+      return new Promise<void>((resolve, reject) => {
+        worker.on('message', (m: FromWorker) => {
+          if (m.t === 'found') found.push(m.found);
+          else steps += m.steps;
+        });
+        worker.on('error', reject);
+        worker.on('exit', () => resolve());
+      });
+    }),
+  );
+  found.sort((a, b) => a.seed - b.seed);
+  for (const [n, f] of found.entries()) {
+    const index = f.seed - from + 1;
+    for (const v of f.violations) {
       const k = kindOf(v);
       const known = kinds.get(k);
       if (known) known.count++;
-      else kinds.set(k, { count: 1, first: seed, index: i + 1, line: v });
+      else kinds.set(k, { count: 1, first: f.seed, index, line: v });
     }
-    if (violating <= show) {
-      // A seed is a bug report only if it replays: run it again, alone, and compare.
-      const again = await runSchedule(seed, opts);
-      const replays = again.trace.join('\n') === r.trace.join('\n');
-      console.log(`\nVIOLATION seed=${seed} (schedule ${i + 1}): ${r.violations[0]}`);
-      if (!replays) console.log(`  NOT DETERMINISTIC: seed ${seed} run again gave another trace (a source of time or chance the runtime does not own)`);
-      for (const v of r.violations.slice(1, 5)) console.log(`  also: ${v.split('\n')[0]}`);
-      console.log(`  plan: ${describePlan(r.plan)}`);
-      console.log(`  trace (last 25 lines):\n${r.trace.slice(-25).map((l) => `    ${l}`).join('\n')}`);
-      console.log(`  replay: SIM_SEED=${seed} ${flags} npm run simulate`);
-    }
+    if (n >= show) continue;
+    // A seed is a bug report only if it replays: run it again, alone, on this thread, and compare.
+    const again = await runSchedule(f.seed, opts);
+    const replays = again.trace.slice(-25).join('\n') === f.trace.join('\n');
+    console.log(`\nVIOLATION seed=${f.seed} (schedule ${index}): ${f.violations[0]}`);
+    if (!replays) console.log(`  NOT DETERMINISTIC: seed ${f.seed} run again gave another trace (a source of time or chance the runtime does not own)`);
+    for (const v of f.violations.slice(1, 5)) console.log(`  also: ${v.split('\n')[0]}`);
+    console.log(`  plan: ${f.plan}`);
+    console.log(`  trace (last 25 lines):\n${f.trace.map((l) => `    ${l}`).join('\n')}`);
+    console.log(`  replay: SIM_SEED=${f.seed} ${flags} npm run simulate`);
   }
+  const violating = found.length;
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuStart);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
