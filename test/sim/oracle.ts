@@ -10,7 +10,7 @@
 // fails only itself, a send during a commit is refused, a timed-out commit
 // may be called again).
 
-import { KafkaTimeoutError, TransactionAbortableError, TransactionStateError } from '../../src/errors.js';
+import { KafkaTimeoutError, ProducerFatalError, TransactionAbortableError, TransactionStateError } from '../../src/errors.js';
 import type { FakeCluster } from '../support/fake-cluster.js';
 import { FATAL_ALLOWED } from './errors.js';
 import type { Injected, Plan } from './schedule.js';
@@ -132,7 +132,7 @@ function checkTransactions(o: Outcome, v: string[]): void {
   if (o.fatal) {
     const justified = o.injected.some((i) => FATAL_ALLOWED[i.api]?.has(i.code)) || cluster.txn.timedOut > 0;
     if (!justified) {
-      const fatalCall = rec.calls.find((c) => c.err && c.err.name.includes('Fatal'));
+      const fatalCall = rec.calls.find((c) => c.err instanceof ProducerFatalError);
       const codes = o.injected.map((i) => `${i.api}:${i.code}`).join(', ') || 'none';
       v.push(`the producer became fatal with no cause Java would end it for (codes injected: ${codes})${fatalCall ? `; ${fatalCall.name}(): ${fatalCall.err?.message.slice(0, 200)}` : ''}`);
     }
