@@ -6,10 +6,12 @@
 //   SIM_FEATURES=a,b    workload features (default all): idempotent acks0 txn txn2 offsets overlap wrap
 //   SIM_SHOW=n          violating seeds printed in full (default 3); the rest are counted by kind
 //   SIM_WORKERS=n       threads (default: the machine's available parallelism)
+//   SIM_REGRESSIONS=1   run the seeds that found each known hole (regressions.ts)
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { runSchedule } from './simulate.js';
+import { REGRESSIONS } from './regressions.js';
 import type { Found, FromWorker, WorkerJob } from './worker.js';
 import { FAULT_FAMILIES, FEATURES, type FaultFamily, type Feature, type SimOptions } from './schedule.js';
 
@@ -44,6 +46,23 @@ async function main(): Promise<void> {
   const opts: SimOptions = { faults: listFrom<FaultFamily>('SIM_FAULTS', FAULT_FAMILIES), features: listFrom<Feature>('SIM_FEATURES', FEATURES) };
   const only = process.env.SIM_SEED;
   const flags = `SIM_FAULTS=${[...opts.faults].join(',') || 'none'} SIM_FEATURES=${[...opts.features].join(',') || 'none'}`;
+  if (process.env.SIM_REGRESSIONS) {
+    let failing = 0;
+    for (const r of REGRESSIONS) {
+      const o: SimOptions = {
+        faults: new Set(r.faults === 'all' ? FAULT_FAMILIES : r.faults),
+        features: new Set(r.features === 'all' ? FEATURES : r.features),
+      };
+      const result = await runSchedule(r.seed, o);
+      const still = result.violations.some((v) => v.includes(r.found));
+      if (result.violations.length > 0) failing++;
+      const how = result.violations.length === 0 ? 'passes' : still ? 'still fails as found' : `fails otherwise: ${result.violations[0]?.split('\n')[0]?.slice(0, 160)}`;
+      console.log(`finding ${r.finding}: seed ${r.seed} (SIM_FAULTS=${[r.faults].flat().join(',') || 'none'} SIM_FEATURES=${[r.features].flat().join(',')}): ${how}`);
+    }
+    console.log(`${REGRESSIONS.length - failing} of ${REGRESSIONS.length} regression seeds pass`);
+    process.exitCode = failing === 0 ? 0 : 1;
+    return;
+  }
   if (only !== undefined) {
     const seed = intFrom('SIM_SEED', 0);
     const r = await runSchedule(seed, opts);
