@@ -67,6 +67,8 @@ export interface SenderDeps {
   thread?: { entry: URL; onWorker: (worker: Worker) => void };
   /** Sees the event ring's shared memory before any event is read (the simulator starts its counters near the wrap). */
   ring?: (sab: SharedArrayBuffer) => void;
+  /** Where each partition's sequences start under a producer id and epoch (the simulator: just below 2^31). */
+  firstSequence?: number;
 }
 
 interface InFlightRequest {
@@ -99,6 +101,7 @@ export class Sender {
   readonly #makeTransport: NonNullable<SenderDeps['transport']>;
   readonly #reporter: OutcomeReporter;
   readonly #onRing: SenderDeps['ring'];
+  readonly #firstSequence: number;
   #config!: SenderConfig;
   #transport!: Transport;
   #ring!: EventRing;
@@ -136,6 +139,7 @@ export class Sender {
     this.#clock = deps.clock ?? systemClock;
     this.#makeTransport = deps.transport ?? clusterTransport;
     this.#onRing = deps.ring;
+    this.#firstSequence = deps.firstSequence ?? 0;
     this.#reporter = new OutcomeReporter(this.#channel);
     this.#channel.onMessage((m) => this.#onMessage(m));
   }
@@ -185,7 +189,7 @@ export class Sender {
     });
     this.#onRing?.(ring);
     this.#ring = new EventRing(ring);
-    this.#intake = new Intake(config.lingerMs, config.batchSize, { wake, scheduleAt });
+    this.#intake = new Intake(config.lingerMs, config.batchSize, { wake, scheduleAt }, this.#firstSequence);
     this.#connections = new NodeConnections(this.#transport, clock, config.retryBackoffMs, config.retryBackoffMaxMs, {
       opened: wake,
       failed: () => {

@@ -39,6 +39,8 @@ export interface Plan {
   /** Event ring counters start this far below 2^32 (0: at 0). */
   ringBelowWrap: number;
   firstEpoch: number;
+  /** Each partition's sequences start here under every epoch (0, or just below 2^31). */
+  firstSequence: number;
   faultRate: number;
   /** The topics' max.message.bytes: smaller than a grown batch, so that MESSAGE_TOO_LARGE splits it. */
   maxMessageBytes: number;
@@ -86,6 +88,7 @@ export function drawPlan(seed: number, rng: Rng, opts: SimOptions): Plan {
     options,
     ringBelowWrap: wrap ? between(rng, 1, 2 * slots + 15) : 0,
     firstEpoch: opts.features.has('wrap') && rng() < 0.3 ? 32767 - between(rng, 1, 4) : 0,
+    firstSequence: opts.features.has('wrap') && rng() < 0.3 ? 2 ** 31 - between(rng, 1, 6) : 0,
     faultRate: opts.faults.size === 0 ? 0 : 0.02 + rng() * 0.18,
     maxMessageBytes: opts.faults.has('errors') && rng() < 0.1 ? batchSize + between(rng, 0, batchSize) : Infinity,
   };

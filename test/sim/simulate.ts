@@ -45,6 +45,7 @@ export async function runSchedule(seed: number, opts: SimOptions): Promise<Sched
     if (plan.txnVersion === 2) cluster.features.set('transaction.version', 2);
     cluster.firstEpoch = plan.firstEpoch;
     cluster.maxMessageBytes = plan.maxMessageBytes;
+    cluster.startSequencesAt(plan.firstSequence);
     cluster.markerDelayMs = between(rng, 0, 5);
     if (process.env.SIM_VERBOSE) {
       const handle = cluster.handle.bind(cluster);
@@ -62,6 +63,7 @@ export async function runSchedule(seed: number, opts: SimOptions): Promise<Sched
         return cluster;
       },
       clock,
+      firstSequence: plan.firstSequence,
       ring: (sab: SharedArrayBuffer) => {
         if (plan.ringBelowWrap === 0) return;
         // Hours of events, skipped: the counters start just below 2^32 (nothing has been pushed yet).
@@ -125,6 +127,7 @@ export function describePlan(plan: Plan): string {
   ];
   if (plan.ringBelowWrap) parts.push(`event ring ${plan.ringBelowWrap} below 2^32`);
   if (plan.firstEpoch) parts.push(`epochs from ${plan.firstEpoch}`);
+  if (plan.firstSequence) parts.push(`sequences from ${plan.firstSequence}`);
   if (Number.isFinite(plan.maxMessageBytes)) parts.push(`max.message.bytes ${plan.maxMessageBytes}`);
   return parts.join(', ');
 }

@@ -371,6 +371,11 @@ export class FakeCluster implements Transport {
     for (let p = 0; p < t.leaders.length; p++) this.partitions.set(`${topic}-${p}`, new FakePartition());
   }
 
+  /** As if 2^31 - n records had been sent under every epoch: a producer's first batch under an epoch may carry this sequence. */
+  startSequencesAt(first: number): void {
+    for (const p of this.partitions.values()) p.firstSequence = first;
+  }
+
   /** The broker stops (its connections drop, new ones are refused) or comes back. */
   setDown(nodeId: number, down: boolean): void {
     if (!down) {

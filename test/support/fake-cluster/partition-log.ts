@@ -46,6 +46,8 @@ export class FakePartition {
   readonly markers: LoggedMarker[] = [];
   readonly #producers = new Map<number, ProducerState>();
   #nextOffset = 0;
+  /** Where a producer's sequences start under a new epoch: 0, or just below the wrap when the simulator skips ahead. */
+  firstSequence = 0;
 
   /** Forgets every producer's state, as a broker does when it expires or loses it. */
   forgetProducers(): void {
@@ -90,11 +92,11 @@ export class FakePartition {
     const state = this.#producers.get(batch.producerId);
     if (!state || state.lastSeq < 0) {
       if (state && batch.producerEpoch < state.epoch) return { errorCode: 47, baseOffset: -1 };
-      if (first !== 0) return { errorCode: 59, baseOffset: -1 }; // UNKNOWN_PRODUCER_ID
+      if (first !== this.firstSequence) return { errorCode: 59, baseOffset: -1 }; // UNKNOWN_PRODUCER_ID
     } else if (batch.producerEpoch < state.epoch) {
       return { errorCode: 47, baseOffset: -1 }; // INVALID_PRODUCER_EPOCH
     } else if (batch.producerEpoch > state.epoch) {
-      if (first !== 0) return { errorCode: 45, baseOffset: -1 };
+      if (first !== this.firstSequence) return { errorCode: 45, baseOffset: -1 };
     } else {
       const dup = state.recent.find((r) => r.first === first && r.last === last);
       if (dup) return { errorCode: 0, baseOffset: dup.offset };
