@@ -34,11 +34,14 @@ export class Intake {
   /** Open batches by slot id, with the time linger seals them. */
   readonly #lingering = new Map<number, number>();
   #nextOrder = 0;
+  readonly #firstSequence: number;
 
-  constructor(lingerMs: number, batchSize: number, hooks: IntakeHooks) {
+  /** `firstSequence`: where partitions start numbering (0; the simulator starts near the wrap). */
+  constructor(lingerMs: number, batchSize: number, hooks: IntakeHooks, firstSequence = 0) {
     this.#lingerMs = lingerMs;
     this.#batchSize = batchSize;
     this.#hooks = hooks;
+    this.#firstSequence = firstSequence;
   }
 
   addSlot(id: number, sab: SharedArrayBuffer): void {
@@ -51,7 +54,7 @@ export class Intake {
   }
 
   addPartition(ref: number, topic: string, partition: number): void {
-    this.queues.set(ref, new PartitionQueue(ref, topic, partition));
+    this.queues.set(ref, new PartitionQueue(ref, topic, partition, this.#firstSequence));
     this.topics.add(topic);
     this.#handlePending();
   }

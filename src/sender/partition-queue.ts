@@ -16,8 +16,10 @@ export class PartitionQueue {
   readonly partition: number;
   readonly queue: SenderBatch[] = [];
   readonly inFlight = new Set<SenderBatch>();
+  /** Where a producer id or epoch starts numbering: 0, or (the simulator) just below the wrap. */
+  readonly #firstSequence: number;
   /** The next sequence, under the producer id and epoch below. */
-  nextSequence = 0;
+  nextSequence: number;
   sequenceProducerId = -1;
   sequenceEpoch = -1;
   /**
@@ -30,10 +32,12 @@ export class PartitionQueue {
   retrying = false;
   backoffUntil = 0;
 
-  constructor(ref: number, topic: string, partition: number) {
+  constructor(ref: number, topic: string, partition: number, firstSequence = 0) {
     this.ref = ref;
     this.topic = topic;
     this.partition = partition;
+    this.#firstSequence = firstSequence;
+    this.nextSequence = firstSequence;
   }
 
   get name(): string {
@@ -55,7 +59,7 @@ export class PartitionQueue {
   restartSequences(producerId: number, epoch: number): void {
     this.sequenceProducerId = producerId;
     this.sequenceEpoch = epoch;
-    this.nextSequence = 0;
+    this.nextSequence = this.#firstSequence;
     this.needsBump = false;
   }
 

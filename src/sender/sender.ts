@@ -71,6 +71,8 @@ export interface SenderDeps {
   thread?: { entry: URL; onWorker: (worker: Worker) => void };
   /** Where the producer's wrapping counters start (the accumulator's, on the producer's thread). */
   startCounters?: StartCounters;
+  /** Where each partition's sequences start under a producer id and epoch (the simulator: just below 2^31). */
+  firstSequence?: number;
 }
 
 interface InFlightRequest {
@@ -102,6 +104,7 @@ export class Sender {
   readonly #clock: Clock;
   readonly #makeTransport: NonNullable<SenderDeps['transport']>;
   readonly #reporter: OutcomeReporter;
+  readonly #firstSequence: number;
   #config!: SenderConfig;
   #transport!: Transport;
   #ring!: EventRing;
@@ -138,6 +141,7 @@ export class Sender {
       : channel;
     this.#clock = deps.clock ?? systemClock;
     this.#makeTransport = deps.transport ?? clusterTransport;
+    this.#firstSequence = deps.firstSequence ?? 0;
     this.#reporter = new OutcomeReporter(this.#channel);
     this.#channel.onMessage((m) => this.#onMessage(m));
   }
@@ -186,7 +190,7 @@ export class Sender {
       token: () => this.#requestToken(),
     });
     this.#ring = new EventRing(ring);
-    this.#intake = new Intake(config.lingerMs, config.batchSize, { wake, scheduleAt });
+    this.#intake = new Intake(config.lingerMs, config.batchSize, { wake, scheduleAt }, this.#firstSequence);
     this.#connections = new NodeConnections(this.#transport, clock, config.retryBackoffMs, config.retryBackoffMaxMs, {
       opened: wake,
       failed: () => {

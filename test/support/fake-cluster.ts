@@ -1,21 +1,35 @@
-// An in-process fake Kafka cluster for the Sender's rule tests: a Transport
-// (src/sender/transport.ts) whose brokers keep per-partition logs with the
-// broker's idempotence checks (sequence, epoch, duplicates of the last five
-// batches), and a ManualClock. A test scripts faults per Produce request (lose
-// the answer, drop the connection before or after the write, refuse a
-// partition with an error, leave a partition out, hold the answer) and then
-// reads the logs: what was written, once or twice, in which order. Time moves
-// only when the test says, so timeouts and backoffs are exact.
+// An in-process fake Kafka cluster for the Sender's rule tests and the
+// simulator: a Transport (src/sender/transport.ts) whose brokers keep
+// per-partition logs with the broker's idempotence checks and transaction
+// markers (fake-cluster/partition-log.ts), a transaction coordinator and a
+// group coordinator modelled on Kafka's (fake-cluster/txn-coordinator.ts,
+// group-coordinator.ts), and a ManualClock. A test scripts faults per
+// request (lose the answer, drop the connection before or after the write,
+// refuse with an error, leave a partition out, hold the answer, stop
+// reading) and then reads the logs: what was written, once or twice, in
+// which order, committed or not. A connection whose broker stopped reading
+// keeps each request by reference and reads its bytes only when it drains,
+// as a socket does. Time moves only when the test says.
 
 import type { Clock } from '../../src/sender/clock.js';
 import type { SenderConnection, Transport } from '../../src/sender/transport.js';
 import { MetadataCache } from '../../src/network/metadata-cache.js';
-import { ConnectionClosedError, RequestTimeoutError } from '../../src/network/errors.js';
+import { ConnectionClosedError, ConnectionRefusedError, RequestTimeoutError } from '../../src/network/errors.js';
 import type { Api } from '../../src/protocol/api.js';
 import type { ProducePartitionResponse, ProduceRequest, ProduceResponse } from '../../src/protocol/apis/produce.js';
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../../src/protocol/apis/init-producer-id.js';
+import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../../src/protocol/apis/find-coordinator.js';
+import type { AddPartitionsToTxnRequest } from '../../src/protocol/apis/add-partitions-to-txn.js';
+import type { AddOffsetsToTxnRequest } from '../../src/protocol/apis/add-offsets-to-txn.js';
+import type { TxnOffsetCommitRequest } from '../../src/protocol/apis/txn-offset-commit.js';
+import type { EndTxnRequest } from '../../src/protocol/apis/end-txn.js';
 import { decodeRecordBatches } from '../../src/protocol/record-batch.js';
 import type { ResponseCallback } from '../../src/network/connection.js';
+import { FakePartition, type LoggedBatch } from './fake-cluster/partition-log.js';
+import { FakeGroupCoordinator } from './fake-cluster/group-coordinator.js';
+import { FakeTransactionCoordinator } from './fake-cluster/txn-coordinator.js';
+
+export { FakePartition, type LoggedBatch };
 
 /** Lets every pending callback, microtask and setImmediate run. */
 export async function turns(n = 10): Promise<void> {
@@ -98,17 +112,6 @@ type MetadataResponse = Parameters<MetadataCache['update']>[0];
 /** The fake cluster's three brokers. */
 export const BROKERS = [1, 2, 3].map((id) => ({ nodeId: id, host: '127.0.0.1', port: 9000 + id, rack: null }));
 
-/** One batch as a partition's log holds it. */
-export interface LoggedBatch {
-  offset: number;
-  producerId: number;
-  epoch: number;
-  baseSequence: number;
-  values: string[];
-  /** The batch's size on the wire, header included. */
-  bytes: number;
-}
-
 /** What a test may do to one Produce request. */
 export type ProduceFault =
   /** Written, but the answer never comes: the request times out. */
@@ -126,67 +129,6 @@ export type ProduceFault =
   /** Handled now (with `then` applied, if given), answered `ms` later. */
   | { kind: 'delay'; ms: number; then?: ProduceFault };
 
-interface ProducerState {
-  epoch: number;
-  lastSeq: number;
-  /** The last five batches: a retry of one of them is a duplicate. */
-  recent: { first: number; last: number; offset: number }[];
-}
-
-/** One partition's log on a fake broker, with the broker's idempotence checks. */
-export class FakePartition {
-  readonly log: LoggedBatch[] = [];
-  readonly #producers = new Map<number, ProducerState>();
-  #nextOffset = 0;
-
-  /** Forgets every producer's state, as a broker does when it expires or loses it. */
-  forgetProducers(): void {
-    this.#producers.clear();
-  }
-
-  /** The broker's checks (Kafka's ProducerStateManager): returns the error code, 0 when appended or a duplicate. */
-  append(records: Buffer): { errorCode: number; baseOffset: number } {
-    const [batch] = decodeRecordBatches(records);
-    if (!batch?.crcValid) return { errorCode: 2, baseOffset: -1 }; // CORRUPT_MESSAGE
-    const count = batch.records.length;
-    const values = batch.records.map((r) => r.value?.toString() ?? '');
-    if (batch.producerId < 0) return { errorCode: 0, baseOffset: this.#write(batch.producerId, batch.producerEpoch, -1, values, records.length) };
-    const first = batch.baseSequence;
-    const last = (first + count - 1) % 2147483648;
-    const state = this.#producers.get(batch.producerId);
-    if (!state) {
-      if (first !== 0) return { errorCode: 59, baseOffset: -1 }; // UNKNOWN_PRODUCER_ID
-    } else if (batch.producerEpoch < state.epoch) {
-      return { errorCode: 47, baseOffset: -1 }; // INVALID_PRODUCER_EPOCH
-    } else if (batch.producerEpoch > state.epoch) {
-      if (first !== 0) return { errorCode: 45, baseOffset: -1 };
-    } else {
-      const dup = state.recent.find((r) => r.first === first && r.last === last);
-      if (dup) return { errorCode: 0, baseOffset: dup.offset };
-      if (first !== (state.lastSeq + 1) % 2147483648) return { errorCode: 45, baseOffset: -1 }; // OUT_OF_ORDER_SEQUENCE_NUMBER
-    }
-    const offset = this.#write(batch.producerId, batch.producerEpoch, first, values, records.length);
-    const next = state && state.epoch === batch.producerEpoch ? state : { epoch: batch.producerEpoch, lastSeq: -1, recent: [] };
-    next.lastSeq = last;
-    next.recent.push({ first, last, offset });
-    if (next.recent.length > 5) next.recent.shift();
-    this.#producers.set(batch.producerId, next);
-    return { errorCode: 0, baseOffset: offset };
-  }
-
-  #write(producerId: number, epoch: number, baseSequence: number, values: string[], bytes: number): number {
-    const offset = this.#nextOffset;
-    this.log.push({ offset, producerId, epoch, baseSequence, values, bytes });
-    this.#nextOffset += values.length;
-    return offset;
-  }
-
-  /** Every value in log order. */
-  get values(): string[] {
-    return this.log.flatMap((b) => b.values);
-  }
-}
-
 interface Pending {
   done: boolean;
   timer: unknown;
@@ -200,6 +142,8 @@ export class FakeConnection implements SenderConnection {
   readonly port: number;
   #closed = false;
   stalled = false;
+  /** Writes the broker has not read yet (it stopped reading): each holds its request by reference until resume(). */
+  readonly #unread: (() => void)[] = [];
   /** Partitions ("topic-p") whose batches came over this connection. */
   readonly producedTo = new Set<string>();
   readonly #pending = new Set<Pending>();
@@ -237,7 +181,7 @@ export class FakeConnection implements SenderConnection {
     return new Promise((resolve, reject) => this.requestWithCallback(api, body, (err, res) => (err ? reject(err) : resolve(res as Res)), opts));
   }
 
-  requestWithCallback<Req, Res>(api: Api<Req, Res>, body: Req, callback: ResponseCallback<Res>, _opts?: { version?: number; timeoutMs?: number }): void {
+  requestWithCallback<Req, Res>(api: Api<Req, Res>, body: Req, callback: ResponseCallback<Res>, opts?: { version?: number; timeoutMs?: number }): void {
     if (this.#closed) {
       callback(new ConnectionClosedError(this.broker, 'the connection is closed'));
       return;
@@ -250,22 +194,44 @@ export class FakeConnection implements SenderConnection {
       this.#finish(p, new RequestTimeoutError(this.broker, api.name, this.#cluster.requestTimeoutMs));
       this.close();
     }, this.#cluster.requestTimeoutMs);
-    this.#cluster.handle(this, api as Api<unknown, unknown>, body, (res) => this.#finish(p, null, this.#cluster.tamper?.(api.name, res) ?? res));
+    const version = opts?.version ?? this.versionFor(api as Api<unknown, unknown>);
+    const deliver = () => this.#cluster.handle(this, api as Api<unknown, unknown>, body, (res) => this.#finish(p, null, this.#cluster.tamper?.(api.name, res) ?? res), version);
+    if (this.stalled) this.#unread.push(deliver);
+    else deliver();
   }
 
-  sendWithoutResponse<Req>(api: Api<Req, unknown>, body: Req, callback: (err: Error | null) => void): void {
+  sendWithoutResponse<Req>(api: Api<Req, unknown>, body: Req, callback: (err: Error | null) => void, version?: number): void {
     if (this.#closed) {
       callback(new ConnectionClosedError(this.broker, 'the connection is closed'));
       return;
     }
+    const write = () => this.#cluster.handle(this, api as Api<unknown, unknown>, body, () => {}, version ?? this.versionFor(api as Api<unknown, unknown>));
     if (this.stalled) {
-      this.#cluster.stalledWrites.push(() => callback(null));
+      this.#unread.push(() => {
+        write();
+        callback(null);
+      });
       return;
     }
-    this.#cluster.handle(this, api as Api<unknown, unknown>, body, () => {});
-    // A stall keeps the bytes in the socket's buffer: the write never completes.
-    if (this.stalled) this.#cluster.stalledWrites.push(() => callback(null));
+    write();
+    // A stall keeps the bytes in the socket's buffer: the write completes only when it drains.
+    if (this.stalled) this.#unread.push(() => callback(null));
     else setImmediate(() => callback(null));
+  }
+
+  /** The broker stops reading: `pending` (a request the stall caught) and every later write wait, bytes by reference. */
+  stall(pending?: () => void): void {
+    this.stalled = true;
+    if (pending) this.#unread.push(pending);
+  }
+
+  /** The broker reads again: the waiting writes are read now, from whatever their bytes hold now. */
+  resume(): void {
+    this.stalled = false;
+    for (const w of this.#unread.splice(0)) {
+      if (this.#closed) return;
+      w();
+    }
   }
 
   #finish(p: Pending, err: Error | null, res?: unknown): void {
@@ -285,6 +251,8 @@ export class FakeConnection implements SenderConnection {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // A destroyed socket discards what it had not written.
+    this.#unread.length = 0;
     for (const p of [...this.#pending]) this.#finish(p, new ConnectionClosedError(this.broker, 'the broker closed the connection'));
     for (const l of this.#closeListeners.splice(0)) l();
   }
@@ -296,6 +264,24 @@ export interface FakeTopic {
   /** Leader of each partition (default: node 1). */
   leaders?: number[];
 }
+
+/** What a fault schedule may do to a request other than Produce (faults on Produce are ProduceFault). */
+export type RequestFault =
+  /** Answered with this error code (the API's own error field). */
+  | { kind: 'error'; code: number }
+  /** Handled, but the answer never comes. */
+  | { kind: 'lose-response' }
+  /** The connection drops before the request reaches the broker. */
+  | { kind: 'drop-before-write' }
+  /** Handled, then the connection drops before the answer. */
+  | { kind: 'drop-after-write' }
+  /** Handled now, answered `ms` later. */
+  | { kind: 'delay'; ms: number };
+
+/** APIs answered by a coordinator: sent to another broker, NOT_COORDINATOR; while it loads, COORDINATOR_LOAD_IN_PROGRESS. */
+const TXN_COORDINATOR_APIS = new Set(['AddPartitionsToTxn', 'AddOffsetsToTxn', 'EndTxn']);
+const NOT_COORDINATOR = 16;
+const COORDINATOR_LOAD_IN_PROGRESS = 14;
 
 export class FakeCluster implements Transport {
   readonly metadata = new MetadataCache();
@@ -313,6 +299,8 @@ export class FakeCluster implements Transport {
   readonly faults: (ProduceFault | null)[] = [];
   /** Or a rule asked for every Produce request (after `faults` runs out). */
   faultFor: ((call: number, req: ProduceRequest) => ProduceFault | null) | null = null;
+  /** A rule asked for every other request (FindCoordinator, InitProducerId, the transaction APIs). */
+  requestFaultFor: ((api: string, conn: FakeConnection) => RequestFault | null) | null = null;
   produceCalls = 0;
   metadataCalls = 0;
   readonly initProducerIdCalls: InitProducerIdRequest[] = [];
@@ -320,8 +308,24 @@ export class FakeCluster implements Transport {
   initProducerIdError = 0;
   /** Rewrites an answer before it is delivered (a test's or the fuzzer's hostile values): Metadata, and what connections answer. */
   tamper: ((api: string, res: unknown) => unknown) | null = null;
-  /** acks=0 writes held while a connection is stalled. */
-  readonly stalledWrites: (() => void)[] = [];
+  /** The group coordinator's transactional offsets. */
+  readonly groups = new FakeGroupCoordinator();
+  /** The transaction coordinator (every transactional id shares it). */
+  readonly txn: FakeTransactionCoordinator;
+  /** Where FindCoordinator points for transactional ids and for groups. */
+  txnCoordinatorNode = 1;
+  groupCoordinatorNode = 1;
+  /** The transaction coordinator answers COORDINATOR_LOAD_IN_PROGRESS until this time; the group coordinator until groupLoadingUntil. */
+  coordinatorLoadingUntil = -Infinity;
+  groupLoadingUntil = -Infinity;
+  /** Brokers that refuse connections. */
+  readonly down = new Set<number>();
+  /** Topics whose Metadata answer leaves partition 0 out (a broker's malformed value). */
+  readonly metadataHoles = new Set<string>();
+  /** How long a transaction's markers take to be written, in ms. */
+  markerDelayMs = 1;
+  /** The epoch a new transactional id starts at. */
+  firstEpoch = 0;
   #nextProducerId = 1000;
   /** Leader changes the next Metadata answer carries. */
   readonly #topics = new Map<string, { leaders: number[]; topicId: Buffer; epoch: number }>();
@@ -330,9 +334,19 @@ export class FakeCluster implements Transport {
     this.clock = clock;
     for (const b of BROKERS) this.metadata.addBroker(b);
     for (const t of topics) {
-      this.#topics.set(t.name, { leaders: t.leaders ?? Array.from({ length: t.partitions }, () => 1), topicId: randomId(), epoch: 0 });
+      this.#topics.set(t.name, { leaders: t.leaders ? [...t.leaders] : Array.from({ length: t.partitions }, () => 1), topicId: randomId(), epoch: 0 });
       for (let p = 0; p < t.partitions; p++) this.partitions.set(`${t.name}-${p}`, new FakePartition());
     }
+    this.txn = new FakeTransactionCoordinator({
+      now: () => this.clock.now(),
+      setTimeout: (fn, ms) => this.clock.setTimeout(fn, ms),
+      partitionExists: (key) => this.partitions.has(key),
+      writeMarker: (key, producerId, epoch, commit) => this.partitions.get(key)?.writeMarker(producerId, epoch, commit),
+      groups: this.groups,
+      newProducerId: () => this.#nextProducerId++,
+      markerDelayMs: () => this.markerDelayMs,
+      firstEpoch: () => this.firstEpoch,
+    });
   }
 
   partition(topic: string, p: number): FakePartition {
@@ -359,14 +373,30 @@ export class FakeCluster implements Transport {
     for (let p = 0; p < t.leaders.length; p++) this.partitions.set(`${topic}-${p}`, new FakePartition());
   }
 
+  /** As if 2^31 - n records had been sent under every epoch: a producer's first batch under an epoch may carry this sequence. */
+  startSequencesAt(first: number): void {
+    for (const p of this.partitions.values()) p.firstSequence = first;
+  }
+
+  /** The broker stops (its connections drop, new ones are refused) or comes back. */
+  setDown(nodeId: number, down: boolean): void {
+    if (!down) {
+      this.down.delete(nodeId);
+      return;
+    }
+    this.down.add(nodeId);
+    for (const c of this.connections) if (c.nodeId === nodeId) c.close();
+  }
+
   async connectionTo(nodeId: number): Promise<SenderConnection> {
     const conn = new FakeConnection(this, nodeId);
+    if (this.down.has(nodeId)) throw new ConnectionRefusedError(conn.broker);
     this.connections.push(conn);
     return conn;
   }
 
   async anyConnection(): Promise<SenderConnection> {
-    return this.connectionTo(1);
+    return this.connectionTo(BROKERS.find((b) => !this.down.has(b.nodeId))?.nodeId ?? 1);
   }
 
   async refreshMetadata(topics: readonly string[]): Promise<MetadataCache> {
@@ -389,15 +419,17 @@ export class FakeCluster implements Transport {
           name,
           topicId: t?.topicId ?? Buffer.alloc(16),
           isInternal: false,
-          partitions: (t?.leaders ?? []).map((leader, i) => ({
-            errorCode: 0,
-            partitionIndex: i,
-            leaderId: leader,
-            leaderEpoch: t?.epoch ?? 0,
-            replicaNodes: [1, 2, 3],
-            isrNodes: [1, 2, 3],
-            offlineReplicas: [],
-          })),
+          partitions: (t?.leaders ?? [])
+            .map((leader, i) => ({
+              errorCode: 0,
+              partitionIndex: i,
+              leaderId: leader,
+              leaderEpoch: t?.epoch ?? 0,
+              replicaNodes: [1, 2, 3],
+              isrNodes: [1, 2, 3],
+              offlineReplicas: [],
+            }))
+            .filter((p) => p.partitionIndex > 0 || !this.metadataHoles.has(name)),
           topicAuthorizedOperations: -2147483648,
         };
       }),
@@ -411,32 +443,33 @@ export class FakeCluster implements Transport {
   }
 
   /** Answers one request as the brokers would, faults applied. */
-  handle(conn: FakeConnection, api: Api<unknown, unknown>, body: unknown, answer: (res: unknown) => void): void {
-    if (api.name === 'InitProducerId') {
-      const req = body as InitProducerIdRequest;
-      this.initProducerIdCalls.push(req);
-      const res = this.#initProducerId(req);
-      setImmediate(() => answer(res));
+  handle(conn: FakeConnection, api: Api<unknown, unknown>, body: unknown, answer: (res: unknown) => void, version = conn.versionFor(api)): void {
+    if (api.name !== 'Produce') {
+      this.#handleOther(conn, api.name, body, answer, version);
       return;
     }
-    if (api.name !== 'Produce') throw new Error(`the fake cluster does not answer ${api.name}`);
     const req = body as ProduceRequest;
     const call = this.produceCalls++;
     const fault = (call < this.faults.length ? this.faults[call] : this.faultFor?.(call, req)) ?? null;
     if (fault?.kind === 'stall') {
-      conn.stalled = true;
+      // The request stays in the socket's buffer, its bytes by reference: the broker reads them if it drains.
+      conn.stall(() => this.#answerProduce(conn, req, null, answer, version));
       return;
     }
     if (fault?.kind === 'drop-before-write') {
       setImmediate(() => conn.close());
       return;
     }
+    this.#answerProduce(conn, req, fault, answer, version);
+  }
+
+  #answerProduce(conn: FakeConnection, req: ProduceRequest, fault: ProduceFault | null, answer: (res: unknown) => void, version: number): void {
     if (fault?.kind === 'delay') {
-      const res = this.#produce(conn, req, fault.then ?? null);
+      const res = this.#produce(conn, req, fault.then ?? null, version);
       this.clock.setTimeout(() => answer(res), fault.ms);
       return;
     }
-    const res = this.#produce(conn, req, fault);
+    const res = this.#produce(conn, req, fault, version);
     if (fault?.kind === 'lose-response') return;
     if (fault?.kind === 'drop-after-write') {
       setImmediate(() => conn.close());
@@ -445,15 +478,72 @@ export class FakeCluster implements Transport {
     setImmediate(() => answer(res));
   }
 
+  /** Requests other than Produce: the coordinators' and InitProducerId without a transactional id. */
+  #handleOther(conn: FakeConnection, name: string, body: unknown, answer: (res: unknown) => void, version: number): void {
+    const fault = this.requestFaultFor?.(name, conn) ?? null;
+    if (fault?.kind === 'drop-before-write') {
+      setImmediate(() => conn.close());
+      return;
+    }
+    const res = fault?.kind === 'error' ? errorAnswer(name, body, fault.code) : this.#answerOther(conn, name, body, version);
+    if (fault?.kind === 'lose-response') return;
+    if (fault?.kind === 'drop-after-write') {
+      setImmediate(() => conn.close());
+      return;
+    }
+    if (fault?.kind === 'delay') this.clock.setTimeout(() => answer(res), fault.ms);
+    else setImmediate(() => answer(res));
+  }
+
+  #answerOther(conn: FakeConnection, name: string, body: unknown, version: number): unknown {
+    if (name === 'FindCoordinator') {
+      const req = body as FindCoordinatorRequest;
+      const nodeId = req.keyType === 1 ? this.txnCoordinatorNode : this.groupCoordinatorNode;
+      const b = BROKERS.find((x) => x.nodeId === nodeId) ?? BROKERS[0];
+      const key = req.coordinatorKeys?.[0] ?? req.key ?? '';
+      const res: FindCoordinatorResponse = {
+        throttleTimeMs: 0,
+        errorCode: 0,
+        errorMessage: null,
+        nodeId,
+        host: b?.host ?? '',
+        port: b?.port ?? -1,
+        coordinators: [{ key, nodeId, host: b?.host ?? '', port: b?.port ?? -1, errorCode: 0, errorMessage: null }],
+      };
+      return res;
+    }
+    if (name === 'InitProducerId') {
+      const req = body as InitProducerIdRequest;
+      this.initProducerIdCalls.push(req);
+      if (req.transactionalId === null) return this.#initProducerId(req);
+    }
+    const group = name === 'TxnOffsetCommit';
+    if (!group && name !== 'InitProducerId' && !TXN_COORDINATOR_APIS.has(name)) throw new Error(`the fake cluster does not answer ${name}`);
+    if (conn.nodeId !== (group ? this.groupCoordinatorNode : this.txnCoordinatorNode)) return errorAnswer(name, body, NOT_COORDINATOR);
+    if (this.clock.now() < (group ? this.groupLoadingUntil : this.coordinatorLoadingUntil)) return errorAnswer(name, body, COORDINATOR_LOAD_IN_PROGRESS);
+    switch (name) {
+      case 'InitProducerId':
+        if (this.initProducerIdError !== 0) return errorAnswer(name, body, this.initProducerIdError);
+        return this.txn.initProducerId(body as InitProducerIdRequest);
+      case 'AddPartitionsToTxn':
+        return this.txn.addPartitions(body as AddPartitionsToTxnRequest);
+      case 'AddOffsetsToTxn':
+        return this.txn.addOffsets(body as AddOffsetsToTxnRequest);
+      case 'TxnOffsetCommit':
+        return this.txn.txnOffsetCommit(body as TxnOffsetCommitRequest, version);
+      default:
+        return this.txn.endTxn(body as EndTxnRequest, version);
+    }
+  }
+
   #initProducerId(req: InitProducerIdRequest): InitProducerIdResponse {
     const base = { throttleTimeMs: 0, ongoingTxnProducerId: -1, ongoingTxnProducerEpoch: -1 };
     if (this.initProducerIdError !== 0) return { ...base, errorCode: this.initProducerIdError, producerId: -1, producerEpoch: -1 };
-    if (req.transactionalId !== null) throw new Error('the fake cluster has no transaction coordinator');
     // As Kafka's coordinator: without a transactional id, always a new producer id.
-    return { ...base, errorCode: 0, producerId: this.#nextProducerId++, producerEpoch: 0 };
+    return { ...base, errorCode: 0, producerId: this.#nextProducerId++, producerEpoch: this.firstEpoch };
   }
 
-  #produce(conn: FakeConnection, req: ProduceRequest, fault: ProduceFault | null): ProduceResponse {
+  #produce(conn: FakeConnection, req: ProduceRequest, fault: ProduceFault | null, version: number): ProduceResponse {
     const responses: ProduceResponse['responses'] = [];
     for (const t of req.topicData) {
       const name = t.name ?? '';
@@ -484,13 +574,56 @@ export class FakeCluster implements Transport {
           partitionResponses.push(answer(10)); // MESSAGE_TOO_LARGE
           continue;
         }
-        const { errorCode, baseOffset } = this.partition(name, pd.index).append(Buffer.from(pd.records as Uint8Array));
+        // The bytes are read now, from the producer's memory as it is now (a stalled socket reads them late).
+        const records = Buffer.from(pd.records as Uint8Array);
+        const verified = req.transactionalId === null ? 0 : this.#verifyTransactional(req.transactionalId, `${name}-${pd.index}`, records, version);
+        if (verified !== 0) {
+          partitionResponses.push(answer(verified));
+          continue;
+        }
+        const { errorCode, baseOffset } = this.partition(name, pd.index).append(records);
         if (fault?.kind === 'omit' && fault.partitions.includes(pd.index)) continue;
         partitionResponses.push(answer(errorCode, baseOffset));
       }
       responses.push({ name, partitionResponses });
     }
     return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+  }
+
+  /** The partition leader's check with the transaction coordinator (KIP-890), from the batch header's producer id and epoch. */
+  #verifyTransactional(transactionalId: string, key: string, records: Buffer, version: number): number {
+    if (records.length < 53) return 2;
+    const producerId = Number(records.readBigInt64BE(43));
+    const epoch = records.readInt16BE(51);
+    return this.txn.verifyProduce(transactionalId, key, producerId, epoch, version);
+  }
+}
+
+/** An answer of `api` carrying `code` wherever it has an error field. */
+export function errorAnswer(api: string, body: unknown, code: number): unknown {
+  switch (api) {
+    case 'FindCoordinator': {
+      const req = body as FindCoordinatorRequest;
+      const key = req.coordinatorKeys?.[0] ?? req.key ?? '';
+      return { throttleTimeMs: 0, errorCode: code, errorMessage: null, nodeId: -1, host: '', port: -1, coordinators: [{ key, nodeId: -1, host: '', port: -1, errorCode: code, errorMessage: null }] };
+    }
+    case 'InitProducerId':
+      return { throttleTimeMs: 0, errorCode: code, producerId: -1, producerEpoch: -1, ongoingTxnProducerId: -1, ongoingTxnProducerEpoch: -1 };
+    case 'AddPartitionsToTxn': {
+      const req = body as AddPartitionsToTxnRequest;
+      return {
+        throttleTimeMs: 0,
+        resultsByTopicV3AndBelow: req.v3AndBelowTopics.map((t) => ({ name: t.name, resultsByPartition: t.partitions.map((p) => ({ partitionIndex: p, partitionErrorCode: code })) })),
+      };
+    }
+    case 'TxnOffsetCommit': {
+      const req = body as TxnOffsetCommitRequest;
+      return { throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) })) };
+    }
+    case 'EndTxn':
+      return { throttleTimeMs: 0, errorCode: code, producerId: -1, producerEpoch: -1 };
+    default:
+      return { throttleTimeMs: 0, errorCode: code };
   }
 }
 
