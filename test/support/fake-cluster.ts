@@ -308,6 +308,8 @@ export class FakeCluster implements Transport {
   initProducerIdError = 0;
   /** Rewrites an answer before it is delivered (a test's or the fuzzer's hostile values): Metadata, and what connections answer. */
   tamper: ((api: string, res: unknown) => unknown) | null = null;
+  /** Transactional Produce is checked with the transaction coordinator model (off where a test scripts the coordinator instead). */
+  verifiesTransactions = true;
   /** The group coordinator's transactional offsets. */
   readonly groups = new FakeGroupCoordinator();
   /** The transaction coordinator (every transactional id shares it). */
@@ -576,7 +578,7 @@ export class FakeCluster implements Transport {
         }
         // The bytes are read now, from the producer's memory as it is now (a stalled socket reads them late).
         const records = Buffer.from(pd.records as Uint8Array);
-        const verified = req.transactionalId === null ? 0 : this.#verifyTransactional(req.transactionalId, `${name}-${pd.index}`, records, version);
+        const verified = req.transactionalId === null || !this.verifiesTransactions ? 0 : this.#verifyTransactional(req.transactionalId, `${name}-${pd.index}`, records, version);
         if (verified !== 0) {
           partitionResponses.push(answer(verified));
           continue;
