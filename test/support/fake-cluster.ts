@@ -138,6 +138,8 @@ export class FakePartition {
   readonly log: LoggedBatch[] = [];
   readonly #producers = new Map<number, ProducerState>();
   #nextOffset = 0;
+  /** The answer to a retry of one of the last five batches: 0 (its offset) as brokers since 2.8 do, or 46 (DUPLICATE_SEQUENCE_NUMBER) as older ones did. */
+  duplicateErrorCode: 0 | 46 = 0;
 
   /** Forgets every producer's state, as a broker does when it expires or loses it. */
   forgetProducers(): void {
@@ -162,7 +164,7 @@ export class FakePartition {
       if (first !== 0) return { errorCode: 45, baseOffset: -1 };
     } else {
       const dup = state.recent.find((r) => r.first === first && r.last === last);
-      if (dup) return { errorCode: 0, baseOffset: dup.offset };
+      if (dup) return this.duplicateErrorCode === 0 ? { errorCode: 0, baseOffset: dup.offset } : { errorCode: this.duplicateErrorCode, baseOffset: -1 };
       if (first !== (state.lastSeq + 1) % 2147483648) return { errorCode: 45, baseOffset: -1 }; // OUT_OF_ORDER_SEQUENCE_NUMBER
     }
     const offset = this.#write(batch.producerId, batch.producerEpoch, first, values, records.length);
