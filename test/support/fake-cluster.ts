@@ -15,7 +15,9 @@ import type { Api } from '../../src/protocol/api.js';
 import type { ProducePartitionResponse, ProduceRequest, ProduceResponse } from '../../src/protocol/apis/produce.js';
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../../src/protocol/apis/init-producer-id.js';
 import { decodeRecordBatches } from '../../src/protocol/record-batch.js';
+import { encodeRequest } from '../../src/protocol/api.js';
 import type { ResponseCallback } from '../../src/network/connection.js';
+import { judgeProduceRequest, judgeRecordBatches, WireComplaint, type JudgedBatch } from './wire-judge.js';
 
 /** Lets every pending callback, microtask and setImmediate run. */
 export async function turns(n = 10): Promise<void> {
@@ -138,6 +140,8 @@ export class FakePartition {
   readonly log: LoggedBatch[] = [];
   readonly #producers = new Map<number, ProducerState>();
   #nextOffset = 0;
+  /** What the wire judge (wire-judge.ts) found wrong in the batches sent here; each was answered CORRUPT_MESSAGE. */
+  readonly complaints: string[] = [];
   /** The answer to a retry of one of the last five batches: 0 (its offset) as brokers since 2.8 do, or 46 (DUPLICATE_SEQUENCE_NUMBER) as older ones did. */
   duplicateErrorCode: 0 | 46 = 0;
 
@@ -148,8 +152,15 @@ export class FakePartition {
 
   /** The broker's checks (Kafka's ProducerStateManager): returns the error code, 0 when appended or a duplicate. */
   append(records: Buffer): { errorCode: number; baseOffset: number } {
-    const [batch] = decodeRecordBatches(records);
-    if (!batch?.crcValid) return { errorCode: 2, baseOffset: -1 }; // CORRUPT_MESSAGE
+    // Read by the wire judge, not by our decoder: a mistake made alike in both cannot pass.
+    let batch: JudgedBatch | undefined;
+    try {
+      [batch] = judgeRecordBatches(records);
+    } catch (err) {
+      if (!(err instanceof WireComplaint)) throw err;
+      this.complaints.push(err.message);
+    }
+    if (!batch) return { errorCode: 2, baseOffset: -1 }; // CORRUPT_MESSAGE
     const count = batch.records.length;
     const values = batch.records.map((r) => r.value?.toString() ?? '');
     if (batch.producerId < 0) return { errorCode: 0, baseOffset: this.#write(batch.producerId, batch.producerEpoch, -1, values, records.length) };
@@ -252,10 +263,10 @@ export class FakeConnection implements SenderConnection {
       this.#finish(p, new RequestTimeoutError(this.broker, api.name, this.#cluster.requestTimeoutMs));
       this.close();
     }, this.#cluster.requestTimeoutMs);
-    this.#cluster.handle(this, api as Api<unknown, unknown>, body, (res) => this.#finish(p, null, res));
+    this.#cluster.handle(this, api as Api<unknown, unknown>, body, (res) => this.#finish(p, null, res), _opts?.version);
   }
 
-  sendWithoutResponse<Req>(api: Api<Req, unknown>, body: Req, callback: (err: Error | null) => void): void {
+  sendWithoutResponse<Req>(api: Api<Req, unknown>, body: Req, callback: (err: Error | null) => void, version?: number): void {
     if (this.#closed) {
       callback(new ConnectionClosedError(this.broker, 'the connection is closed'));
       return;
@@ -264,7 +275,7 @@ export class FakeConnection implements SenderConnection {
       this.#cluster.stalledWrites.push(() => callback(null));
       return;
     }
-    this.#cluster.handle(this, api as Api<unknown, unknown>, body, () => {});
+    this.#cluster.handle(this, api as Api<unknown, unknown>, body, () => {}, version);
     // A stall keeps the bytes in the socket's buffer: the write never completes.
     if (this.stalled) this.#cluster.stalledWrites.push(() => callback(null));
     else setImmediate(() => callback(null));
@@ -409,8 +420,21 @@ export class FakeCluster implements Transport {
     for (const c of this.connections) c.close();
   }
 
-  /** Answers one request as the brokers would, faults applied. */
-  handle(conn: FakeConnection, api: Api<unknown, unknown>, body: unknown, answer: (res: unknown) => void): void {
+  /** Produce requests the wire judge could not read (the connection was closed, as a broker does). */
+  readonly wireComplaints: string[] = [];
+
+  /** Every complaint of the wire judge: requests it could not read, and batches each partition refused. */
+  get complaints(): string[] {
+    return [...this.wireComplaints, ...[...this.partitions.values()].flatMap((p) => p.complaints)];
+  }
+
+  /**
+   * Answers one request as the brokers would, faults applied. A Produce
+   * request is encoded with our encoder at `version` (the Sender's; on the
+   * worker-thread host, which does not pass it, the highest that names
+   * topics) and read back by the wire judge: the logs hold what the bytes say.
+   */
+  handle(conn: FakeConnection, api: Api<unknown, unknown>, body: unknown, answer: (res: unknown) => void, version?: number): void {
     if (api.name === 'InitProducerId') {
       const req = body as InitProducerIdRequest;
       this.initProducerIdCalls.push(req);
@@ -419,7 +443,15 @@ export class FakeCluster implements Transport {
       return;
     }
     if (api.name !== 'Produce') throw new Error(`the fake cluster does not answer ${api.name}`);
-    const req = body as ProduceRequest;
+    let req: ProduceRequest;
+    try {
+      req = this.#judged(api, version ?? Math.min(conn.versionFor(api), 12), body);
+    } catch (err) {
+      if (!(err instanceof WireComplaint)) throw err;
+      this.wireComplaints.push(err.message);
+      setImmediate(() => conn.close());
+      return;
+    }
     const call = this.produceCalls++;
     const fault = (call < this.faults.length ? this.faults[call] : this.faultFor?.(call, req)) ?? null;
     if (fault?.kind === 'stall') {
@@ -442,6 +474,20 @@ export class FakeCluster implements Transport {
       return;
     }
     setImmediate(() => answer(res));
+  }
+
+  /** The Produce request as its bytes say, read by the wire judge. */
+  #judged(api: Api<unknown, unknown>, version: number, body: unknown): ProduceRequest {
+    const judged = judgeProduceRequest(Buffer.concat(encodeRequest(api, version, 1, 'fake-cluster', body)));
+    return {
+      transactionalId: judged.transactionalId,
+      acks: judged.acks,
+      timeoutMs: judged.timeoutMs,
+      topicData: judged.topics.map((t) => {
+        if (t.name === null) throw new WireComplaint(`Produce v${version} names topics by id: the fake cluster knows them by name`);
+        return { name: t.name, partitionData: t.partitions.map((p) => ({ index: p.index, records: p.records })) };
+      }),
+    };
   }
 
   #initProducerId(req: InitProducerIdRequest): InitProducerIdResponse {

@@ -94,6 +94,7 @@ function setup(options: Partial<ProducerOptions> = {}, topics: FakeTopic[] = [{ 
   const check = () => {
     for (const [v, o] of outcomes) expect(o.settles, `record ${v} settled ${o.settles} times`).toBeLessThanOrEqual(1);
     expect(reported, 'outcomes the Sender reported, one per record').toBe(outcomes.size);
+    expect(cluster.complaints, 'what the wire judge found wrong in the Produce requests').toEqual([]);
   };
   return { cluster, producer, outcomes, send, settled, check, bridge: bridge as ThreadBridge | null };
 }
