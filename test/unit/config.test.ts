@@ -144,17 +144,21 @@ describe('idempotence and the choices that conflict with it', () => {
     const r = refusal({ maxInFlightRequestsPerConnection: 6 });
     expect(r.option).toBe('maxInFlightRequestsPerConnection');
     expect(r.message).toMatch(/6 is more than 5/);
-    expect(refusal({ maxInFlightRequestsPerConnection: 6, enableIdempotence: true }).option).toBe('enableIdempotence');
+    const explicit = refusal({ maxInFlightRequestsPerConnection: 6, enableIdempotence: true });
+    expect(explicit.option).toBe('enableIdempotence');
+    expect(explicit.message).toMatch(/true conflicts with maxInFlightRequestsPerConnection=6 \(needs 5 or fewer\)/);
     const c = resolveConfig({ ...base, maxInFlightRequestsPerConnection: 6, enableIdempotence: false });
     expect(c.maxInFlightRequestsPerConnection).toBe(6);
     expect(c.enableIdempotence).toBe(false);
   });
 
   it('a transactional producer is idempotent: enableIdempotence false or a conflicting choice is refused', () => {
-    expect(refusal({ transactionalId: 'tx', enableIdempotence: false }).option).toBe('enableIdempotence');
+    const off = refusal({ transactionalId: 'tx', enableIdempotence: false });
+    expect(off.option).toBe('enableIdempotence');
+    expect(off.message).toMatch(/false conflicts with transactionalId: a transactional producer is idempotent/);
     const r = refusal({ transactionalId: 'tx', acks: 1 });
     expect(r.option).toBe('transactionalId');
-    expect(r.message).toMatch(/acks=1/);
+    expect(r.message).toMatch(/makes the producer idempotent, which conflicts with acks=1/);
     expect(refusal({ transactionalId: 'tx', retries: 0 }).option).toBe('transactionalId');
     const c = resolveConfig({ ...base, transactionalId: 'tx' });
     expect(c.transactionalId).toBe('tx');
@@ -185,7 +189,9 @@ describe('bounds between options', () => {
 
   it('maxBatchSize lies between batchSize and maxRequestSize', () => {
     expect(refusal({ batchSize: 8192, maxBatchSize: 8191 }).message).toMatch(/maxBatchSize: must be at least batchSize \(8192\), got 8191/);
-    expect(refusal({ maxRequestSize: 100_000, maxBatchSize: 100_001 }).message).toMatch(/at most maxRequestSize \(100000\), got 100001/);
+    const over = refusal({ maxRequestSize: 100_000, maxBatchSize: 100_001 });
+    expect(over.option).toBe('maxBatchSize');
+    expect(over.message).toMatch(/at most maxRequestSize \(100000\), got 100001/);
     expect(resolveConfig({ ...base, maxRequestSize: 100_000, maxBatchSize: 100_000 }).maxBatchSize).toBe(100_000);
   });
 });
@@ -225,6 +231,8 @@ describe('refused values', () => {
     ['transactionalId', null, /must be a non-empty string, got null/],
     ['bootstrapServers', 9092, /must be "host:port,host:port" or a list of "host:port", got 9092/],
     ['bootstrapServers', [1], /got an array/],
+    ['bootstrapServers', ['a:1', 5], /must be "host:port,host:port" or a list of "host:port", got an array/],
+    ['clientId', () => 'me', /must be a string, got a function/],
     ['bootstrapServers', 'localhost', /bootstrapServers/],
     ['nosuchOption', 1, /is not a producer option \(known options: bootstrapServers, clientId, acks/],
   ])('%s = %j', (option, value, message) => {
@@ -233,18 +241,27 @@ describe('refused values', () => {
     expect(r.message).toMatch(message);
   });
 
-  it.each([
-    ['lingerMs', 0],
-    ['batchSize', 1],
-    ['bufferMemory', 1024],
-    ['connectionsPerBroker', 16],
-    ['retries', 2147483647],
-    ['maxResponseSize', 1024],
-    ['partitioner', 'round-robin'],
-    ['partitioner', () => 0],
-    ['compressionType', 'zstd'],
-  ])('%s = %j is taken', (option, value) => {
-    expect(() => resolveConfig({ ...base, batchSize: 1, [option]: value } as ProducerOptions)).not.toThrow();
+  it('takes the edge values and every kind each option allows', () => {
+    const taken: [string, unknown][] = [
+      ['lingerMs', 0],
+      ['batchSize', 1],
+      ['bufferMemory', 1024],
+      ['connectionsPerBroker', 16],
+      ['retries', 2147483647],
+      ['maxResponseSize', 1024],
+      ['partitioner', 'default'],
+      ['partitioner', 'round-robin'],
+      ['partitioner', () => 0],
+      ['compressionType', 'zstd'],
+      ['clientId', 'me'],
+      ['keySerializer', (v: unknown) => String(v)],
+      ['valueSerializer', (v: unknown) => String(v)],
+      ['worker', false],
+    ];
+    for (const [option, value] of taken) {
+      const c = resolveConfig({ ...base, batchSize: 1, [option]: value } as ProducerOptions);
+      expect(c[option as keyof typeof c], option).toBe(value);
+    }
   });
 
   it('undefined means the default', () => {
@@ -252,7 +269,17 @@ describe('refused values', () => {
   });
 
   it('no options object, or no bootstrapServers, is refused with what to pass', () => {
-    expect(() => resolveConfig(null as unknown as ProducerOptions)).toThrow(/pass an options object with at least bootstrapServers/);
+    for (const options of [null, '127.0.0.1:9092', undefined]) {
+      let err: unknown;
+      try {
+        resolveConfig(options as unknown as ProducerOptions);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).option).toBe('options');
+      expect((err as Error).message).toMatch(/pass an options object with at least bootstrapServers/);
+    }
     expect(() => resolveConfig({} as ProducerOptions)).toThrow(/bootstrapServers: is required/);
   });
 });

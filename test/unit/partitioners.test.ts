@@ -11,9 +11,9 @@ const layout = { partitionCount: 4, available: [0, 1, 2, 3] };
 
 describe('StickyPartitioner', () => {
   it('stays on one partition until batchSize bytes went to it', () => {
-    // The first pick lands on partition 0, every later one on partition 3.
-    const picks = [0.1];
-    const s = new StickyPartitioner(1000, () => picks.shift() ?? 0.9);
+    // The first pick lands on partition 0, the second on 3, any later one on 2.
+    const picks = [0.1, 0.9];
+    const s = new StickyPartitioner(1000, () => picks.shift() ?? 0.6);
     expect(s.partition('t', layout, () => 0)).toBe(0);
     for (let i = 0; i < 9; i++) {
       s.onAppend('t', 0, 100);
@@ -43,7 +43,16 @@ describe('StickyPartitioner', () => {
     const picks = [0.9, 0.1];
     const s = new StickyPartitioner(1000, () => picks.shift() ?? 0.5);
     expect(s.partition('t', layout, () => 0)).toBe(3);
-    expect(s.partition('t', { partitionCount: 2, available: [0, 1] }, () => 0)).toBe(0);
+    expect(s.partition('t', { partitionCount: 3, available: [0, 1, 2] }, () => 0)).toBe(0);
+  });
+
+  it('weights each partition by how much shorter its queue is than the longest, wherever the longest is', () => {
+    // Queues 0, 5, 5, 1: weights 6, 1, 1, 5 (cumulative 6, 7, 8, 13).
+    const queued = (_t: string, p: number) => [0, 5, 5, 1][p] as number;
+    const pick = (r: number) => new StickyPartitioner(1, () => r).partition('t', layout, queued);
+    expect([0.0, 0.45, 0.5, 0.58, 0.65, 0.99].map(pick)).toEqual([0, 0, 1, 2, 3, 3]);
+    // A pick on a boundary goes to the partition above it: equal queues, 0.25 of 4 is the start of partition 1.
+    expect(new StickyPartitioner(1, () => 0.25).partition('t', layout, () => 0)).toBe(1);
   });
 
   it('without partitions that have a leader, picks among all partitions', () => {
@@ -103,6 +112,11 @@ describe('RoundRobinPartitioner', () => {
     const r = new RoundRobinPartitioner();
     const a = Array.from({ length: 6 }, () => r.partition('a', { partitionCount: 3, available: [0, 2] }));
     expect(a).toEqual([0, 2, 0, 2, 0, 2]);
-    expect(r.partition('b', layout)).toBe(0);
+    expect(Array.from({ length: 4 }, () => r.partition('b', layout))).toEqual([0, 1, 2, 3]);
+  });
+
+  it('without partitions that have a leader, cycles over all of them', () => {
+    const r = new RoundRobinPartitioner();
+    expect(Array.from({ length: 4 }, () => r.partition('c', { partitionCount: 3, available: [] }))).toEqual([0, 1, 2, 0]);
   });
 });

@@ -67,6 +67,8 @@ describe('judge: one partition answer', () => {
 
   it('NOT_LEADER_OR_FOLLOWER: follows the leader the broker names, or refreshes metadata when it names none', () => {
     expect(judge(answer(6, { currentLeader: { leaderId: 2, leaderEpoch: 5 } }), view(), 't-0')).toMatchObject({ kind: 'retry', refreshMetadata: false, leader: { id: 2, epoch: 5 } });
+    // Node 0 is a broker like any other.
+    expect(judge(answer(6, { currentLeader: { leaderId: 0, leaderEpoch: 1 } }), view(), 't-0')).toMatchObject({ kind: 'retry', refreshMetadata: false, leader: { id: 0, epoch: 1 } });
     expect(judge(answer(6, { currentLeader: { leaderId: -1, leaderEpoch: -1 } }), view(), 't-0')).toMatchObject({ kind: 'retry', refreshMetadata: true, leader: null });
     expect(judge(answer(6), view(), 't-0')).toMatchObject({ kind: 'retry', refreshMetadata: true, leader: null });
   });
@@ -81,6 +83,8 @@ describe('judge: one partition answer', () => {
   it("the error names where, and carries the broker's message and record errors", () => {
     const v = judge(answer(87, { errorMessage: 'bad', recordErrors: [{ batchIndex: 3, batchIndexErrorMessage: null }] }), view(), 't-4');
     expect(v.kind === 'fail' && v.error.message).toBe('Produce to t-4: INVALID_RECORD (error code 87) (broker said: bad; record 3: invalid)');
+    const records = judge(answer(87, { recordErrors: [{ batchIndex: 0, batchIndexErrorMessage: 'null key' }] }), view(), 't-4');
+    expect(records.kind === 'fail' && records.error.message).toBe('Produce to t-4: INVALID_RECORD (error code 87) (broker said: record 0: null key)');
     const plain = judge(answer(32), view(), 't-4');
     expect(plain.kind === 'fail' && plain.error.message).toBe('Produce to t-4: INVALID_TIMESTAMP (error code 32)');
   });
@@ -161,8 +165,20 @@ describe('ProducerIds', () => {
     p.step([q], true);
     expect(told.bumps).toEqual([['7/0', '7/1']]);
     expect([p.producerId, p.epoch, p.bumps]).toEqual([7, 1, 1]);
+    // The Sender is woken to number the waiting batches under the new epoch.
+    expect(told.wakes).toBe(2);
     expect(p.mayNumber(q)).toBe(true);
     expect([q.sequenceEpoch, q.nextSequence, q.needsBump]).toEqual([1, 0, false]);
+  });
+
+  it('start() asks for an id once: not again while asking, nor once it has one', async () => {
+    const { p, told } = ids([granted(7, 0)]);
+    p.start();
+    p.start();
+    await tick();
+    p.start();
+    expect(told.inits).toBe(1);
+    expect(p.producerId).toBe(7);
   });
 
   it('a gap reported for a batch numbered before the last bump asks for nothing', async () => {
@@ -171,6 +187,8 @@ describe('ProducerIds', () => {
     await tick();
     const q = numberedQueue(p);
     p.gapAt(q, 7, 3);
+    // Another producer id with the same epoch is as stale.
+    p.gapAt(q, 6, 4);
     expect(q.needsBump).toBe(false);
     p.step([q], true);
     expect(told.bumps).toEqual([]);
@@ -188,6 +206,9 @@ describe('ProducerIds', () => {
     expect(told.bumps).toEqual([['7/0', '7/1']]);
     // `stale` still has a batch of epoch 0 pending, and its ask was answered: the next gap elsewhere bumps at once.
     pendingBatch(stale);
+    // Its new batches wait for the old one, numbered under nothing new meanwhile.
+    expect(p.mayNumber(stale)).toBe(false);
+    expect(stale.sequenceEpoch).toBe(0);
     const next = numberedQueue(p, 2);
     next.needsBump = true;
     p.step([stale, next], true);
@@ -202,6 +223,10 @@ describe('ProducerIds', () => {
     p.start();
     await tick();
     const q = numberedQueue(p);
+    // A partition last numbered at epoch 0 of the old id: the new id starts at epoch 0 too, and must restart it all the same.
+    const idle = new PartitionQueue(9, 't', 9);
+    idle.restartSequences(7, 0);
+    idle.nextSequence = 5;
     q.needsBump = true;
     p.step([q], true);
     expect([p.producerId, p.epoch]).toEqual([7, 32767]);
@@ -218,6 +243,18 @@ describe('ProducerIds', () => {
     expect(told.bumps).toEqual([['7/32766', '7/32767']]);
     expect(p.mayNumber(q)).toBe(true);
     expect([q.sequenceProducerId, q.sequenceEpoch, q.nextSequence]).toEqual([8, 0, 0]);
+    expect(p.mayNumber(idle)).toBe(true);
+    expect([idle.sequenceProducerId, idle.sequenceEpoch, idle.nextSequence]).toEqual([8, 0, 0]);
+  });
+
+  it('producer id 0 is an id like any other', async () => {
+    const { p, told } = ids([granted(0, 0)]);
+    p.start();
+    await tick();
+    expect(p.ready).toBe(true);
+    p.start();
+    p.step([], true);
+    expect(told.inits).toBe(1);
   });
 
   it('a retriable InitProducerId error, or no broker, tries again after retryBackoffMs; a fatal one fails for good', async () => {
@@ -228,11 +265,16 @@ describe('ProducerIds', () => {
     p.start();
     await tick();
     expect(told.retries).toEqual([100, 100]);
+    // Not stuck after a failed attempt: it may ask again.
+    p.start();
+    expect(told.inits).toBe(3);
+    await tick();
     const f = ids([granted(-1, -1, 31)]);
     f.p.start();
     await tick();
     expect(f.told.fatal).toHaveLength(1);
     expect(f.told.fatal[0]?.message).toMatch(/InitProducerId failed with CLUSTER_AUTHORIZATION_FAILED/);
+    expect((f.told.fatal[0]?.cause as Error).message).toBe('InitProducerId: CLUSTER_AUTHORIZATION_FAILED (error code 31)');
     f.p.step([], true);
     expect(f.told.inits).toBe(1);
   });
