@@ -160,6 +160,7 @@ describe('idempotence and the choices that conflict with it', () => {
     expect(r.option).toBe('transactionalId');
     expect(r.message).toMatch(/makes the producer idempotent, which conflicts with acks=1/);
     expect(refusal({ transactionalId: 'tx', retries: 0 }).option).toBe('transactionalId');
+    expect(refusal({ transactionalId: 'tx', acks: 0, retries: 0 }).message).toMatch(/conflicts with acks=0 \(needs 'all'\), retries=0 \(needs retries\); change those/);
     const c = resolveConfig({ ...base, transactionalId: 'tx' });
     expect(c.transactionalId).toBe('tx');
     expect(c.enableIdempotence).toBe(true);
