@@ -11,7 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+// Built to dist/scripts/mutate/ci.js: the project is three levels up.
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 /** A rules file whose mutants all die (docs/mutation-testing.md): about a minute on an idle machine. */
 const SAMPLE = ['src/sender/response-policy.ts'];
 const MAX_LINES = 150;
