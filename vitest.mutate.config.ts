@@ -24,6 +24,7 @@ export default defineConfig({
       'test/unit/waiting-sends.test.ts',
       'test/unit/worker-order.test.ts',
       'test/unit/wire-judge.test.ts',
+      'test/unit/varint.test.ts',
     ],
     env: { SENDER_HOSTS: 'main,port' },
     testTimeout: 60_000,
