@@ -9,9 +9,12 @@ import diagnostics_channel from 'node:diagnostics_channel';
 import { CHANNELS, KafkaProducer, type ProducerOptions } from 'kafka-producer-ts';
 import { createTopic, uniqueTopic } from '../support/kafka-tools.js';
 import type { ProxiedCluster } from '../support/proxied-cluster.js';
-import { readBack, type ReadBack } from '../support/read-back.js';
+import { readBack } from '../support/read-back.js';
+import type { Figures } from './judgement.js';
 import { Load } from './load.js';
 import { Timeline, type Step } from './timeline.js';
+
+export { problems, type Figures } from './judgement.js';
 
 export const PARTITIONS = 6;
 
@@ -29,27 +32,6 @@ export interface PhaseSpec {
   valueBytes: number;
   producer: Omit<ProducerOptions, 'bootstrapServers'>;
   steps: (ctx: FaultContext) => Step[];
-}
-
-/** What the report prints of a phase, and what its checks look at. */
-export interface Figures extends ReadBack {
-  phase: string;
-  seconds: number;
-  /** CPU seconds of the process running the producer (its worker thread included; in phases run here, the proxies too). */
-  cpuSeconds: number;
-  injected: Record<string, number>;
-  missed: Record<string, number>;
-  sent: number;
-  acknowledged: number;
-  failed: number;
-  /** Failures by error class: count and one message. */
-  errors: Record<string, { count: number; message: string }>;
-  settledTwice: number;
-  /** Records with no outcome when the wait for them ended: a hang. */
-  unsettled: number;
-  retries: number;
-  epochBumps: number;
-  connectionsOpened: number;
 }
 
 export const log = (phase: string) => (message: string) => console.log(`[chaos ${phase}] ${message}`);
@@ -104,21 +86,4 @@ export async function runPhase(spec: PhaseSpec): Promise<Figures> {
     connectionsOpened,
     ...(await readBack(spec.cluster.direct, topic, ledger)),
   };
-}
-
-/** The invariants every phase must keep; each broken one is a line. */
-export function problems(f: Figures): string[] {
-  const out: string[] = [];
-  const expect = (ok: boolean, what: string) => {
-    if (!ok) out.push(`${f.phase}: ${what}`);
-  };
-  expect(f.unsettled === 0, `${f.unsettled} record(s) never settled (a hang)`);
-  expect(f.acknowledged + f.failed === f.sent, `acknowledged ${f.acknowledged} + failed ${f.failed} != sent ${f.sent}`);
-  expect(f.settledTwice === 0, `${f.settledTwice} outcome(s) reported twice for a record`);
-  expect(f.lost === 0, `${f.lost} acknowledged record(s) lost (not read back)`);
-  expect(f.duplicated === 0, `${f.duplicated} record(s) read back more than once`);
-  expect(f.outOfOrder === 0, `${f.outOfOrder} record(s) out of order in their partition`);
-  expect(f.offsetMismatches === 0, `${f.offsetMismatches} acknowledged record(s) not at the partition and offset acknowledged`);
-  expect(f.foreign === 0, `${f.foreign} message(s) read back that were never sent`);
-  return out;
 }

@@ -9,6 +9,7 @@ import { COMPRESSION_TYPES, CODEC_ID } from '../../src/protocol/compression.js';
 import { createTopic, dumpLogSegments, kcatConsume, kcatConsumeAtLeast, partitionLogFiles, uniqueTopic } from '../support/kafka-tools.js';
 
 const env = inject('kafka');
+/** DumpLogSegments reads the local broker's log files: against KAFKA_BROKERS those tests are skipped, and say so. */
 const local = env.logDirs.length > 0;
 
 /** Batches of one partition as DumpLogSegments prints them. */
@@ -19,11 +20,12 @@ async function dumped(topic: string, partition = 0) {
 
 describe('codecs and acks through the producer', () => {
   for (const codec of COMPRESSION_TYPES) {
-    it(`${codec}: records read back by kcat; DumpLogSegments shows the codec, valid CRCs and gap-free sequences`, async () => {
-      const topic = uniqueTopic(`codec-${codec}`);
+    const n = 500;
+    let topic = '';
+    it(`${codec}: records read back by kcat`, async () => {
+      topic = uniqueTopic(`codec-${codec}`);
       await createTopic(env.bootstrap, topic, 1);
       const p = new KafkaProducer({ bootstrapServers: env.bootstrap, compressionType: codec, lingerMs: 20, batchSize: 4096 });
-      const n = 500;
       try {
         for (let i = 0; i < n; i++) p.send({ topic, key: `k${i % 10}`, value: `${codec} record ${i} ${'pad'.repeat(i % 20)}`, headers: { i: String(i) } });
         await p.flush();
@@ -33,7 +35,10 @@ describe('codecs and acks through the producer', () => {
       const messages = await kcatConsume(env.bootstrap, topic);
       expect(messages.map((m) => m.payload)).toEqual(Array.from({ length: n }, (_, i) => `${codec} record ${i} ${'pad'.repeat(i % 20)}`));
       expect(messages[7]?.headers).toEqual(['i', '7']);
-      if (!local) return;
+    });
+
+    it.skipIf(!local)(`${codec}: DumpLogSegments shows the codec, valid CRCs and gap-free sequences`, async () => {
+      expect(topic, 'the topic the test before wrote').not.toBe('');
       const batches = await dumped(topic);
       expect(batches.length).toBeGreaterThan(1);
       let expectedSequence = 0;
@@ -73,11 +78,12 @@ describe('codecs and acks through the producer', () => {
 });
 
 describe('MESSAGE_TOO_LARGE', () => {
-  it('splits batches until they fit the topic max.message.bytes, keeping order and sequences', async () => {
-    const topic = uniqueTopic('split');
+  const n = 300;
+  let topic = '';
+  it('splits batches until they fit the topic max.message.bytes, keeping order', async () => {
+    topic = uniqueTopic('split');
     await createTopic(env.bootstrap, topic, 1, { 'max.message.bytes': '2000' });
     const p = new KafkaProducer({ bootstrapServers: env.bootstrap, batchSize: 16384, lingerMs: 200 });
-    const n = 300;
     const errors: Error[] = [];
     try {
       for (let i = 0; i < n; i++) p.send({ topic, value: `${String(i).padStart(4, '0')} ${'s'.repeat(100)}` }, (err) => err && errors.push(err));
@@ -89,7 +95,10 @@ describe('MESSAGE_TOO_LARGE', () => {
     }
     const values = (await kcatConsume(env.bootstrap, topic)).map((m) => Number(m.payload?.slice(0, 4)));
     expect(values).toEqual(Array.from({ length: n }, (_, i) => i));
-    if (!local) return;
+  });
+
+  it.skipIf(!local)('the split batches fit the limit and keep gap-free sequences (DumpLogSegments)', async () => {
+    expect(topic, 'the topic the test before wrote').not.toBe('');
     let expectedSequence = 0;
     for (const b of await dumped(topic)) {
       expect(Number(b.size)).toBeLessThanOrEqual(2000);
@@ -120,9 +129,12 @@ describe('MESSAGE_TOO_LARGE', () => {
 
 describe('batches that grow under a backlog', () => {
   for (const keyed of [true, false]) {
-    it(`${keyed ? 'keyed' : 'keyless'}: 1 KiB records sent faster than a request returns go in batches larger than batchSize, up to maxBatchSize; kcat reads every record, DumpLogSegments sees valid batches with their counts and sequences`, async () => {
-      const topic = uniqueTopic(`grow-${keyed ? 'keyed' : 'keyless'}`);
-      const partitions = 3;
+    const partitions = 3;
+    let topic = '';
+    /** Records kcat read back, per partition. */
+    let readBack: number[] = [];
+    it(`${keyed ? 'keyed' : 'keyless'}: 1 KiB records sent faster than a request returns: kcat reads every record, in send order per partition`, async () => {
+      topic = uniqueTopic(`grow-${keyed ? 'keyed' : 'keyless'}`);
       await createTopic(env.bootstrap, topic, partitions);
       // The defaults: batchSize 16384, maxBatchSize 1 MiB.
       const p = new KafkaProducer({ bootstrapServers: env.bootstrap });
@@ -144,7 +156,11 @@ describe('batches that grow under a backlog', () => {
         const seq = messages.filter((m) => m.partition === part).map((m) => Number(m.payload?.slice(0, 5)));
         expect(seq).toEqual([...seq].sort((a, b) => a - b));
       }
-      if (!local) return;
+      readBack = Array.from({ length: partitions }, (_, part) => messages.filter((m) => m.partition === part).length);
+    });
+
+    it.skipIf(!local)(`${keyed ? 'keyed' : 'keyless'}: the batches grew past batchSize, up to maxBatchSize; DumpLogSegments sees valid batches with their counts and sequences`, async () => {
+      expect(readBack, 'what the test before read back').toHaveLength(partitions);
       const sizes: number[] = [];
       for (let part = 0; part < partitions; part++) {
         let expectedSequence = 0;
@@ -159,7 +175,7 @@ describe('batches that grow under a backlog', () => {
           records += count;
           sizes.push(Number(b.size));
         }
-        expect(records).toBe(messages.filter((m) => m.partition === part).length);
+        expect(records).toBe(readBack[part]);
       }
       expect(Math.max(...sizes)).toBeGreaterThan(16_384);
       expect(Math.max(...sizes)).toBeLessThanOrEqual(1_048_576);

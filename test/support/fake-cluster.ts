@@ -24,10 +24,12 @@ import type { AddOffsetsToTxnRequest } from '../../src/protocol/apis/add-offsets
 import type { TxnOffsetCommitRequest } from '../../src/protocol/apis/txn-offset-commit.js';
 import type { EndTxnRequest } from '../../src/protocol/apis/end-txn.js';
 import { decodeRecordBatches } from '../../src/protocol/record-batch.js';
+import { encodeRequest } from '../../src/protocol/api.js';
 import type { ResponseCallback } from '../../src/network/connection.js';
 import { FakePartition, type LoggedBatch } from './fake-cluster/partition-log.js';
 import { FakeGroupCoordinator } from './fake-cluster/group-coordinator.js';
 import { FakeTransactionCoordinator } from './fake-cluster/txn-coordinator.js';
+import { judgeProduceRequest, WireComplaint } from './wire-judge.js';
 
 export { FakePartition, type LoggedBatch };
 
@@ -450,7 +452,20 @@ export class FakeCluster implements Transport {
       this.#handleOther(conn, api.name, body, answer, version);
       return;
     }
-    const req = body as ProduceRequest;
+    // Encoded with our encoder at the Sender's version and read back by the
+    // wire judge (wire-judge.ts): the logs hold what the bytes say. Read when
+    // the request is delivered: a stalled socket reads the slot's bytes only
+    // when it drains, as a real one does. The worker-thread host does not
+    // pass the version: the highest the Sender uses (12, topics by name).
+    let req: ProduceRequest;
+    try {
+      req = this.#judged(api, Math.min(version, 12), body);
+    } catch (err) {
+      if (!(err instanceof WireComplaint)) throw err;
+      this.wireComplaints.push(err.message);
+      setImmediate(() => conn.close());
+      return;
+    }
     const call = this.produceCalls++;
     const fault = (call < this.faults.length ? this.faults[call] : this.faultFor?.(call, req)) ?? null;
     if (fault?.kind === 'stall') {
@@ -478,6 +493,28 @@ export class FakeCluster implements Transport {
       return;
     }
     setImmediate(() => answer(res));
+  }
+
+  /** Produce requests the wire judge could not read (the connection was closed, as a broker does). */
+  readonly wireComplaints: string[] = [];
+
+  /** Every complaint of the wire judge: requests it could not read, and batches each partition refused. */
+  get complaints(): string[] {
+    return [...this.wireComplaints, ...[...this.partitions.values()].flatMap((p) => p.complaints)];
+  }
+
+  /** The Produce request as its bytes say, read by the wire judge. */
+  #judged(api: Api<unknown, unknown>, version: number, body: unknown): ProduceRequest {
+    const judged = judgeProduceRequest(Buffer.concat(encodeRequest(api, version, 1, 'fake-cluster', body)));
+    return {
+      transactionalId: judged.transactionalId,
+      acks: judged.acks,
+      timeoutMs: judged.timeoutMs,
+      topicData: judged.topics.map((t) => {
+        if (t.name === null) throw new WireComplaint(`Produce v${version} names topics by id: the fake cluster knows them by name`);
+        return { name: t.name, partitionData: t.partitions.map((p) => ({ index: p.index, records: p.records })) };
+      }),
+    };
   }
 
   /** Requests other than Produce: the coordinators' and InitProducerId without a transactional id. */

@@ -11,20 +11,53 @@ const layout = { partitionCount: 4, available: [0, 1, 2, 3] };
 
 describe('StickyPartitioner', () => {
   it('stays on one partition until batchSize bytes went to it', () => {
-    const s = new StickyPartitioner(1000, () => 0.5);
-    const first = s.partition('t', layout, () => 0);
+    // The first pick lands on partition 0, the second on 3, any later one on 2.
+    const picks = [0.1, 0.9];
+    const s = new StickyPartitioner(1000, () => picks.shift() ?? 0.6);
+    expect(s.partition('t', layout, () => 0)).toBe(0);
     for (let i = 0; i < 9; i++) {
-      expect(s.partition('t', layout, () => 0)).toBe(first);
-      s.onAppend('t', first, 100);
+      s.onAppend('t', 0, 100);
+      expect(s.partition('t', layout, () => 0), `after ${(i + 1) * 100} bytes`).toBe(0);
     }
-    s.onAppend('t', first, 100);
-    // 1000 bytes reached: the next record may move (the random pick decides where).
-    const picks = new Set<number>();
-    for (let i = 0; i < 50; i++) {
-      const p = new StickyPartitioner(10, Math.random);
-      picks.add(p.partition('t', layout, () => 0));
-    }
-    expect(picks.size).toBeGreaterThan(1);
+    // Bytes appended to another partition do not count.
+    s.onAppend('t', 3, 500);
+    expect(s.partition('t', layout, () => 0)).toBe(0);
+    s.onAppend('t', 0, 100);
+    // 1000 bytes reached: the next record moves, and the count starts again there.
+    expect(s.partition('t', layout, () => 0)).toBe(3);
+    s.onAppend('t', 3, 999);
+    expect(s.partition('t', layout, () => 0)).toBe(3);
+  });
+
+  it('each topic keeps its own partition and byte count', () => {
+    const picks = [0.1, 0.6];
+    const s = new StickyPartitioner(100, () => picks.shift() ?? 0.9);
+    expect(s.partition('a', layout, () => 0)).toBe(0);
+    expect(s.partition('b', layout, () => 0)).toBe(2);
+    s.onAppend('a', 0, 100);
+    expect(s.partition('b', layout, () => 0)).toBe(2);
+    expect(s.partition('a', layout, () => 0)).toBe(3);
+  });
+
+  it('a partition past the topic\'s partition count (the topic shrank or was recreated) is left at once', () => {
+    const picks = [0.9, 0.1];
+    const s = new StickyPartitioner(1000, () => picks.shift() ?? 0.5);
+    expect(s.partition('t', layout, () => 0)).toBe(3);
+    expect(s.partition('t', { partitionCount: 3, available: [0, 1, 2] }, () => 0)).toBe(0);
+  });
+
+  it('weights each partition by how much shorter its queue is than the longest, wherever the longest is', () => {
+    // Queues 0, 5, 5, 1: weights 6, 1, 1, 5 (cumulative 6, 7, 8, 13).
+    const queued = (_t: string, p: number) => [0, 5, 5, 1][p] as number;
+    const pick = (r: number) => new StickyPartitioner(1, () => r).partition('t', layout, queued);
+    expect([0.0, 0.45, 0.5, 0.58, 0.65, 0.99].map(pick)).toEqual([0, 0, 1, 2, 3, 3]);
+    // A pick on a boundary goes to the partition above it: equal queues, 0.25 of 4 is the start of partition 1.
+    expect(new StickyPartitioner(1, () => 0.25).partition('t', layout, () => 0)).toBe(1);
+  });
+
+  it('without partitions that have a leader, picks among all partitions', () => {
+    const s = new StickyPartitioner(1, () => 0.99);
+    expect(s.partition('t', { partitionCount: 3, available: [] }, () => 0)).toBe(2);
   });
 
   it('moves to shorter queues more often (adaptive)', () => {
@@ -49,11 +82,13 @@ describe('StickyPartitioner', () => {
       let bytes = 0;
       const s = new StickyPartitioner(1000, () => picks.shift() ?? 0.9, () => bytes < grownUntil, 4000);
       const first = s.partition('t', layout, () => 0);
-      while (s.partition('t', layout, () => 0) === first) {
+      // Bounded: a partitioner that never moves fails here at once rather than looping for ever.
+      for (let appends = 0; appends < 100; appends++) {
+        if (s.partition('t', layout, () => 0) !== first) return bytes;
         s.onAppend('t', first, 100);
         bytes += 100;
       }
-      return bytes;
+      throw new Error(`still on partition ${first} after ${bytes} bytes`);
     };
     // Batches that do not grow: batchSize, as KIP-794 says.
     expect(stint(0)).toBe(1000);
@@ -77,6 +112,11 @@ describe('RoundRobinPartitioner', () => {
     const r = new RoundRobinPartitioner();
     const a = Array.from({ length: 6 }, () => r.partition('a', { partitionCount: 3, available: [0, 2] }));
     expect(a).toEqual([0, 2, 0, 2, 0, 2]);
-    expect(r.partition('b', layout)).toBe(0);
+    expect(Array.from({ length: 4 }, () => r.partition('b', layout))).toEqual([0, 1, 2, 3]);
+  });
+
+  it('without partitions that have a leader, cycles over all of them', () => {
+    const r = new RoundRobinPartitioner();
+    expect(Array.from({ length: 4 }, () => r.partition('c', { partitionCount: 3, available: [] }))).toEqual([0, 1, 2, 0]);
   });
 });

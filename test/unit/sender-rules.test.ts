@@ -14,7 +14,7 @@ import type { RecordMetadata } from '../../src/send-result.js';
 import { SENDER_DEPS } from '../../src/sender/host.js';
 import type { FromSender } from '../../src/sender/messages.js';
 import { KafkaTimeoutError, ProducerFatalError } from '../../src/errors.js';
-import { duplicates, FakeCluster, valuesIn, type FakeConnection, type FakeTopic, type LoggedBatch, type ProduceFault } from '../support/fake-cluster.js';
+import { duplicates, FakeCluster, valuesIn, type FakeConnection, type FakePartition, type FakeTopic, type LoggedBatch, type ProduceFault } from '../support/fake-cluster.js';
 import type { ProduceRequest } from '../../src/protocol/apis/produce.js';
 import { ThreadBridge } from '../support/thread-bridge.js';
 
@@ -94,6 +94,7 @@ function setup(options: Partial<ProducerOptions> = {}, topics: FakeTopic[] = [{ 
   const check = () => {
     for (const [v, o] of outcomes) expect(o.settles, `record ${v} settled ${o.settles} times`).toBeLessThanOrEqual(1);
     expect(reported, 'outcomes the Sender reported, one per record').toBe(outcomes.size);
+    expect(cluster.complaints, 'what the wire judge found wrong in the Produce requests').toEqual([]);
   };
   return { cluster, producer, outcomes, send, settled, check, bridge: bridge as ThreadBridge | null };
 }
@@ -113,17 +114,32 @@ async function sendRoundRobin(t: ReturnType<typeof setup>, n: number, partitions
   while (!t.settled()) await t.cluster.clock.advance(10);
 }
 
+/** The error codes the partition's log answers, in order (0: appended, or a duplicate on current brokers). */
+function answeredCodes(part: FakePartition): number[] {
+  const codes: number[] = [];
+  const append = part.append.bind(part);
+  part.append = (records) => {
+    const res = append(records);
+    codes.push(res.errorCode);
+    return res;
+  };
+  return codes;
+}
+
 /** Moves time in small steps until every record settled (or `limitMs` passed). */
 async function until(cluster: FakeCluster, done: () => boolean, limitMs = 60_000): Promise<void> {
   const end = cluster.clock.now() + limitMs;
   while (!done() && cluster.clock.now() < end) await cluster.clock.advance(10);
 }
 
-const HOSTS: [string, Host][] = [
-  ['on the main thread', 'main'],
-  ['behind a MessagePort', 'port'],
-  ['on a worker thread', 'thread'],
-];
+/** SENDER_HOSTS (e.g. "main,port") narrows the hosts: mutation testing leaves out the thread, which runs dist/ (vitest.mutate.config.ts). */
+const HOSTS = (
+  [
+    ['on the main thread', 'main'],
+    ['behind a MessagePort', 'port'],
+    ['on a worker thread', 'thread'],
+  ] as [string, Host][]
+).filter(([, h]) => process.env.SENDER_HOSTS?.split(',').includes(h) ?? true);
 
 describe.each(HOSTS)('the Sender %s', (_name, where) => {
   beforeEach(() => {
@@ -299,15 +315,43 @@ describe.each(HOSTS)('the Sender %s', (_name, where) => {
     it('OUT_OF_ORDER_SEQUENCE_NUMBER behind a pending batch is retried with the same numbers', async () => {
       const { cluster, producer, outcomes, send, settled, check } = setup();
       await producer.partitionsFor(TOPIC);
-      // v0 is lost before the broker sees it; v1 then arrives out of order, and goes again after v0.
-      cluster.faults.push({ kind: 'drop-before-write' });
+      const codes = answeredCodes(cluster.partition(TOPIC, 0));
       send('v0');
+      await until(cluster, settled);
+      // v1 is refused (not written) but its answer comes late; v2, sent meanwhile, arrives out of order and goes again after v1.
+      cluster.faultFor = (_call, req) => (valuesIn(req, 0).includes('v1') && codes.length === 1 ? { kind: 'delay', ms: 300, then: { kind: 'error', code: 7 } } : null);
+      send('v1');
       await cluster.clock.settle();
+      send('v2');
+      await until(cluster, settled);
+      check();
+      expect(codes).toEqual([0, 45, 0, 0]);
+      expect(acked(outcomes)).toEqual(['v0', 'v1', 'v2']);
+      expect(cluster.partition(TOPIC, 0).log.map((b) => [b.values[0], b.epoch, b.baseSequence])).toEqual([
+        ['v0', 0, 0],
+        ['v1', 0, 1],
+        ['v2', 0, 2],
+      ]);
+      expect(producer.metrics().epochBumps).toBe(0);
+    });
+
+    it('DUPLICATE_SEQUENCE_NUMBER, as brokers before 2.8 answered a retry they had written, is success', async () => {
+      const { cluster, producer, outcomes, send, settled, check } = setup();
+      await producer.partitionsFor(TOPIC);
+      const part = cluster.partition(TOPIC, 0);
+      part.duplicateErrorCode = 46;
+      const codes = answeredCodes(part);
+      // v0 is written, its answer lost: the retry is a duplicate.
+      cluster.faults.push({ kind: 'lose-response' });
+      send('v0');
+      await until(cluster, settled);
       send('v1');
       await until(cluster, settled);
       check();
-      expect(acked(outcomes).sort()).toEqual(['v0', 'v1']);
-      expect(cluster.partition(TOPIC, 0).values).toEqual(['v0', 'v1']);
+      expect(codes).toEqual([0, 46, 0]);
+      expect(outcomes.get('v0')).toMatchObject({ settles: 1, err: null });
+      expect(acked(outcomes)).toEqual(['v0', 'v1']);
+      expect(part.values).toEqual(['v0', 'v1']);
       expect(producer.metrics().epochBumps).toBe(0);
     });
   });
@@ -612,7 +656,7 @@ describe.each(HOSTS)('the Sender %s', (_name, where) => {
   });
 });
 
-describe('a sender thread that fails, through the producer', () => {
+describe.skipIf(!HOSTS.some(([, h]) => h === 'thread'))('a sender thread that fails, through the producer', () => {
   beforeEach(() => {
     host = 'thread';
   });

@@ -7,6 +7,7 @@
 // aborted transactions' records left out).
 
 import { decodeRecordBatches } from '../../../src/protocol/record-batch.js';
+import { judgeRecordBatches, UnreadableCodec, WireComplaint } from '../wire-judge.js';
 
 /** One batch as a partition's log holds it. */
 export interface LoggedBatch {
@@ -48,6 +49,10 @@ export class FakePartition {
   #nextOffset = 0;
   /** Where a producer's sequences start under a new epoch: 0, or just below the wrap when the simulator skips ahead. */
   firstSequence = 0;
+  /** What the wire judge (wire-judge.ts) found wrong in the batches sent here; each was answered CORRUPT_MESSAGE. */
+  readonly complaints: string[] = [];
+  /** The answer to a retry of one of the last five batches: 0 (its offset) as brokers since 2.8 do, or 46 (DUPLICATE_SEQUENCE_NUMBER) as older ones did. */
+  duplicateErrorCode: 0 | 46 = 0;
 
   /** Forgets every producer's state, as a broker does when it expires or loses it. */
   forgetProducers(): void {
@@ -77,13 +82,8 @@ export class FakePartition {
    * CORRUPT_MESSAGE, as the broker's validation says.
    */
   append(records: Buffer): { errorCode: number; baseOffset: number } {
-    let batch;
-    try {
-      [batch] = decodeRecordBatches(records);
-    } catch {
-      return { errorCode: 2, baseOffset: -1 };
-    }
-    if (!batch?.crcValid) return { errorCode: 2, baseOffset: -1 }; // CORRUPT_MESSAGE
+    const batch = this.#read(records);
+    if (!batch) return { errorCode: 2, baseOffset: -1 }; // CORRUPT_MESSAGE
     const count = batch.records.length;
     const values = batch.records.map((r) => r.value?.toString() ?? '');
     if (batch.producerId < 0) return { errorCode: 0, baseOffset: this.#write(batch.producerId, batch.producerEpoch, -1, values, records.length, false) };
@@ -99,7 +99,7 @@ export class FakePartition {
       if (first !== this.firstSequence) return { errorCode: 45, baseOffset: -1 };
     } else {
       const dup = state.recent.find((r) => r.first === first && r.last === last);
-      if (dup) return { errorCode: 0, baseOffset: dup.offset };
+      if (dup) return this.duplicateErrorCode === 0 ? { errorCode: 0, baseOffset: dup.offset } : { errorCode: this.duplicateErrorCode, baseOffset: -1 };
       if (first !== (state.lastSeq + 1) % SEQ_MODULO) return { errorCode: 45, baseOffset: -1 }; // OUT_OF_ORDER_SEQUENCE_NUMBER
     }
     const offset = this.#write(batch.producerId, batch.producerEpoch, first, values, records.length, batch.transactional);
@@ -110,6 +110,24 @@ export class FakePartition {
     if (batch.transactional && next.txnFirstOffset < 0) next.txnFirstOffset = offset;
     this.#producers.set(batch.producerId, next);
     return { errorCode: 0, baseOffset: offset };
+  }
+
+  /**
+   * The batch as the wire judge reads it, not our decoder: a mistake made
+   * alike in both cannot pass. The judge checks every batch's CRC and reads
+   * uncompressed and gzip records; records it cannot inflate (snappy, lz4,
+   * zstd: the simulator's compressed batches) are read by our decoder, their
+   * CRC already judged.
+   */
+  #read(records: Buffer): { records: { value: Buffer | null }[]; producerId: number; producerEpoch: number; baseSequence: number; transactional: boolean } | undefined {
+    try {
+      return judgeRecordBatches(records)[0];
+    } catch (err) {
+      if (err instanceof UnreadableCodec) return decodeRecordBatches(records)[0];
+      if (!(err instanceof WireComplaint)) throw err;
+      this.complaints.push(err.message);
+      return undefined;
+    }
   }
 
   /**
