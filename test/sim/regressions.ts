@@ -31,4 +31,5 @@ export const REGRESSIONS: readonly Regression[] = [
   { finding: 'new: a transaction left open after close()', seed: 63, faults: ['lost'], features: ['txn'], found: 'the transaction is still open on the coordinator after close() resolved' },
   { finding: 'new: an abort right after a v2 commit made fatal (the fake coordinator answered INVALID_TXN_STATE while the commit markers were written; Kafka answers CONCURRENT_TRANSACTIONS)', seed: 4192, faults: 'all', features: 'all', found: 'EndTxn(abort): INVALID_TXN_STATE' },
   { finding: 'new: sendOffsetsToTransaction() past maxBlockMs', seed: 915, faults: 'all', features: ['txn', 'txn2', 'offsets', 'overlap'], found: 'sendOffsetsToTransaction() took' },
+  { finding: 'new: sendOffsetsToTransaction() queued behind an AddPartitionsToTxn retried until deliveryTimeoutMs', seed: 4304, faults: 'all', features: 'all', found: 'sendOffsetsToTransaction() took' },
 ];
