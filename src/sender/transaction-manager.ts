@@ -4,7 +4,8 @@
 // partition's first batch of a transaction goes out (its batches wait at the
 // drain gate until the coordinator answered), the group's offsets
 // (AddOffsetsToTxn, then TxnOffsetCommit to the group coordinator), and
-// EndTxn. Steps run one at a time, in the order they were asked for.
+// EndTxn. Steps run one at a time, in the order they were asked for; an
+// offsets step still waiting for its turn at maxBlockMs fails at once.
 //
 // Which call is allowed when is the producer's business (src/transactions.ts);
 // here a transaction becomes abortable when one of its batches fails (its
@@ -21,7 +22,7 @@
 // answers the new id and epoch, which the next transaction numbers under.
 
 import type { SenderConfig } from '../config.js';
-import { ProducerClosedError, ProducerFatalError, TransactionAbortableError, TransactionAbortedError, TransactionFatalError, UnsupportedVersionError } from '../errors.js';
+import { KafkaTimeoutError, ProducerClosedError, ProducerFatalError, TransactionAbortableError, TransactionAbortedError, TransactionFatalError, UnsupportedVersionError } from '../errors.js';
 import { AddOffsetsToTxn } from '../protocol/apis/add-offsets-to-txn.js';
 import { AddPartitionsToTxn } from '../protocol/apis/add-partitions-to-txn.js';
 import { EndTxn } from '../protocol/apis/end-txn.js';
@@ -78,6 +79,9 @@ export class TransactionManager {
   readonly #coordinators: Coordinators;
   /** Steps run one after another, in the order asked. */
   #chain: Promise<unknown> = Promise.resolve();
+  /** Steps enqueued and not finished, and what the one running does (for the error of one that waited too long behind it). */
+  #queued = 0;
+  #running = '';
   /** Partitions the coordinator added to the ongoing transaction. */
   readonly #added = new Set<PartitionQueue>();
   /** Partitions with a batch waiting for AddPartitionsToTxn. */
@@ -122,7 +126,21 @@ export class TransactionManager {
   run(id: number, op: TxnOp, timeoutMs: number): void {
     const deadline = this.#clock.now() + timeoutMs;
     if (op.kind === 'end' && !op.commit) this.#beginAbort();
+    let replied = false;
+    const reply = (error: Error | null): void => {
+      if (replied) return;
+      replied = true;
+      this.#hooks.reply(id, error);
+    };
+    // As Java's sendOffsetsToTransaction() (its result awaited for max.block.ms): the caller hears within maxBlockMs even when the step
+    // waits behind another, an AddPartitionsToTxn retried until deliveryTimeoutMs, say. It then never goes out, and the transaction
+    // cannot commit (as for offsets that failed in any way). Once it started, its own requests carry the deadline.
+    let started = false;
+    const waiting = op.kind === 'offsets' && this.#queued > 0 ? this.#clock.setTimeout(() => started || reply(this.#offsetsTimedOut(op.group.groupId, timeoutMs)), timeoutMs) : null;
     const step = (): Promise<void> => {
+      started = true;
+      if (waiting !== null) this.#clock.clearTimeout(waiting);
+      if (replied) return Promise.reject(this.#abortable ?? new TransactionAbortableError('sendOffsetsToTransaction() timed out before it started'));
       const fatal = this.#hooks.fatalError();
       if (fatal) return Promise.reject(fatal);
       switch (op.kind) {
@@ -135,16 +153,23 @@ export class TransactionManager {
           return op.commit ? this.#commit(deadline) : this.#abort(deadline);
       }
     };
-    this.#enqueue(step).then(
-      () => this.#hooks.reply(id, null),
+    this.#enqueue(step, op.kind === 'end' ? `EndTxn(${op.commit ? 'commit' : 'abort'})` : op.kind === 'init' ? 'InitProducerId' : 'the offsets of an earlier call').then(
+      () => reply(null),
       (err: Error) => {
         // Offsets that failed in any way (timed out too) may be in the transaction or not: no EndTxn(commit) may follow (as in Java, where a failed TxnOffsetCommit makes it abortable).
         if (op.kind === 'offsets' && !(err instanceof ProducerFatalError)) {
           this.#abortable ??= err instanceof TransactionAbortableError ? err : new TransactionAbortableError(`${err.message}: the transaction cannot commit; call abortTransaction(), then begin another`, err);
         }
-        this.#hooks.reply(id, this.#failed(err));
+        reply(this.#failed(err));
       },
     );
+  }
+
+  /** An offsets step still waiting for its turn at maxBlockMs: the caller's KafkaTimeoutError; the transaction cannot commit. */
+  #offsetsTimedOut(groupId: string, timeoutMs: number): KafkaTimeoutError {
+    const err = new KafkaTimeoutError(`sendOffsetsToTransaction() for group ${groupId} did not start within maxBlockMs (${timeoutMs} ms): it waited behind ${this.#running}`);
+    this.#abortable ??= new TransactionAbortableError(`${err.message}: the transaction cannot commit; call abortTransaction(), then begin another`, err);
+    return err;
   }
 
   /**
@@ -169,7 +194,7 @@ export class TransactionManager {
     this.#pending.add(q);
     if (!this.#addScheduled) {
       this.#addScheduled = true;
-      void this.#enqueue(() => this.#addPartitions());
+      void this.#enqueue(() => this.#addPartitions(), 'AddPartitionsToTxn');
     }
     return false;
   }
@@ -206,9 +231,15 @@ export class TransactionManager {
     for (const resolve of this.#settledWaiters.splice(0)) resolve();
   }
 
-  #enqueue<T>(step: () => Promise<T>): Promise<T> {
-    const p = this.#chain.then(step);
-    this.#chain = p.catch(() => undefined);
+  #enqueue<T>(step: () => Promise<T>, what: string): Promise<T> {
+    this.#queued++;
+    const p = this.#chain.then(() => {
+      this.#running = what;
+      return step();
+    });
+    this.#chain = p.catch(() => undefined).then(() => {
+      this.#queued--;
+    });
     return p;
   }
 

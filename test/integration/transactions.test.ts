@@ -2,6 +2,7 @@
 // producer uses them (transactions protocol v1: AddPartitionsToTxn before the
 // first Produce, so Produce stays at v11 or lower). Kafka's console consumer
 // with read_committed is the judge of what was committed and what aborted.
+// Under v2, what the simulator's fake coordinator assumes of EndTxn.
 
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Cluster } from '../../src/network/cluster.js';
@@ -128,5 +129,42 @@ describe('a transaction through the protocol layer', () => {
 
     expect(await consoleConsume(env, topic, 3, 'read_committed')).toEqual(['committed-1', 'committed-2', 'committed-3']);
     expect(await consoleConsume(env, topic, 4, 'read_uncommitted')).toEqual(['committed-1', 'committed-2', 'aborted-1', 'committed-3']);
+  });
+});
+
+// What the fake coordinator of the simulator models (test/support/fake-cluster/txn-coordinator.ts): while the markers of a
+// transaction just ended are written, Kafka answers an EndTxn of the next one, at the epoch the commit returned,
+// CONCURRENT_TRANSACTIONS (retriable), never INVALID_TXN_STATE or PRODUCER_FENCED; once they are written the abort bumps again.
+describe('transactions v2 at the coordinator', () => {
+  it.skipIf(!env.libsDir)('an EndTxn(abort) right after a v2 EndTxn(commit), at the epoch it returned, waits for the markers, then bumps the epoch', async (ctx) => {
+    const topic = uniqueTopic('txn-v2-race');
+    const txnId = uniqueTopic('txn-v2-race-id');
+    const groupId = uniqueTopic('txn-v2-race-group');
+    await createTopic(env.bootstrap, topic, 1);
+    const txnCoord = await coordinator(txnId, COORDINATOR_TRANSACTION);
+    if ((txnCoord.finalizedFeatures?.get('transaction.version') ?? 0) < 2 || txnCoord.versionFor(EndTxn) < 5) return ctx.skip();
+    const groupCoord = await coordinator(groupId, COORDINATOR_GROUP);
+    let { producerId, producerEpoch } = await untilReady('InitProducerId', () => txnCoord.request(InitProducerId, { transactionalId: txnId, transactionTimeoutMs: 60_000 }));
+    const firstAnswers: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      // TxnOffsetCommit v5 adds the group to the transaction itself (KIP-890 part 2): the transaction is open.
+      const offsets = await groupCoord.request(
+        TxnOffsetCommit,
+        { transactionalId: txnId, groupId, producerId, producerEpoch, generationId: -1, memberId: '', groupInstanceId: null, topics: [{ name: topic, partitions: [{ partitionIndex: 0, committedOffset: round + 1, committedMetadata: null }] }] },
+        { version: 5 },
+      );
+      expect(offsets.topics[0]?.partitions[0]?.errorCode).toBe(0);
+      const commit = await txnCoord.request(EndTxn, { transactionalId: txnId, producerId, producerEpoch, committed: true }, { version: 5 });
+      expect(commit).toMatchObject({ errorCode: 0, producerId, producerEpoch: producerEpoch + 1 });
+      producerEpoch = commit.producerEpoch;
+      const abortAt = () => txnCoord.request(EndTxn, { transactionalId: txnId, producerId, producerEpoch, committed: false }, { version: 5 });
+      const first = await abortAt();
+      firstAnswers.push(first.errorCode);
+      const aborted = first.errorCode === 0 ? first : await untilReady('EndTxn(abort)', abortAt);
+      expect(aborted).toMatchObject({ errorCode: 0, producerId, producerEpoch: producerEpoch + 1 });
+      producerEpoch = aborted.producerEpoch;
+    }
+    // 51 while the markers are written (every time here: the second request follows the first answer at once), 0 had they been written already.
+    for (const code of firstAnswers) expect([0, 51]).toContain(code);
   });
 });

@@ -174,6 +174,44 @@ describe('the fake transaction coordinator', () => {
     expect(end(100, 0, false, 5).errorCode).toBe(48);
   });
 
+  // Kafka answers EndTxn while the markers of the last transaction are written (PrepareX with CompleteX pending) CONCURRENT_TRANSACTIONS,
+  // whatever its outcome, and under v2 before the epoch check (KAFKA-18464): the next transaction's EndTxn at the bumped epoch must wait, not fail.
+  it('v2: an EndTxn(abort) of the next transaction while the commit markers are written waits (CONCURRENT_TRANSACTIONS), then bumps', async () => {
+    const { init, end, clock, markers, c } = coordinator();
+    init();
+    c.verifyProduce('x', 't-0', 100, 0, 12);
+    expect(end(100, 0, true, 5)).toMatchObject({ errorCode: 0, producerEpoch: 1 });
+    expect(c.verifyProduce('x', 't-1', 100, 1, 12)).toBe(51);
+    expect(end(100, 1, false, 5).errorCode).toBe(51);
+    expect(end(100, 0, false, 5).errorCode).toBe(51);
+    await clock.advance(2);
+    expect(markers).toEqual(['t-0 100/1 commit']);
+    expect(end(100, 1, false, 5)).toMatchObject({ errorCode: 0, producerId: 100, producerEpoch: 2 });
+  });
+
+  it('v2: past the highest epoch, the next transaction under the new producer id waits for the markers alike', async () => {
+    const { c, clock, end } = coordinator();
+    c.initProducerId({ transactionalId: 'x', transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+    const m = c.txns.get('x') as TransactionMetadata;
+    m.epoch = MAX_EPOCH - 1;
+    c.verifyProduce('x', 't-0', 100, MAX_EPOCH - 1, 12);
+    expect(end(100, MAX_EPOCH - 1, true, 5)).toMatchObject({ errorCode: 0, producerId: 101, producerEpoch: 0 });
+    expect(end(101, 0, false, 5).errorCode).toBe(51);
+    await clock.advance(2);
+    expect(end(101, 0, false, 5)).toMatchObject({ errorCode: 0, producerId: 101, producerEpoch: 1 });
+  });
+
+  it('v1: an EndTxn(abort) while the commit markers are written is CONCURRENT_TRANSACTIONS, not INVALID_TXN_STATE', async () => {
+    const { init, add, end, clock } = coordinator();
+    init();
+    add(100, 0, [0]);
+    expect(end(100, 0, true).errorCode).toBe(0);
+    expect(end(100, 0, false).errorCode).toBe(51);
+    expect(end(100, 1, false).errorCode).toBe(90);
+    await clock.advance(2);
+    expect(end(100, 0, false).errorCode).toBe(48);
+  });
+
   it('verifies a v1 transactional Produce: only a partition added to the ongoing transaction, under the current epoch', () => {
     const { init, add, c } = coordinator();
     init();

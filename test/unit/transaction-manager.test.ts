@@ -350,6 +350,28 @@ describe('sendOffsetsToTransaction on the sender', () => {
     expect(t.calls.find((c) => c.api === 'FindCoordinator' && c.body.keyType === 0)?.body.key).toBe('g');
   });
 
+  // Java's sendOffsetsToTransaction() waits at most max.block.ms for its result, even while its request waits behind another one.
+  it('queued behind an AddPartitionsToTxn still unanswered, it settles at maxBlockMs with KafkaTimeoutError, is never sent, and the transaction cannot commit', async () => {
+    let answerAdd: (() => void) | null = null;
+    const t = setup({
+      FindCoordinator: [found(1)],
+      InitProducerId: [initAnswer(0)],
+      AddPartitionsToTxn: [(b, v) => new Promise((resolve) => (answerAdd = () => resolve(added(0)(b, v))))],
+      AddOffsetsToTxn: [offsetsAdded(0)],
+      TxnOffsetCommit: [offsetsCommitted(0)],
+    });
+    await t.step({ kind: 'init' });
+    await t.gated(t.queues[0] as PartitionQueue);
+    expect(answerAdd).not.toBeNull();
+    const reply = await Promise.race([t.step(offsets, 300), t.settle().then(() => 'no answer within maxBlockMs')]);
+    expect(reply).toBeInstanceOf(KafkaTimeoutError);
+    expect((reply as Error).message).toMatch(/sendOffsetsToTransaction\(\) for group g did not start within maxBlockMs \(300 ms\).*AddPartitionsToTxn/);
+    (answerAdd as unknown as () => void)();
+    await t.settle();
+    expect(t.calls.some((c) => c.api === 'AddOffsetsToTxn' || c.api === 'TxnOffsetCommit')).toBe(false);
+    expect(await t.step({ kind: 'end', commit: true })).toBeInstanceOf(TransactionAbortableError);
+  });
+
   it.each([
     ['AddOffsetsToTxn GROUP_AUTHORIZATION_FAILED', offsetsAdded(30), offsetsCommitted(0), TransactionAbortableError],
     ['TxnOffsetCommit ILLEGAL_GENERATION (a stale consumer)', offsetsAdded(0), offsetsCommitted(22), TransactionAbortableError],

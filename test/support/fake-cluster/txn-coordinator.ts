@@ -153,13 +153,18 @@ export class FakeTransactionCoordinator {
     m.v2 = v2;
     const sameId = req.producerId === m.producerId || (v2 && req.producerId === m.lastProducerId);
     if (!sameId) return answer(INVALID_PRODUCER_ID_MAPPING);
+    // While the markers are written Kafka holds the Complete state pending, and any EndTxn, whatever its outcome, is
+    // CONCURRENT_TRANSACTIONS; under v2 before the epoch check (KAFKA-18464, KAFKA-18660), so the next transaction's
+    // EndTxn at the bumped epoch (or under the new producer id) waits for the last one's markers instead of failing.
+    const markersPending = m.state === 'PrepareCommit' || m.state === 'PrepareAbort';
+    if (v2 && markersPending) return answer(CONCURRENT_TRANSACTIONS);
     // Transactions v2: the retry of an EndTxn whose answer was lost comes with the epoch before the bump.
     if (v2 && req.producerEpoch === m.lastEpoch && req.producerEpoch !== m.epoch) {
       if ((commit && m.state === 'CompleteCommit') || (!commit && m.state === 'CompleteAbort')) return answer(NONE);
-      if ((commit && m.state === 'PrepareCommit') || (!commit && m.state === 'PrepareAbort')) return answer(CONCURRENT_TRANSACTIONS);
       return answer(INVALID_TXN_STATE);
     }
     if (req.producerId !== m.producerId || req.producerEpoch !== m.epoch) return answer(PRODUCER_FENCED);
+    if (markersPending) return answer(CONCURRENT_TRANSACTIONS);
     switch (m.state) {
       case 'Ongoing': {
         const dataProducerId = m.producerId;
@@ -179,10 +184,6 @@ export class FakeTransactionCoordinator {
           return answer(NONE);
         }
         return answer(INVALID_TXN_STATE);
-      case 'PrepareCommit':
-        return answer(commit ? CONCURRENT_TRANSACTIONS : INVALID_TXN_STATE);
-      case 'PrepareAbort':
-        return answer(commit ? INVALID_TXN_STATE : CONCURRENT_TRANSACTIONS);
       default:
         return answer(CONCURRENT_TRANSACTIONS);
     }
