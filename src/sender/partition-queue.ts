@@ -31,6 +31,12 @@ export class PartitionQueue {
   /** Set while a retried batch waits: ordering then allows only the lowest sequence out. */
   retrying = false;
   backoffUntil = 0;
+  /**
+   * The acknowledged batch latest in sequence order, under its producer id
+   * and epoch. The broker takes one id and epoch's sequences only in order,
+   * so every batch numbered before it under the same numbers is in the log.
+   */
+  #ackedThrough: { producerId: number; epoch: number; order: number; from: number } | null = null;
 
   constructor(ref: number, topic: string, partition: number, firstSequence = 0) {
     this.ref = ref;
@@ -63,6 +69,21 @@ export class PartitionQueue {
     this.needsBump = false;
   }
 
+  /** A numbered batch was acknowledged (written now, or by an earlier attempt). */
+  acknowledged(batch: SenderBatch): void {
+    if (batch.baseSequence < 0) return;
+    const a = this.#ackedThrough;
+    // Batches of a newer epoch are numbered only once the older ones are all done: a change of numbers replaces.
+    if (a && a.producerId === batch.producerId && a.epoch === batch.producerEpoch && !isBefore(a, batch)) return;
+    this.#ackedThrough = { producerId: batch.producerId, epoch: batch.producerEpoch, order: batch.order, from: batch.from };
+  }
+
+  /** A batch numbered after this one, under the same id and epoch, was acknowledged: this one is in the log. */
+  ackedAfter(batch: SenderBatch): boolean {
+    const a = this.#ackedThrough;
+    return a !== null && batch.baseSequence >= 0 && a.producerId === batch.producerId && a.epoch === batch.producerEpoch && isBefore(batch, a);
+  }
+
   /** Puts a batch back for a retry, before every batch that came after it. */
   requeue(batch: SenderBatch): void {
     this.inFlight.delete(batch);
@@ -88,6 +109,6 @@ export class PartitionQueue {
  * millisecond), then record index for the halves of a split. Batches are
  * numbered in that order too, so this is sequence order, across the wrap.
  */
-function isBefore(a: SenderBatch, b: SenderBatch): boolean {
+function isBefore(a: Pick<SenderBatch, 'order' | 'from'>, b: Pick<SenderBatch, 'order' | 'from'>): boolean {
   return a.order < b.order || (a.order === b.order && a.from < b.from);
 }

@@ -25,6 +25,8 @@ export interface BatchView {
   staleEpoch: boolean;
   /** No earlier batch of the partition is still pending: a sequence error is about this one. A scan, so asked only for sequence errors. */
   lowestPending(): boolean;
+  /** A batch numbered after this one, under the same id and epoch, was acknowledged: the broker takes sequences only in order, so this one is in the log. */
+  ackedAfter(): boolean;
 }
 
 export function judge(p: ProducePartitionResponse, b: BatchView, where: string): Verdict {
@@ -50,6 +52,9 @@ export function judge(p: ProducePartitionResponse, b: BatchView, where: string):
       return { kind: 'retry', error, refreshMetadata: false, leader: null };
     case 'reset-producer':
       if (!b.numbered) return { kind: 'fail', error };
+      // An earlier attempt wrote it (a later batch was taken after it), and the broker remembers only its last five
+      // batches, so it cannot say DUPLICATE_SEQUENCE_NUMBER: numbered again it would be in the log twice (KIP-360).
+      if (b.ackedAfter()) return { kind: 'succeed', baseOffset: -1, logAppendTime: -1 };
       // UNKNOWN_PRODUCER_ID: the broker has no state for us, so nothing of ours is there to duplicate.
       if (p.errorCode === 59) return { kind: 'rewrite', error };
       // OUT_OF_ORDER_SEQUENCE_NUMBER behind an earlier batch still pending: it goes again after that one.

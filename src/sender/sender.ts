@@ -477,7 +477,7 @@ export class Sender {
         answered.add(entry.batch);
         if (entry.batch.done) continue;
         const { q, batch } = entry;
-        const verdict = judge(p, { count: batch.count, numbered: batch.baseSequence >= 0, staleEpoch: batch.producerEpoch !== this.#ids.epoch || batch.producerId !== this.#ids.producerId, lowestPending: () => this.#lowestPending(q, batch) }, q.name);
+        const verdict = judge(p, { count: batch.count, numbered: batch.baseSequence >= 0, staleEpoch: batch.producerEpoch !== this.#ids.epoch || batch.producerId !== this.#ids.producerId, lowestPending: () => this.#lowestPending(q, batch), ackedAfter: () => q.ackedAfter(batch) }, q.name);
         this.#apply(verdict, q, batch);
       }
     }
@@ -537,6 +537,7 @@ export class Sender {
   #succeed(q: PartitionQueue, batch: SenderBatch, baseOffset: number, logAppendTime: number): void {
     batch.done = true;
     q.inFlight.delete(batch);
+    q.acknowledged(batch);
     q.settleRetrying();
     this.#report(batch, baseOffset, logAppendTime, null);
   }

@@ -1,10 +1,12 @@
-// The Sender's pure parts: sequence numbering across the wrap, request
+// The Sender's pure parts: sequence numbering across the wrap (and what an
+// acknowledged sequence says of earlier ones), request
 // packing within maxRequestSize, and the intake's reading of slots.
 
 import { describe, expect, it } from 'vitest';
 import { MAX_SEQUENCE, PartitionQueue } from '../../src/sender/partition-queue.js';
 import { buildProduceRequest, PER_PARTITION_OVERHEAD, type BuildGate } from '../../src/sender/request-builder.js';
 import { SenderBatch } from '../../src/sender/sender-batch.js';
+import { judge } from '../../src/sender/response-policy.js';
 import { buildRecordBatch, decodeRecordBatches } from '../../src/protocol/record-batch.js';
 import { loadCodecs } from '../../src/protocol/compression.js';
 import { EventRing } from '../../src/accumulator/event-ring.js';
@@ -52,6 +54,30 @@ describe('sequence numbers', () => {
     q.inFlight.add(a);
     q.requeue(a);
     expect(q.queue.map((x) => x.baseSequence)).toEqual([MAX_SEQUENCE, 0]);
+  });
+
+  it('a batch with a later one of its id and epoch acknowledged is in the log: OUT_OF_ORDER or UNKNOWN_PRODUCER_ID for it is not a rewrite (KIP-360)', () => {
+    const q = new PartitionQueue(0, 't', 0);
+    q.restartSequences(7, 0);
+    q.nextSequence = MAX_SEQUENCE;
+    const [a, b, c] = [batch(1), batch(1), batch(1)];
+    for (const x of [a, b, c]) q.assignSequence(x);
+    const view = (x: SenderBatch) => ({ count: 1, numbered: true, staleEpoch: false, lowestPending: () => true, ackedAfter: () => q.ackedAfter(x) });
+    const answer = (errorCode: number) => ({ index: 0, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: 0, recordErrors: [], errorMessage: null });
+    expect(judge(answer(45), view(a), 't-0').kind, 'nothing after it acknowledged yet').toBe('rewrite');
+    // b (sequence 0, past the wrap) is acknowledged: a (2^31-1) was taken before it; c, after it, was not.
+    q.acknowledged(b);
+    expect(q.ackedAfter(a)).toBe(true);
+    expect(q.ackedAfter(c)).toBe(false);
+    expect(judge(answer(45), view(a), 't-0')).toEqual({ kind: 'succeed', baseOffset: -1, logAppendTime: -1 });
+    expect(judge(answer(59), view(a), 't-0').kind).toBe('succeed');
+    expect(judge(answer(45), view(c), 't-0').kind).toBe('rewrite');
+    // Under a new epoch a's numbers say nothing about what was taken after it.
+    const d = batch(1);
+    q.restartSequences(7, 1);
+    q.assignSequence(d);
+    q.acknowledged(d);
+    expect(q.ackedAfter(a)).toBe(false);
   });
 });
 

@@ -17,8 +17,8 @@ function answer(errorCode: number, more: Partial<ProducePartitionResponse> = {})
   return { index: 0, errorCode, baseOffset: errorCode === 0 ? 42 : -1, logAppendTimeMs: -1, logStartOffset: 0, recordErrors: [], errorMessage: null, ...more };
 }
 
-function view(b: Partial<Omit<BatchView, 'lowestPending'>> & { lowest?: boolean } = {}): BatchView {
-  return { count: b.count ?? 1, numbered: b.numbered ?? true, staleEpoch: b.staleEpoch ?? false, lowestPending: () => b.lowest ?? true };
+function view(b: Partial<Omit<BatchView, 'lowestPending' | 'ackedAfter'>> & { lowest?: boolean; laterAcked?: boolean } = {}): BatchView {
+  return { count: b.count ?? 1, numbered: b.numbered ?? true, staleEpoch: b.staleEpoch ?? false, lowestPending: () => b.lowest ?? true, ackedAfter: () => b.laterAcked ?? false };
 }
 
 describe('judge: one partition answer', () => {
@@ -34,6 +34,10 @@ describe('judge: one partition answer', () => {
     const v = judge(answer(45), view({ lowest: false }), 't-0');
     expect(v).toMatchObject({ kind: 'retry', refreshMetadata: false, leader: null });
     expect(v.kind === 'retry' && v.error.errorCode).toBe(45);
+  });
+
+  it('OUT_OF_ORDER_SEQUENCE_NUMBER or UNKNOWN_PRODUCER_ID for a batch before one already acknowledged: it was written (the broker takes sequences in order), success with the offset unknown', () => {
+    for (const code of [45, 59]) expect(judge(answer(code), view({ laterAcked: true }), 't-0')).toEqual({ kind: 'succeed', baseOffset: -1, logAppendTime: -1 });
   });
 
   it('OUT_OF_ORDER_SEQUENCE_NUMBER at the head of the partition: not written, numbered again', () => {

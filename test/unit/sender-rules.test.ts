@@ -354,6 +354,26 @@ describe.each(HOSTS)('the Sender %s', (_name, where) => {
       expect(part.values).toEqual(['v0', 'v1']);
       expect(producer.metrics().epochBumps).toBe(0);
     });
+
+    it('a batch whose answer came after requestTimeoutMs, with six later batches acknowledged meanwhile, is not numbered again', async () => {
+      const { cluster, producer, outcomes, send, settled, check } = setup();
+      await producer.partitionsFor(TOPIC);
+      // v0 is written but its answer is held past requestTimeoutMs (the connection then closes). v1..v6 are taken
+      // meanwhile, so v0's retry is older than the five batches the broker remembers: OUT_OF_ORDER_SEQUENCE_NUMBER.
+      cluster.faults.push({ kind: 'delay', ms: 1500 });
+      send('v0');
+      await cluster.clock.settle();
+      const later = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6'];
+      for (const v of later) {
+        send(v);
+        await cluster.clock.settle();
+      }
+      await until(cluster, settled);
+      check();
+      expect(acked(outcomes).sort()).toEqual(['v0', ...later]);
+      expect(cluster.partition(TOPIC, 0).values).toEqual(['v0', ...later]);
+      expect(producer.metrics().epochBumps).toBe(0);
+    });
   });
 
   describe('timeouts, retries and metadata', () => {

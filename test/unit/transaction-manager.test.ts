@@ -630,7 +630,7 @@ describe('issue 21 findings on the sender', () => {
   });
 
   it('finding 7: INVALID_TXN_STATE (48) and INVALID_PRODUCER_ID_MAPPING (49) from a partition leader fail the batch (abortable), they do not end the producer', async () => {
-    const view = { count: 1, numbered: true, staleEpoch: false, lowestPending: () => true };
+    const view = { count: 1, numbered: true, staleEpoch: false, lowestPending: () => true, ackedAfter: () => false };
     for (const code of [48, 49, 120]) {
       const verdict = judge({ index: 0, errorCode: code, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: 0, recordErrors: [], errorMessage: null }, view, 't-0');
       expect(verdict.kind, `Produce answered ${code}`).toBe('fail');
