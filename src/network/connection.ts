@@ -170,11 +170,12 @@ export class Connection extends EventEmitter {
         reject(aborted());
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      // Ref'd: a connect under way is pending work and holds the process until it ends; the idle socket does not.
       const timer = setTimeout(() => {
         signal?.removeEventListener('abort', onAbort);
         s.destroy();
         reject(new ConnectTimeoutError(broker, timeoutMs));
-      }, timeoutMs).unref();
+      }, timeoutMs);
       s.once(opts.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
@@ -410,8 +411,10 @@ export class Connection extends EventEmitter {
 
   #startTimer(): void {
     if (this.#timer) return;
+    // Ref'd: it runs only while requests wait for an answer or a write, so a
+    // request in flight holds the process (an await on it would otherwise end
+    // the process when nothing else is pending), and an idle connection does not.
     this.#timer = setInterval(() => this.#checkDeadlines(), TIMER_TICK_MS);
-    this.#timer.unref();
   }
 
   #stopTimerIfIdle(): void {
@@ -592,8 +595,11 @@ export class Connection extends EventEmitter {
     if (graceful) {
       // Let written bytes (acks=0 requests) reach the broker; never wait long. Only the client's own close
       // is graceful: the producer takes no records then, so no batch's memory is reused meanwhile.
+      // Ref'd, and cleared once the socket closed: a close under way is pending work (an await on it would
+      // otherwise end the process while the socket is unref'd), and it never holds the process past 1 s.
       this.#socket.end();
-      setTimeout(() => this.#socket.destroy(), 1000).unref();
+      const force = setTimeout(() => this.#socket.destroy(), 1000);
+      this.#socket.once('close', () => clearTimeout(force));
     } else {
       this.#socket.destroy();
     }
